@@ -1,0 +1,50 @@
+/*
+ * types.h - small value types shared by every tcpstate module.
+ *
+ * Time is packet time: signed 64-bit nanoseconds since the Unix epoch, so that
+ * nanosecond pcaps keep full precision and arithmetic never overflows for any
+ * plausible capture.  Addresses hold either family in one 16-byte buffer so the
+ * rest of the code never forks into IPv4/IPv6 copies.
+ */
+#ifndef TCPSTATE_TYPES_H
+#define TCPSTATE_TYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef int64_t tcpst_time; /* ns since 1970-01-01T00:00:00Z */
+
+#define TCPST_NS_PER_SEC INT64_C(1000000000)
+
+typedef struct tcpst_addr {
+    uint8_t family; /* 4 or 6; 0 = unset */
+    uint8_t bytes[16]; /* IPv4 uses bytes[0..3], rest zero */
+} tcpst_addr;
+
+/* Longest text form of an address incl. NUL (INET6_ADDRSTRLEN). */
+#define TCPST_ADDR_STRLEN 46
+
+/* Writes the canonical text form (IPv6 compressed per RFC 5952). */
+void tcpst_addr_format(const tcpst_addr *a, char out[TCPST_ADDR_STRLEN]);
+
+/* Total order on addresses; family first. */
+int tcpst_addr_cmp(const tcpst_addr *a, const tcpst_addr *b);
+
+/* TCP header flags, bit positions as on the wire (byte 13) plus NS/AE (RFC 3540). */
+enum tcpst_flag {
+    TCPST_FIN = 0x01,
+    TCPST_SYN = 0x02,
+    TCPST_RST = 0x04,
+    TCPST_PSH = 0x08,
+    TCPST_ACK = 0x10,
+    TCPST_URG = 0x20,
+    TCPST_ECE = 0x40,
+    TCPST_CWR = 0x80,
+    TCPST_AE = 0x100
+};
+
+/* tcpdump-style flag text ("S", "S.", "F.", "R.", "P.", "none"); out >= 16 bytes. */
+void tcpst_flags_format(uint16_t flags, char out[16]);
+
+#endif
