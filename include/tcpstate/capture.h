@@ -37,27 +37,32 @@ typedef struct tcpst_pkt {
 typedef struct tcpst_input_info {
     const char *name;          /* as given ("-" for stdin); borrowed from the caller */
     int linktype;              /* LINKTYPE_* number */
-    const char *linktype_name; /* e.g. "EN10MB"; static string */
-    const char *format;        /* "pcap" or "pcapng" */
-    bool nanosecond;           /* file stores ns timestamps */
+    const char *linktype_name; /* e.g. "EN10MB"; static, or owned by cap until close */
+    const char *format;        /* "pcap" or "pcapng"; static string */
+    bool nanosecond;           /* file stores sub-microsecond timestamps (pcapng: first
+                                  interface's if_tsresol); false if unknown (a pipe) */
     int snaplen;
-    uint64_t packets; /* records read from this file */
-    uint64_t bytes;   /* sum of original (wire) lengths */
-    uint64_t filtered; /* of those, rejected by the BPF filter */
-    tcpst_time first_ts, last_ts; /* 0 when no packets */
-    bool truncated; /* reading stopped early on a damaged record */
-    char error[TCPST_ERRMSG_MAX]; /* why it stopped early; "" if it did not */
+    uint64_t packets;             /* records read from this file */
+    uint64_t bytes;               /* sum of original (wire) lengths */
+    uint64_t filtered;            /* of those, rejected by the BPF filter */
+    tcpst_time first_ts, last_ts; /* earliest and latest record time; 0 when no packets */
+    bool truncated;               /* reading stopped early on a damaged record */
+    char error[TCPST_ERRMSG_MAX]; /* why it stopped early, without the file name; "" if it
+                                     did not */
 } tcpst_input_info;
 
 /*
  * Open all `nfiles` inputs ("-" = standard input, at most once), check that
  * their link types are supported, and compile `filter` (NULL or "" = none)
- * for each.  Errors name the file: "FILE: unsupported link type FOO (123)".
+ * for each.  Errors name the file: "FILE: unsupported link type FOO (123)"
+ * ("standard input" for "-").  Codes: TCPST_EUSAGE (no files, "-" twice),
+ * TCPST_EOPEN (fopen failed), TCPST_EFORMAT (libpcap cannot read the header),
+ * TCPST_ELINKTYPE, TCPST_EFILTER ("invalid filter 'F': why"), TCPST_ENOMEM.
+ * On error *out is NULL and nothing stays open.  `files` must outlive *out.
  */
 __attribute__((warn_unused_result)) int tcpst_capture_open(tcpst_capture **out,
-                                                            const char *const *files,
-                                                            size_t nfiles, const char *filter,
-                                                            tcpst_error *err);
+                                                           const char *const *files, size_t nfiles,
+                                                           const char *filter, tcpst_error *err);
 
 /*
  * Next packet that passes the filter, in merged timestamp order.

@@ -1,0 +1,32 @@
+/*
+ * cli.h - command line -> validated options.  Pure: no I/O, no exit; the
+ * caller prints help, version and errors.
+ */
+#ifndef TCPSTATE_CLI_H
+#define TCPSTATE_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tcpstate/engine.h"
+#include "tcpstate/error.h"
+
+typedef struct tcpst_options {
+    const char **files; /* borrowed from argv */
+    size_t nfiles;
+    const char *filter;
+    const char *output; /* NULL = stdout */
+    bool pretty;
+    bool help, version;
+    tcpst_engine_config engine;
+} tcpst_options;
+
+/* Parse argv.  Returns 0, or TCPST_EUSAGE with err->msg set.  `files` is malloc'd. */
+__attribute__((warn_unused_result)) int tcpst_cli_parse(int argc, char **argv,
+                                                        tcpst_options *o, tcpst_error *err);
+void tcpst_cli_free(tcpst_options *o);
+
+/* The --help text. */
+const char *tcpst_cli_usage(void);
+
+#endif

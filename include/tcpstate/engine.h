@@ -1,0 +1,72 @@
+/*
+ * engine.h - wires decoder, connection table and state machines together.
+ *
+ * Owns the table and the packet clock (the newest packet timestamp seen: the
+ * wall clock is never read).  Each packet is decoded, counted, matched to its
+ * record (a new one on first sight or when a SYN starts a new connection on
+ * a used 4-tuple) and fed to tcpst_conn_update().  Records leave through the
+ * emit callback when they end, idle out, are evicted or the input ends; the
+ * callback must copy what it needs, the record is reused afterwards.
+ * No allocation happens per packet.
+ */
+#ifndef TCPSTATE_ENGINE_H
+#define TCPSTATE_ENGINE_H
+
+#include <stdint.h>
+
+#include "tcpstate/conn.h"
+#include "tcpstate/decode.h"
+#include "tcpstate/error.h"
+#include "tcpstate/flowtab.h"
+
+typedef struct tcpst_engine_config {
+    tcpst_conn_config conn;
+    tcpst_time timeout[TCPST_LRU__COUNT]; /* idle timeouts per age class */
+    uint32_t max_connections;
+} tcpst_engine_config;
+
+/* Defaults from limits.h. */
+void tcpst_engine_config_default(tcpst_engine_config *cfg);
+
+typedef struct tcpst_engine_stats {
+    uint64_t packets;      /* frames given to the engine */
+    uint64_t tcp;          /* decoded TCP segments */
+    uint64_t non_tcp;      /* valid frames carrying something else */
+    uint64_t decode[TCPST_DEC__COUNT]; /* per decoder outcome */
+    uint64_t connections;  /* records created */
+    uint64_t closed, idle_expired, evicted, reused, open_at_end;
+    uint64_t rst_not_accepted;
+    uint32_t peak_live;
+    tcpst_time first_ts, last_ts;
+} tcpst_engine_stats;
+
+typedef void (*tcpst_emit_fn)(void *ctx, const tcpst_conn *c);
+
+typedef struct tcpst_engine {
+    tcpst_engine_config cfg;
+    tcpst_flowtab ft;
+    tcpst_engine_stats stats;
+    tcpst_emit_fn emit;
+    void *emit_ctx;
+    uint64_t next_id;
+    tcpst_time now;
+} tcpst_engine;
+
+__attribute__((warn_unused_result)) int tcpst_engine_init(tcpst_engine *e,
+                                                          const tcpst_engine_config *cfg,
+                                                          tcpst_emit_fn emit, void *ctx,
+                                                          tcpst_error *err);
+void tcpst_engine_fini(tcpst_engine *e);
+
+/* One captured frame. */
+void tcpst_engine_packet(tcpst_engine *e, int linktype, const uint8_t *data, uint32_t caplen,
+                         uint32_t wirelen, tcpst_time ts, uint64_t frame);
+
+/* One decoded segment (used by the above, and by tests). */
+void tcpst_engine_segment(tcpst_engine *e, const tcpst_segment *seg, tcpst_time ts,
+                          uint64_t frame);
+
+/* End of input: emit every record still tracked, in id order. */
+void tcpst_engine_finish(tcpst_engine *e);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * limits.h - every tunable with its default and the reason for it.
+ *
+ * First tier: settings users change through options.  Second tier: internal
+ * caps that bound memory per connection.  Times are nanoseconds of packet time.
+ */
+#ifndef TCPSTATE_LIMITS_H
+#define TCPSTATE_LIMITS_H
+
+#include "tcpstate/types.h"
+
+/* ---- user-settable (cli.c) ---- */
+
+/* TIME_WAIT lasts 2*MSL; Linux hard-codes 60 s (TCP_TIMEWAIT_LEN). */
+#define TCPST_DEFAULT_TIME_WAIT (60 * TCPST_NS_PER_SEC)
+
+/* Idle expiry per class.  Handshake: Linux gives up a SYN after ~127 s of
+ * retries (tcp_syn_retries=6), so 300 s never cuts a live attempt short. */
+#define TCPST_DEFAULT_TIMEOUT_HANDSHAKE (300 * TCPST_NS_PER_SEC)
+/* Established or closing: idle connections are normal (keep-alive is 2 h by
+ * default), so only memory pressure should end them early. */
+#define TCPST_DEFAULT_TIMEOUT_ACTIVE (3600 * TCPST_NS_PER_SEC)
+/* Terminated: keep the record for late retransmissions and RSTs that belong
+ * to it, as long as TIME_WAIT would. */
+#define TCPST_DEFAULT_TIMEOUT_CLOSED (60 * TCPST_NS_PER_SEC)
+
+/* Connection table capacity; memory is touched only as it fills. */
+#define TCPST_DEFAULT_MAX_CONNECTIONS (1u << 18)
+#define TCPST_MAX_MAX_CONNECTIONS (1u << 26)
+
+/* ---- internal caps ---- */
+
+/* State changes kept per endpoint; a full lifecycle needs at most 7. */
+#define TCPST_TIMELINE_MAX 10
+
+#endif

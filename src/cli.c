@@ -1,0 +1,160 @@
+/*
+ * cli.c - option parsing with getopt_long; every value is range-checked here
+ * so the engine never sees a nonsensical setting.
+ */
+#include "tcpstate/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    OPT_PRETTY = 256,
+    OPT_MAX_CONNS,
+    OPT_TIME_WAIT,
+    OPT_TO_HANDSHAKE,
+    OPT_TO_ACTIVE,
+    OPT_TO_CLOSED
+};
+
+static const struct option longopts[] = {
+    {"filter", required_argument, NULL, 'f'},
+    {"output", required_argument, NULL, 'o'},
+    {"pretty", no_argument, NULL, OPT_PRETTY},
+    {"max-connections", required_argument, NULL, OPT_MAX_CONNS},
+    {"time-wait", required_argument, NULL, OPT_TIME_WAIT},
+    {"timeout-handshake", required_argument, NULL, OPT_TO_HANDSHAKE},
+    {"timeout-active", required_argument, NULL, OPT_TO_ACTIVE},
+    {"timeout-closed", required_argument, NULL, OPT_TO_CLOSED},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0}};
+
+const char *tcpst_cli_usage(void)
+{
+    return "Usage: tcpstate [OPTIONS] FILE...\n"
+           "Infer the RFC 9293 state of both endpoints of every TCP connection in\n"
+           "pcap/pcapng captures and write a JSON report. FILE '-' reads standard input;\n"
+           "several files are merged in timestamp order as one capture.\n"
+           "\n"
+           "Options:\n"
+           "  -f, --filter EXPR          BPF filter, as tcpdump takes it\n"
+           "  -o, --output FILE          write the report to FILE atomically (default: stdout)\n"
+           "      --pretty               indent the JSON\n"
+           "      --max-connections N    connections tracked at once (default 262144);\n"
+           "                             beyond it the least recently seen is written out\n"
+           "      --time-wait SECONDS    TIME_WAIT duration, 2*MSL (default 60, as Linux)\n"
+           "      --timeout-handshake S  idle time before an unfinished handshake is\n"
+           "                             written out (default 300)\n"
+           "      --timeout-active S     idle time before an open connection is written\n"
+           "                             out (default 3600)\n"
+           "      --timeout-closed S     how long a terminated connection is kept for late\n"
+           "                             segments (default 60)\n"
+           "  -h, --help                 show this help\n"
+           "  -V, --version              show the version\n"
+           "\n"
+           "Exit status: 0 success, 2 usage error or unreadable input.\n"
+           "Documentation: docs/ in the source tree.\n";
+}
+
+static int parse_seconds(const char *opt, const char *s, tcpst_time *out, tcpst_error *err)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v < 0 || v > 1e9) {
+        return tcpst_error_set(err, TCPST_EUSAGE, "%s: invalid number of seconds '%s'", opt, s);
+    }
+    *out = (tcpst_time)(v * 1e9);
+    return 0;
+}
+
+int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
+{
+    memset(o, 0, sizeof *o);
+    tcpst_engine_config_default(&o->engine);
+    optind = 1;
+    opterr = 0;
+    int ch, rc = 0;
+    while (rc == 0 && (ch = getopt_long(argc, argv, ":f:o:hV", longopts, NULL)) != -1) {
+        switch (ch) {
+            case 'f':
+                o->filter = optarg;
+                break;
+            case 'o':
+                o->output = optarg;
+                break;
+            case OPT_PRETTY:
+                o->pretty = true;
+                break;
+            case OPT_MAX_CONNS: {
+                char *end;
+                errno = 0;
+                unsigned long v = strtoul(optarg, &end, 10);
+                if (errno || end == optarg || *end || v < 1 || v > TCPST_MAX_MAX_CONNECTIONS ||
+                    optarg[0] == '-') {
+                    rc = tcpst_error_set(err, TCPST_EUSAGE,
+                                         "--max-connections: expected 1..%u, got '%s'",
+                                         TCPST_MAX_MAX_CONNECTIONS, optarg);
+                }
+                o->engine.max_connections = (uint32_t)v;
+                break;
+            }
+            case OPT_TIME_WAIT:
+                rc = parse_seconds("--time-wait", optarg, &o->engine.conn.time_wait, err);
+                break;
+            case OPT_TO_HANDSHAKE:
+                rc = parse_seconds("--timeout-handshake", optarg,
+                                   &o->engine.timeout[TCPST_LRU_HANDSHAKE], err);
+                break;
+            case OPT_TO_ACTIVE:
+                rc = parse_seconds("--timeout-active", optarg,
+                                   &o->engine.timeout[TCPST_LRU_ACTIVE], err);
+                break;
+            case OPT_TO_CLOSED:
+                rc = parse_seconds("--timeout-closed", optarg,
+                                   &o->engine.timeout[TCPST_LRU_CLOSED], err);
+                break;
+            case 'h':
+                o->help = true;
+                break;
+            case 'V':
+                o->version = true;
+                break;
+            case ':':
+                rc = tcpst_error_set(err, TCPST_EUSAGE, "option '%s' needs a value",
+                                     argv[optind - 1]);
+                break;
+            default:
+                rc = tcpst_error_set(err, TCPST_EUSAGE, "unknown option '%s'",
+                                     argv[optind - 1]);
+                break;
+        }
+    }
+    if (rc) {
+        return rc;
+    }
+    if (o->help || o->version) {
+        return 0;
+    }
+    if (optind >= argc) {
+        return tcpst_error_set(err, TCPST_EUSAGE, "no capture file given (try --help)");
+    }
+    o->nfiles = (size_t)(argc - optind);
+    o->files = calloc(o->nfiles, sizeof *o->files);
+    if (!o->files) {
+        return tcpst_error_set(err, TCPST_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < o->nfiles; i++) {
+        o->files[i] = argv[optind + (int)i];
+    }
+    return 0;
+}
+
+void tcpst_cli_free(tcpst_options *o)
+{
+    free(o->files);
+    o->files = NULL;
+}

@@ -1,0 +1,215 @@
+/*
+ * conn.c - per-connection update: roles, counters, retransmissions, both
+ * endpoint machines, timers and the Zeek summary, in one fixed order.
+ *
+ * Order per segment (after Zeek's TCP session adapter, which has proven it):
+ * timers up to the packet time -> counters -> retransmission check against
+ * the sender's highest sequence -> SYN options -> state machines -> sequence
+ * and ACK bookkeeping -> Zeek history.  Retransmission is judged before the
+ * bookkeeping so that a segment is compared with what was sent before it.
+ */
+#include "tcpstate/conn.h"
+
+#include <string.h>
+
+#include "tcpstate/endpoint.h"
+#include "tcpstate/seq.h"
+
+const char *tcpst_end_reason_name(tcpst_end_reason r)
+{
+    switch (r) {
+        case TCPST_END_NONE:
+            return "none";
+        case TCPST_END_CLOSED:
+            return "closed";
+        case TCPST_END_IDLE:
+            return "idle_timeout";
+        case TCPST_END_EVICTED:
+            return "evicted";
+        case TCPST_END_REUSED:
+            return "port_reused";
+        case TCPST_END_CAPTURE_END:
+            return "capture_end";
+    }
+    return "?";
+}
+
+static bool port_wellknown(uint16_t p)
+{
+    return p < 1024;
+}
+
+/* Linux hands out 32768-60999, IANA 49152-65535: above 32767 is ephemeral. */
+static bool port_ephemeral(uint16_t p)
+{
+    return p >= 32768;
+}
+
+/*
+ * Without a bare SYN we guess which side serves: the SYN-ACK sender; else the
+ * side on a well-known port; else the side on a non-ephemeral port; else the
+ * lower port; on a tie the first packet's sender is the client.
+ */
+static bool src_is_server(const tcpst_segment *seg)
+{
+    if ((seg->flags & (TCPST_SYN | TCPST_ACK)) == (TCPST_SYN | TCPST_ACK)) {
+        return true;
+    }
+    uint16_t s = seg->sport, d = seg->dport;
+    if (port_wellknown(s) != port_wellknown(d)) {
+        return port_wellknown(s);
+    }
+    if (port_ephemeral(s) != port_ephemeral(d)) {
+        return !port_ephemeral(s);
+    }
+    return s < d;
+}
+
+void tcpst_conn_init(tcpst_conn *c, uint64_t id, const tcpst_segment *seg)
+{
+    memset(c, 0, sizeof *c);
+    c->id = id;
+    c->ip_version = seg->ip_version;
+    bool bare_syn = (seg->flags & (TCPST_SYN | TCPST_ACK | TCPST_RST)) == TCPST_SYN;
+    bool server_first = !bare_syn && src_is_server(seg);
+    c->roles_inferred = bare_syn ? 0 : 1;
+    tcpst_endpoint *cl = &c->ep[0], *sv = &c->ep[1];
+    cl->addr = server_first ? seg->dst : seg->src;
+    cl->port = server_first ? seg->dport : seg->sport;
+    sv->addr = server_first ? seg->src : seg->dst;
+    sv->port = server_first ? seg->sport : seg->dport;
+    c->nvlan = seg->nvlan;
+    for (unsigned i = 0; i < TCPST_MAX_VLAN && i < seg->nvlan; i++) {
+        c->vlan[i] = seg->vlan[i];
+    }
+    tcpst_zeek_init(&c->zeek);
+}
+
+unsigned tcpst_conn_dir(const tcpst_conn *c, const tcpst_segment *seg)
+{
+    return (seg->sport == c->ep[0].port && tcpst_addr_cmp(&seg->src, &c->ep[0].addr) == 0) ? 0
+                                                                                            : 1;
+}
+
+bool tcpst_conn_terminated(const tcpst_conn *c)
+{
+    for (int i = 0; i < 2; i++) {
+        uint8_t s = c->ep[i].state;
+        if (s != TCPST_CLOSED && s != TCPST_TIME_WAIT && s != TCPST_LISTEN) {
+            return false;
+        }
+    }
+    /* A record whose sides never left CLOSED (e.g. only stray ACKs) is not over. */
+    return c->ep[0].tl_count + c->ep[1].tl_count + c->ep[0].tl_dropped + c->ep[1].tl_dropped >
+           0;
+}
+
+bool tcpst_conn_syn_starts_new(const tcpst_conn *c, unsigned from, const tcpst_segment *seg)
+{
+    const tcpst_endpoint *e = &c->ep[from];
+    if (tcpst_conn_terminated(c)) {
+        /* A late copy of the SYN that opened this record stays with it. */
+        return !((e->has & TCPST_EP_ISN) && seg->seq == e->isn);
+    }
+    if (e->has & TCPST_EP_ISN) {
+        return seg->seq != e->isn; /* new ISN: the old attempt was abandoned */
+    }
+    /* A side seen only mid-stream now opens: a new connection on the same ports. */
+    return (e->has & TCPST_EP_SENT) != 0;
+}
+
+void tcpst_conn_advance(tcpst_conn *c, tcpst_time now, const tcpst_conn_config *cfg)
+{
+    for (int i = 0; i < 2; i++) {
+        tcpst_endpoint *e = &c->ep[i];
+        if (e->state == TCPST_TIME_WAIT && now - e->state_since >= cfg->time_wait) {
+            /* RFC 9293 3.10.8: the 2*MSL timer deletes the TCB. */
+            tcpst_segctx sc = {.seg = NULL, .ts = e->state_since + cfg->time_wait, .frame = 0};
+            tcpst_endpoint_set_state(e, TCPST_CLOSED, &sc, true, TCPST_CAUSE_TIMER);
+        }
+    }
+}
+
+static void note_syn_options(tcpst_endpoint *e, const tcpst_segment *seg)
+{
+    const tcpst_tcpopts *o = &seg->opts;
+    if (o->present & TCPST_HAS_MSS) {
+        e->mss = o->mss;
+        e->has |= TCPST_EP_MSS;
+    }
+    if (o->present & TCPST_HAS_WSCALE) {
+        e->wscale = o->wscale;
+        e->has |= TCPST_EP_WSCALE;
+    }
+    if (o->present & TCPST_HAS_SACK_PERM) {
+        e->has |= TCPST_EP_SACKPERM;
+    }
+    if (o->present & TCPST_HAS_TS) {
+        e->has |= TCPST_EP_TS;
+    }
+    if (o->present & TCPST_HAS_TFO) {
+        e->has |= TCPST_EP_TFO;
+    }
+}
+
+void tcpst_conn_update(tcpst_conn *c, unsigned from, const tcpst_segment *seg, tcpst_time ts,
+                       uint64_t frame, const tcpst_conn_config *cfg)
+{
+    tcpst_endpoint *e = &c->ep[from & 1], *p = &c->ep[(from & 1) ^ 1];
+    uint16_t f = seg->flags;
+
+    tcpst_conn_advance(c, ts, cfg);
+    if (c->first_frame == 0) {
+        c->first_ts = ts;
+        c->first_frame = frame;
+    }
+    c->last_ts = ts;
+    c->last_frame = frame;
+    if (e->packets == 0) {
+        e->first_ts = ts;
+    }
+    e->last_ts = ts;
+    e->packets++;
+    e->bytes += seg->ip_len;
+    e->payload_bytes += seg->payload_len;
+    e->syns += (f & TCPST_SYN) ? 1u : 0u;
+    e->fins += (f & TCPST_FIN) ? 1u : 0u;
+    e->rsts += (f & TCPST_RST) ? 1u : 0u;
+
+    /* SYN and FIN each occupy one sequence number (RFC 9293 3.4). */
+    uint32_t seqlen = seg->payload_len + ((f & TCPST_SYN) ? 1u : 0u) + ((f & TCPST_FIN) ? 1u : 0u);
+    uint32_t end = seg->seq + seqlen;
+    if (!(f & TCPST_RST) && seqlen > 0 && (e->has & TCPST_EP_NEXT) &&
+        tcpst_seq_le(end, e->next_seq)) {
+        if (seg->payload_len <= 1 && !(f & (TCPST_SYN | TCPST_FIN)) &&
+            seg->seq == e->next_seq - 1) {
+            e->keepalives++; /* RFC 9293 3.8.4: one byte below SND.NXT */
+        } else {
+            e->retrans_segments++;
+            e->retrans_bytes += seg->payload_len;
+        }
+    }
+    if (f & TCPST_SYN) {
+        note_syn_options(e, seg);
+    }
+
+    tcpst_segctx sc = {.seg = seg, .ts = ts, .frame = frame};
+    unsigned ev = tcpst_endpoint_process(e, p, &sc);
+    c->events |= ev;
+    if (ev & TCPST_EV_RST_REJECTED) {
+        c->rst_not_accepted++;
+    }
+
+    if (!(f & TCPST_RST)) {
+        if (!(e->has & TCPST_EP_NEXT) || tcpst_seq_gt(end, e->next_seq)) {
+            e->next_seq = end;
+            e->has |= TCPST_EP_NEXT;
+        }
+        e->window = seg->window;
+    }
+    if ((f & TCPST_ACK) && (!(e->has & TCPST_EP_ACK) || tcpst_seq_gt(seg->ack, e->last_ack))) {
+        e->last_ack = seg->ack;
+        e->has |= TCPST_EP_ACK;
+    }
+    tcpst_zeek_update(&c->zeek, from & 1, seg);
+}

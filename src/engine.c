@@ -1,0 +1,214 @@
+/*
+ * engine.c - packet -> segment -> record -> state machines; expiry and eviction.
+ *
+ * Expiry work per packet is bounded by what is due: each age class is a list
+ * ordered by last activity with one timeout, so only list heads are checked.
+ */
+#include "tcpstate/engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcpstate/limits.h"
+
+void tcpst_engine_config_default(tcpst_engine_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->conn.time_wait = TCPST_DEFAULT_TIME_WAIT;
+    cfg->timeout[TCPST_LRU_HANDSHAKE] = TCPST_DEFAULT_TIMEOUT_HANDSHAKE;
+    cfg->timeout[TCPST_LRU_ACTIVE] = TCPST_DEFAULT_TIMEOUT_ACTIVE;
+    cfg->timeout[TCPST_LRU_CLOSED] = TCPST_DEFAULT_TIMEOUT_CLOSED;
+    cfg->max_connections = TCPST_DEFAULT_MAX_CONNECTIONS;
+}
+
+int tcpst_engine_init(tcpst_engine *e, const tcpst_engine_config *cfg, tcpst_emit_fn emit,
+                      void *ctx, tcpst_error *err)
+{
+    memset(e, 0, sizeof *e);
+    e->cfg = *cfg;
+    e->emit = emit;
+    e->emit_ctx = ctx;
+    e->next_id = 1;
+    return tcpst_flowtab_init(&e->ft, cfg->max_connections, err);
+}
+
+void tcpst_engine_fini(tcpst_engine *e)
+{
+    tcpst_flowtab_fini(&e->ft);
+}
+
+static unsigned age_class(const tcpst_conn *c)
+{
+    if (tcpst_conn_terminated(c)) {
+        return TCPST_LRU_CLOSED;
+    }
+    for (int i = 0; i < 2; i++) {
+        if (c->ep[i].state >= TCPST_ESTABLISHED) {
+            return TCPST_LRU_ACTIVE;
+        }
+    }
+    return TCPST_LRU_HANDSHAKE;
+}
+
+static void retire(tcpst_engine *e, tcpst_conn *c, tcpst_end_reason why, tcpst_time now)
+{
+    tcpst_conn_advance(c, now, &e->cfg.conn);
+    if (why == TCPST_END_IDLE && tcpst_conn_terminated(c)) {
+        why = TCPST_END_CLOSED;
+    }
+    c->end_reason = (uint8_t)why;
+    c->end_ts = now > c->last_ts ? now : c->last_ts;
+    switch (why) {
+        case TCPST_END_CLOSED:
+            e->stats.closed++;
+            break;
+        case TCPST_END_IDLE:
+            e->stats.idle_expired++;
+            break;
+        case TCPST_END_EVICTED:
+            e->stats.evicted++;
+            break;
+        case TCPST_END_REUSED:
+            e->stats.reused++;
+            break;
+        case TCPST_END_CAPTURE_END:
+            if (!tcpst_conn_terminated(c)) {
+                e->stats.open_at_end++;
+            }
+            break;
+        case TCPST_END_NONE:
+            break;
+    }
+    e->stats.rst_not_accepted += c->rst_not_accepted;
+    if (e->emit) {
+        e->emit(e->emit_ctx, c);
+    }
+    tcpst_flowtab_remove(&e->ft, c);
+}
+
+static void expire(tcpst_engine *e)
+{
+    /* Retire due records in order of due time, across classes. */
+    for (;;) {
+        tcpst_conn *due = NULL;
+        tcpst_time due_at = 0;
+        for (unsigned cls = 0; cls < TCPST_LRU__COUNT; cls++) {
+            tcpst_conn *c = tcpst_flowtab_oldest(&e->ft, cls);
+            if (c && e->now - c->last_ts >= e->cfg.timeout[cls] &&
+                (!due || c->last_ts + e->cfg.timeout[cls] < due_at)) {
+                due = c;
+                due_at = c->last_ts + e->cfg.timeout[cls];
+            }
+        }
+        if (!due) {
+            return;
+        }
+        retire(e, due, TCPST_END_IDLE, due_at);
+    }
+}
+
+/* Table full: write out the least recently seen record of any class. */
+static void evict_one(tcpst_engine *e)
+{
+    tcpst_conn *victim = NULL;
+    for (unsigned cls = 0; cls < TCPST_LRU__COUNT; cls++) {
+        tcpst_conn *c = tcpst_flowtab_oldest(&e->ft, cls);
+        if (c && (!victim || c->last_ts < victim->last_ts)) {
+            victim = c;
+        }
+    }
+    if (victim) {
+        retire(e, victim, TCPST_END_EVICTED, e->now);
+    }
+}
+
+static tcpst_conn *new_conn(tcpst_engine *e, const tcpst_segment *seg, uint32_t hash)
+{
+    tcpst_conn *c = tcpst_flowtab_alloc(&e->ft);
+    if (!c) {
+        evict_one(e);
+        c = tcpst_flowtab_alloc(&e->ft);
+    }
+    tcpst_conn_init(c, e->next_id++, seg);
+    tcpst_flowtab_insert(&e->ft, c, hash, TCPST_LRU_HANDSHAKE);
+    e->stats.connections++;
+    if (e->ft.live > e->stats.peak_live) {
+        e->stats.peak_live = e->ft.live;
+    }
+    return c;
+}
+
+void tcpst_engine_segment(tcpst_engine *e, const tcpst_segment *seg, tcpst_time ts,
+                          uint64_t frame)
+{
+    e->stats.tcp++;
+    uint32_t hash = tcpst_flowtab_hash(seg);
+    tcpst_conn *c = tcpst_flowtab_lookup(&e->ft, seg, hash);
+    if (c && (seg->flags & (TCPST_SYN | TCPST_ACK | TCPST_RST)) == TCPST_SYN) {
+        tcpst_conn_advance(c, ts, &e->cfg.conn);
+        if (tcpst_conn_syn_starts_new(c, tcpst_conn_dir(c, seg), seg)) {
+            retire(e, c, TCPST_END_REUSED, ts);
+            c = NULL;
+        }
+    }
+    if (!c) {
+        c = new_conn(e, seg, hash);
+    }
+    tcpst_conn_update(c, tcpst_conn_dir(c, seg), seg, ts, frame, &e->cfg.conn);
+    tcpst_flowtab_touch(&e->ft, c, age_class(c));
+}
+
+void tcpst_engine_packet(tcpst_engine *e, int linktype, const uint8_t *data, uint32_t caplen,
+                         uint32_t wirelen, tcpst_time ts, uint64_t frame)
+{
+    e->stats.packets++;
+    if (e->stats.packets == 1 || ts < e->stats.first_ts) {
+        e->stats.first_ts = ts;
+    }
+    if (ts > e->stats.last_ts) {
+        e->stats.last_ts = ts;
+    }
+    /* The clock never runs backwards, even when capture timestamps do. */
+    if (ts > e->now) {
+        e->now = ts;
+        expire(e);
+    }
+    tcpst_segment seg;
+    tcpst_decode_status st = tcpst_decode(linktype, data, caplen, wirelen, &seg);
+    e->stats.decode[st]++;
+    if (st == TCPST_DEC_OK) {
+        tcpst_engine_segment(e, &seg, ts, frame);
+    } else if (st == TCPST_DEC_NOT_IP || st == TCPST_DEC_NOT_TCP) {
+        e->stats.non_tcp++;
+    }
+}
+
+static int by_id(const void *a, const void *b)
+{
+    uint64_t x = (*(tcpst_conn *const *)a)->id, y = (*(tcpst_conn *const *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+void tcpst_engine_finish(tcpst_engine *e)
+{
+    size_t n = 0;
+    tcpst_conn **live = malloc(sizeof *live * (e->ft.live + 1u));
+    for (uint32_t i = 1; i <= e->ft.hwm; i++) {
+        tcpst_conn *c = &e->ft.conns[i];
+        if (c->id == 0) {
+            continue;
+        }
+        if (live) {
+            live[n++] = c;
+        } else {
+            retire(e, c, TCPST_END_CAPTURE_END, e->now); /* no memory: order unsorted */
+        }
+    }
+    if (live) {
+        qsort(live, n, sizeof *live, by_id);
+        for (size_t i = 0; i < n; i++) {
+            retire(e, live[i], TCPST_END_CAPTURE_END, e->now);
+        }
+        free(live);
+    }
+}

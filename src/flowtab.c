@@ -1,0 +1,180 @@
+/*
+ * flowtab.c - pool, symmetric hash and age lists for connection records.
+ *
+ * Buckets are twice the capacity (load factor <= 0.5), so chains stay short
+ * even when the table is full; the stats report steps per lookup to prove it.
+ */
+#include "tcpstate/flowtab.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint32_t idx(const tcpst_flowtab *ft, const tcpst_conn *c)
+{
+    return (uint32_t)(c - ft->conns);
+}
+
+int tcpst_flowtab_init(tcpst_flowtab *ft, uint32_t cap, tcpst_error *err)
+{
+    memset(ft, 0, sizeof *ft);
+    uint32_t nb = 1;
+    while (nb < cap * 2u && nb < (1u << 31)) {
+        nb <<= 1;
+    }
+    /* calloc of large blocks maps zero pages: untouched records cost no RSS. */
+    ft->conns = calloc((size_t)cap + 1, sizeof *ft->conns);
+    ft->buckets = calloc(nb, sizeof *ft->buckets);
+    if (!ft->conns || !ft->buckets) {
+        tcpst_flowtab_fini(ft);
+        return tcpst_error_set(err, TCPST_ENOMEM, "cannot allocate a table of %u connections",
+                               cap);
+    }
+    ft->cap = cap;
+    ft->mask = nb - 1;
+    return 0;
+}
+
+void tcpst_flowtab_fini(tcpst_flowtab *ft)
+{
+    free(ft->conns);
+    free(ft->buckets);
+    memset(ft, 0, sizeof *ft);
+}
+
+static uint64_t mix64(uint64_t x)
+{
+    /* splitmix64 finaliser: cheap, and every input bit reaches every output bit. */
+    x ^= x >> 30;
+    x *= UINT64_C(0xbf58476d1ce4e5b9);
+    x ^= x >> 27;
+    x *= UINT64_C(0x94d049bb133111eb);
+    x ^= x >> 31;
+    return x;
+}
+
+static uint64_t side_hash(const tcpst_addr *a, uint16_t port)
+{
+    uint64_t w0, w1;
+    memcpy(&w0, a->bytes, 8);
+    memcpy(&w1, a->bytes + 8, 8);
+    return mix64(w0 ^ mix64(w1 ^ ((uint64_t)port << 8 | a->family)));
+}
+
+uint32_t tcpst_flowtab_hash(const tcpst_segment *seg)
+{
+    /* Addition commutes, so both directions hash alike without ordering the sides. */
+    uint64_t h = side_hash(&seg->src, seg->sport) + side_hash(&seg->dst, seg->dport);
+    return (uint32_t)(mix64(h) >> 32);
+}
+
+static int same_side(const tcpst_endpoint *e, const tcpst_addr *a, uint16_t port)
+{
+    return e->port == port && e->addr.family == a->family &&
+           memcmp(e->addr.bytes, a->bytes, 16) == 0;
+}
+
+tcpst_conn *tcpst_flowtab_lookup(tcpst_flowtab *ft, const tcpst_segment *seg, uint32_t hash)
+{
+    ft->lookups++;
+    for (uint32_t i = ft->buckets[hash & ft->mask]; i; i = ft->conns[i].hnext) {
+        tcpst_conn *c = &ft->conns[i];
+        ft->probes++;
+        if (c->hash != hash) {
+            continue;
+        }
+        if ((same_side(&c->ep[0], &seg->src, seg->sport) &&
+             same_side(&c->ep[1], &seg->dst, seg->dport)) ||
+            (same_side(&c->ep[1], &seg->src, seg->sport) &&
+             same_side(&c->ep[0], &seg->dst, seg->dport))) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+tcpst_conn *tcpst_flowtab_alloc(tcpst_flowtab *ft)
+{
+    uint32_t i;
+    if (ft->free_head) {
+        i = ft->free_head;
+        ft->free_head = ft->conns[i].hnext;
+    } else if (ft->hwm < ft->cap) {
+        i = ++ft->hwm;
+    } else {
+        return NULL;
+    }
+    memset(&ft->conns[i], 0, sizeof ft->conns[i]);
+    return &ft->conns[i];
+}
+
+static void lru_unlink(tcpst_flowtab *ft, tcpst_conn *c)
+{
+    unsigned cls = c->lru_class;
+    if (c->lru_prev) {
+        ft->conns[c->lru_prev].lru_next = c->lru_next;
+    } else {
+        ft->lru_head[cls] = c->lru_next;
+    }
+    if (c->lru_next) {
+        ft->conns[c->lru_next].lru_prev = c->lru_prev;
+    } else {
+        ft->lru_tail[cls] = c->lru_prev;
+    }
+    c->lru_prev = c->lru_next = 0;
+}
+
+static void lru_append(tcpst_flowtab *ft, tcpst_conn *c, unsigned cls)
+{
+    uint32_t i = idx(ft, c);
+    c->lru_class = (uint8_t)cls;
+    c->lru_next = 0;
+    c->lru_prev = ft->lru_tail[cls];
+    if (c->lru_prev) {
+        ft->conns[c->lru_prev].lru_next = i;
+    } else {
+        ft->lru_head[cls] = i;
+    }
+    ft->lru_tail[cls] = i;
+}
+
+void tcpst_flowtab_insert(tcpst_flowtab *ft, tcpst_conn *c, uint32_t hash, unsigned cls)
+{
+    uint32_t b = hash & ft->mask;
+    c->hash = hash;
+    c->hnext = ft->buckets[b];
+    ft->buckets[b] = idx(ft, c);
+    ft->live++;
+    lru_append(ft, c, cls);
+}
+
+void tcpst_flowtab_touch(tcpst_flowtab *ft, tcpst_conn *c, unsigned cls)
+{
+    if (ft->lru_tail[c->lru_class] == idx(ft, c) && c->lru_class == cls) {
+        return;
+    }
+    lru_unlink(ft, c);
+    lru_append(ft, c, cls);
+}
+
+void tcpst_flowtab_remove(tcpst_flowtab *ft, tcpst_conn *c)
+{
+    uint32_t i = idx(ft, c);
+    uint32_t *link = &ft->buckets[c->hash & ft->mask];
+    while (*link && *link != i) {
+        link = &ft->conns[*link].hnext;
+    }
+    if (*link == i) {
+        *link = c->hnext;
+    }
+    lru_unlink(ft, c);
+    ft->live--;
+    c->id = 0;
+    c->hnext = ft->free_head;
+    ft->free_head = i;
+}
+
+tcpst_conn *tcpst_flowtab_oldest(tcpst_flowtab *ft, unsigned cls)
+{
+    uint32_t i = ft->lru_head[cls];
+    return i ? &ft->conns[i] : NULL;
+}

@@ -1,0 +1,511 @@
+/*
+ * report.c - serialise records and the run summary with jansson; atomic commit.
+ *
+ * Layout: {"tcpstate_version", "schema_version", "connections": [...],
+ * "inputs", "stats", "summary"} - connections come first so they can stream
+ * out while the capture is still being read; the totals follow at the end.
+ * Times are epoch seconds rounded to microseconds.
+ */
+#include "tcpstate/report.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tcpstate/decode.h"
+#include "tcpstate/endpoint.h"
+
+#define DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(16))
+
+static const char *const zeek_states[] = {"S0",     "S1",     "SF",  "REJ", "S2",
+                                          "S3",     "RSTO",   "RSTR", "RSTOS0", "RSTRH",
+                                          "SH",     "SHR",    "OTH"};
+#define N_ZEEK_STATES (sizeof zeek_states / sizeof zeek_states[0])
+
+typedef struct pending {
+    uint64_t id;
+    char *text;
+} pending;
+
+struct tcpst_report {
+    FILE *out;
+    char *path;     /* final name, NULL for stdout */
+    char *tmp_path; /* temporary file being written */
+    tcpst_report_opts opts;
+    uint64_t next_id; /* lowest id not yet written */
+    uint64_t written;
+    pending *heap; /* min-heap by id of records waiting for lower ids */
+    size_t nheap, capheap;
+    int err;            /* first write error (errno), 0 if none */
+    uint64_t final_pairs[TCPST_STATE__COUNT][TCPST_STATE__COUNT];
+    uint64_t zeek_counts[N_ZEEK_STATES];
+    uint64_t roles_inferred;
+};
+
+static json_t *jtime(tcpst_time ns)
+{
+    /* Round to the microsecond: a double holds that exactly for any epoch time. */
+    int64_t us = (ns >= 0 ? ns + 500 : ns - 500) / 1000;
+    return json_real((double)us / 1e6);
+}
+
+static json_t *jtime_or_null(tcpst_time ns, bool have)
+{
+    return have ? jtime(ns) : json_null();
+}
+
+static json_t *addr_json(const tcpst_addr *a)
+{
+    char buf[TCPST_ADDR_STRLEN];
+    tcpst_addr_format(a, buf);
+    return json_string(buf);
+}
+
+static json_t *transition_json(const tcpst_transition *t)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "ts", jtime(t->ts));
+    json_object_set_new(o, "frame", t->frame ? json_integer((json_int_t)t->frame) : json_null());
+    json_object_set_new(o, "from", json_string(tcpst_state_name(t->from)));
+    json_object_set_new(o, "to", json_string(tcpst_state_name(t->to)));
+    json_object_set_new(o, "how", json_string(t->inferred ? "inferred" : "observed"));
+    json_object_set_new(o, "cause", json_string(tcpst_cause_name(t->cause)));
+    if (t->cause != TCPST_CAUSE_TIMER) {
+        char flags[16];
+        tcpst_flags_format(t->flags, flags);
+        json_object_set_new(o, "segment",
+                            json_pack("{s:s, s:I, s:I, s:I}", "flags", flags, "seq",
+                                      (json_int_t)t->seq, "ack", (json_int_t)t->ack, "len",
+                                      (json_int_t)t->len));
+    }
+    return o;
+}
+
+static json_t *endpoint_json(const tcpst_conn *c, const tcpst_endpoint *e, bool open_at_end)
+{
+    json_t *o = json_object();
+    bool sent = e->packets > 0;
+    json_object_set_new(o, "addr", addr_json(&e->addr));
+    json_object_set_new(o, "port", json_integer(e->port));
+    json_object_set_new(o, "state", json_string(tcpst_state_name(e->state)));
+    json_object_set_new(o, "isn",
+                        (e->has & TCPST_EP_ISN) ? json_integer(e->isn) : json_null());
+    json_object_set_new(o, "isn_inferred", json_boolean(e->has & TCPST_EP_ISN_INFERRED));
+    json_object_set_new(o, "packets", json_integer((json_int_t)e->packets));
+    json_object_set_new(o, "bytes", json_integer((json_int_t)e->bytes));
+    json_object_set_new(o, "payload_bytes", json_integer((json_int_t)e->payload_bytes));
+    json_object_set_new(o, "retransmissions",
+                        json_pack("{s:I, s:I}", "segments", (json_int_t)e->retrans_segments,
+                                  "bytes", (json_int_t)e->retrans_bytes));
+    json_object_set_new(o, "keepalives", json_integer(e->keepalives));
+    json_object_set_new(o, "syn", json_integer(e->syns));
+    json_object_set_new(o, "fin", json_integer(e->fins));
+    json_object_set_new(o, "rst", json_integer(e->rsts));
+    json_t *opt = json_object();
+    json_object_set_new(opt, "mss", (e->has & TCPST_EP_MSS) ? json_integer(e->mss) : json_null());
+    json_object_set_new(opt, "wscale",
+                        (e->has & TCPST_EP_WSCALE) ? json_integer(e->wscale) : json_null());
+    json_object_set_new(opt, "sack_permitted", json_boolean(e->has & TCPST_EP_SACKPERM));
+    json_object_set_new(opt, "timestamps", json_boolean(e->has & TCPST_EP_TS));
+    json_object_set_new(opt, "tfo", json_boolean(e->has & TCPST_EP_TFO));
+    json_object_set_new(o, "options", opt);
+    json_object_set_new(o, "first_ts", jtime_or_null(e->first_ts, sent));
+    json_object_set_new(o, "last_ts", jtime_or_null(e->last_ts, sent));
+    if (open_at_end) {
+        /* Idle: capture end minus the last segment this side sent. */
+        tcpst_time since = sent ? e->last_ts : c->first_ts;
+        json_object_set_new(o, "idle", jtime(c->end_ts - since));
+    }
+    json_t *tl = json_array();
+    for (unsigned i = 0; i < e->tl_count; i++) {
+        json_array_append_new(tl, transition_json(&e->tl[i]));
+    }
+    json_object_set_new(o, "transitions", tl);
+    json_object_set_new(o, "transitions_dropped", json_integer(e->tl_dropped));
+    return o;
+}
+
+static json_t *conn_json(const tcpst_conn *c)
+{
+    bool open_at_end = c->end_reason == TCPST_END_CAPTURE_END && !tcpst_conn_terminated(c);
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer((json_int_t)c->id));
+    json_object_set_new(o, "ip_version", json_integer(c->ip_version));
+    json_object_set_new(o, "roles", json_string(c->roles_inferred ? "inferred" : "observed"));
+    json_object_set_new(o, "client", endpoint_json(c, &c->ep[0], open_at_end));
+    json_object_set_new(o, "server", endpoint_json(c, &c->ep[1], open_at_end));
+    json_object_set_new(o, "first_ts", jtime(c->first_ts));
+    json_object_set_new(o, "last_ts", jtime(c->last_ts));
+    json_object_set_new(o, "duration", jtime(c->last_ts - c->first_ts));
+    json_object_set_new(o, "first_frame", json_integer((json_int_t)c->first_frame));
+    json_object_set_new(o, "last_frame", json_integer((json_int_t)c->last_frame));
+    json_object_set_new(o, "open_at_end", json_boolean(open_at_end));
+    json_object_set_new(o, "end_reason", json_string(tcpst_end_reason_name(c->end_reason)));
+    json_object_set_new(o, "conn_state", json_string(tcpst_zeek_conn_state(&c->zeek)));
+    json_object_set_new(o, "history", json_string(c->zeek.hist));
+    json_object_set_new(o, "zeek",
+                        json_pack("{s:s, s:I, s:I}", "orig", c->zeek.orig ? "server" : "client",
+                                  "orig_pkts", (json_int_t)tcpst_zeek_orig_pkts(&c->zeek),
+                                  "resp_pkts", (json_int_t)tcpst_zeek_resp_pkts(&c->zeek)));
+    json_object_set_new(o, "rst_not_accepted", json_integer(c->rst_not_accepted));
+    json_object_set_new(o, "simultaneous_open", json_boolean(c->events & TCPST_EV_SIMUL_OPEN));
+    json_object_set_new(o, "simultaneous_close",
+                        json_boolean(c->events & TCPST_EV_SIMUL_CLOSE));
+    if (c->nvlan) {
+        json_t *v = json_array();
+        for (unsigned i = 0; i < c->nvlan && i < TCPST_MAX_VLAN; i++) {
+            json_array_append_new(v, json_integer(c->vlan[i]));
+        }
+        json_object_set_new(o, "vlan", v);
+    }
+    json_object_set_new(o, "anomalies", json_array());
+    return o;
+}
+
+char *tcpst_report_conn_text(const tcpst_conn *c)
+{
+    json_t *o = conn_json(c);
+    char *s = json_dumps(o, DUMP_FLAGS);
+    json_decref(o);
+    return s;
+}
+
+static void put(tcpst_report *r, const char *s, size_t n)
+{
+    if (!r->err && fwrite(s, 1, n, r->out) != n) {
+        r->err = errno ? errno : EIO;
+    }
+}
+
+static void puts_str(tcpst_report *r, const char *s)
+{
+    put(r, s, strlen(s));
+}
+
+int tcpst_report_open(tcpst_report **out, const char *path, const tcpst_report_opts *opts,
+                      tcpst_error *err)
+{
+    *out = NULL;
+    tcpst_report *r = calloc(1, sizeof *r);
+    if (!r) {
+        return tcpst_error_set(err, TCPST_ENOMEM, "out of memory");
+    }
+    if (opts) {
+        r->opts = *opts;
+    }
+    r->next_id = 1;
+    struct stat sb;
+    if (!path || strcmp(path, "-") == 0) {
+        r->out = stdout;
+    } else if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        /* A device or pipe cannot be replaced by rename(): write to it directly. */
+        r->out = fopen(path, "w");
+        if (!r->out) {
+            int e = errno;
+            tcpst_report_discard(r);
+            return tcpst_error_set(err, TCPST_EWRITE, "%s: cannot open for writing: %s", path,
+                                   strerror(e));
+        }
+        r->path = strdup(path);
+    } else {
+        size_t n = strlen(path);
+        r->path = strdup(path);
+        r->tmp_path = malloc(n + 16);
+        if (!r->path || !r->tmp_path) {
+            tcpst_report_discard(r);
+            return tcpst_error_set(err, TCPST_ENOMEM, "out of memory");
+        }
+        /* Same directory as the target, so rename() is atomic. */
+        snprintf(r->tmp_path, n + 16, "%s.tmp.XXXXXX", path);
+        int fd = mkstemp(r->tmp_path);
+        if (fd < 0 || !(r->out = fdopen(fd, "w"))) {
+            int e = errno;
+            if (fd >= 0) {
+                close(fd);
+                unlink(r->tmp_path);
+            }
+            free(r->tmp_path);
+            r->tmp_path = NULL;
+            tcpst_report_discard(r);
+            return tcpst_error_set(err, TCPST_EWRITE, "%s: cannot create report: %s", path,
+                                   strerror(e));
+        }
+    }
+    puts_str(r, "{\"tcpstate_version\":\"" TCPSTATE_VERSION "\",\"schema_version\":1,"
+                "\"connections\":[");
+    *out = r;
+    return 0;
+}
+
+static void write_record(tcpst_report *r, const char *text)
+{
+    puts_str(r, r->written ? ",\n" : "\n");
+    puts_str(r, text);
+    r->written++;
+    r->next_id++;
+}
+
+static void heap_push(tcpst_report *r, uint64_t id, char *text)
+{
+    if (r->nheap == r->capheap) {
+        size_t cap = r->capheap ? r->capheap * 2 : 64;
+        pending *h = realloc(r->heap, cap * sizeof *h);
+        if (!h) {
+            r->err = ENOMEM;
+            free(text);
+            return;
+        }
+        r->heap = h;
+        r->capheap = cap;
+    }
+    size_t i = r->nheap++;
+    while (i > 0 && r->heap[(i - 1) / 2].id > id) {
+        r->heap[i] = r->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    r->heap[i] = (pending){id, text};
+}
+
+static pending heap_pop(tcpst_report *r)
+{
+    pending top = r->heap[0];
+    pending last = r->heap[--r->nheap];
+    size_t i = 0;
+    for (;;) {
+        size_t k = 2 * i + 1;
+        if (k >= r->nheap) {
+            break;
+        }
+        if (k + 1 < r->nheap && r->heap[k + 1].id < r->heap[k].id) {
+            k++;
+        }
+        if (r->heap[k].id >= last.id) {
+            break;
+        }
+        r->heap[i] = r->heap[k];
+        i = k;
+    }
+    if (r->nheap) {
+        r->heap[i] = last;
+    }
+    return top;
+}
+
+static void tally(tcpst_report *r, const tcpst_conn *c)
+{
+    r->final_pairs[c->ep[0].state][c->ep[1].state]++;
+    const char *zs = tcpst_zeek_conn_state(&c->zeek);
+    for (size_t i = 0; i < N_ZEEK_STATES; i++) {
+        if (strcmp(zs, zeek_states[i]) == 0) {
+            r->zeek_counts[i]++;
+        }
+    }
+    r->roles_inferred += c->roles_inferred;
+}
+
+void tcpst_report_conn(void *report, const tcpst_conn *c)
+{
+    tcpst_report *r = report;
+    tally(r, c);
+    json_t *o = conn_json(c);
+    char *text = json_dumps(o, r->opts.pretty ? (JSON_INDENT(2) | JSON_REAL_PRECISION(16))
+                                              : DUMP_FLAGS);
+    json_decref(o);
+    if (!text) {
+        r->err = ENOMEM;
+        return;
+    }
+    if (c->id != r->next_id) {
+        heap_push(r, c->id, text);
+        return;
+    }
+    write_record(r, text);
+    free(text);
+    while (r->nheap && r->heap[0].id == r->next_id) {
+        pending p = heap_pop(r);
+        write_record(r, p.text);
+        free(p.text);
+    }
+}
+
+static json_t *inputs_json(const tcpst_report_meta *m)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < m->n_inputs; i++) {
+        const tcpst_input_info *in = &m->inputs[i];
+        bool any = in->packets > 0;
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(in->name));
+        json_object_set_new(o, "format", json_string(in->format ? in->format : "pcap"));
+        json_object_set_new(o, "link_type", json_string(in->linktype_name));
+        json_object_set_new(o, "link_type_id", json_integer(in->linktype));
+        json_object_set_new(o, "snaplen", json_integer(in->snaplen));
+        json_object_set_new(o, "nanosecond", json_boolean(in->nanosecond));
+        json_object_set_new(o, "packets", json_integer((json_int_t)in->packets));
+        json_object_set_new(o, "bytes", json_integer((json_int_t)in->bytes));
+        json_object_set_new(o, "filtered", json_integer((json_int_t)in->filtered));
+        json_object_set_new(o, "first_ts", jtime_or_null(in->first_ts, any));
+        json_object_set_new(o, "last_ts", jtime_or_null(in->last_ts, any));
+        json_object_set_new(o, "truncated", json_boolean(in->truncated));
+        json_object_set_new(o, "error", in->error[0] ? json_string(in->error) : json_null());
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static json_t *stats_json(const tcpst_engine_stats *st, const tcpst_report_meta *m,
+                          const tcpst_report *r)
+{
+    json_t *o = json_object();
+    json_t *problems = json_object();
+    uint64_t nprob = 0;
+    for (int i = 0; i < TCPST_DEC__COUNT; i++) {
+        if (tcpst_decode_is_problem((tcpst_decode_status)i) && st->decode[i]) {
+            json_object_set_new(problems, tcpst_decode_status_name((tcpst_decode_status)i),
+                                json_integer((json_int_t)st->decode[i]));
+            nprob += st->decode[i];
+        }
+    }
+    json_object_set_new(o, "packets", json_integer((json_int_t)(st->packets + m->filtered)));
+    json_object_set_new(o, "filtered", json_integer((json_int_t)m->filtered));
+    json_object_set_new(o, "analyzed", json_integer((json_int_t)st->packets));
+    json_object_set_new(o, "tcp_segments", json_integer((json_int_t)st->tcp));
+    json_object_set_new(o, "non_tcp", json_integer((json_int_t)st->non_tcp));
+    json_object_set_new(o, "decode_problems", json_integer((json_int_t)nprob));
+    json_object_set_new(o, "decode_problems_by_reason", problems);
+    json_object_set_new(o, "connections", json_integer((json_int_t)st->connections));
+    json_object_set_new(o, "connections_written", json_integer((json_int_t)r->written));
+    json_object_set_new(o, "open_at_end", json_integer((json_int_t)st->open_at_end));
+    json_object_set_new(o, "closed", json_integer((json_int_t)st->closed));
+    json_object_set_new(o, "idle_expired", json_integer((json_int_t)st->idle_expired));
+    json_object_set_new(o, "evictions", json_integer((json_int_t)st->evicted));
+    json_object_set_new(o, "port_reuse_splits", json_integer((json_int_t)st->reused));
+    json_object_set_new(o, "peak_concurrent_connections", json_integer(st->peak_live));
+    json_object_set_new(o, "rst_not_accepted", json_integer((json_int_t)st->rst_not_accepted));
+    json_object_set_new(o, "first_ts", jtime_or_null(st->first_ts, st->packets > 0));
+    json_object_set_new(o, "last_ts", jtime_or_null(st->last_ts, st->packets > 0));
+    json_object_set_new(o, "interrupted", json_boolean(m->interrupted));
+    json_object_set_new(o, "filter", m->filter ? json_string(m->filter) : json_null());
+    json_object_set_new(o, "time_wait", jtime(m->time_wait));
+    return o;
+}
+
+static json_t *summary_json(const tcpst_report *r)
+{
+    json_t *o = json_object();
+    json_t *pairs = json_object();
+    for (int a = 0; a < TCPST_STATE__COUNT; a++) {
+        for (int b = 0; b < TCPST_STATE__COUNT; b++) {
+            if (r->final_pairs[a][b]) {
+                char key[64];
+                snprintf(key, sizeof key, "%s/%s", tcpst_state_name((tcpst_state)a),
+                         tcpst_state_name((tcpst_state)b));
+                json_object_set_new(pairs, key, json_integer((json_int_t)r->final_pairs[a][b]));
+            }
+        }
+    }
+    json_object_set_new(o, "final_states", pairs);
+    json_t *zs = json_object();
+    for (size_t i = 0; i < N_ZEEK_STATES; i++) {
+        if (r->zeek_counts[i]) {
+            json_object_set_new(zs, zeek_states[i], json_integer((json_int_t)r->zeek_counts[i]));
+        }
+    }
+    json_object_set_new(o, "conn_state", zs);
+    json_object_set_new(o, "roles_inferred", json_integer((json_int_t)r->roles_inferred));
+    json_object_set_new(o, "anomalies", json_object());
+    return o;
+}
+
+static void free_report(tcpst_report *r)
+{
+    while (r->nheap) {
+        free(r->heap[--r->nheap].text);
+    }
+    free(r->heap);
+    free(r->path);
+    free(r->tmp_path);
+    free(r);
+}
+
+void tcpst_report_discard(tcpst_report *r)
+{
+    if (!r) {
+        return;
+    }
+    if (r->out && r->out != stdout) {
+        fclose(r->out);
+    }
+    if (r->tmp_path) {
+        unlink(r->tmp_path);
+    }
+    free_report(r);
+}
+
+static void put_member(tcpst_report *r, const char *key, json_t *v)
+{
+    char *s = json_dumps(v, (r->opts.pretty ? JSON_INDENT(2) : JSON_COMPACT) |
+                                JSON_REAL_PRECISION(16) | JSON_ENCODE_ANY);
+    json_decref(v);
+    if (!s) {
+        r->err = ENOMEM;
+        return;
+    }
+    puts_str(r, ",\n\"");
+    puts_str(r, key);
+    puts_str(r, "\":");
+    puts_str(r, s);
+    free(s);
+}
+
+int tcpst_report_finish(tcpst_report *r, const tcpst_engine_stats *st,
+                        const tcpst_report_meta *meta, tcpst_error *err)
+{
+    /* Every id was emitted exactly once, so nothing can remain queued. */
+    while (r->nheap) {
+        pending p = heap_pop(r);
+        write_record(r, p.text);
+        free(p.text);
+    }
+    puts_str(r, r->written ? "\n]" : "]");
+    put_member(r, "inputs", inputs_json(meta));
+    put_member(r, "stats", stats_json(st, meta, r));
+    put_member(r, "summary", summary_json(r));
+    puts_str(r, "}\n");
+    if (!r->err && fflush(r->out) != 0) {
+        r->err = errno ? errno : EIO;
+    }
+    const char *name = r->path ? r->path : "standard output";
+    if (!r->tmp_path && r->out != stdout) {
+        if (fclose(r->out) != 0 && !r->err) {
+            r->err = errno ? errno : EIO;
+        }
+        r->out = NULL;
+    }
+    if (r->tmp_path) {
+        if (!r->err && fsync(fileno(r->out)) != 0) {
+            r->err = errno;
+        }
+        if (fclose(r->out) != 0 && !r->err) {
+            r->err = errno ? errno : EIO;
+        }
+        r->out = NULL;
+        if (!r->err && rename(r->tmp_path, r->path) != 0) {
+            r->err = errno;
+        }
+        if (r->err) {
+            unlink(r->tmp_path);
+        }
+    }
+    int e = r->err;
+    free_report(r);
+    if (e) {
+        return tcpst_error_set(err, TCPST_EWRITE, "%s: cannot write report: %s", name,
+                               strerror(e));
+    }
+    return 0;
+}

@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""End-to-end behaviour of the tcpstate command: exit codes, error lines,
+atomic output, filters, several files, stdin, signals.
+
+usage: test_cli.py TCPSTATE_BIN SOURCE_DIR
+"""
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN = SRC = None
+results = []
+
+
+def check(name, cond, detail=""):
+    results.append((name, bool(cond)))
+    print(f"{'ok  ' if cond else 'FAIL'} {name}{'' if cond else ': ' + detail}")
+
+
+def run(args, **kw):
+    return subprocess.run([BIN] + args, capture_output=True, text=True, timeout=120, **kw)
+
+
+def sample(name):
+    return os.path.join(SRC, "samples", name)
+
+
+def read_pcap(path):
+    with open(path, "rb") as fh:
+        data = fh.read()
+    hdr, off, recs = data[:24], 24, []
+    while off < len(data):
+        incl = struct.unpack("<I", data[off + 8:off + 12])[0]
+        recs.append(data[off:off + 16 + incl])
+        off += 16 + incl
+    return hdr, recs
+
+
+def one_line_error(p, *words):
+    lines = p.stderr.strip().splitlines()
+    return (p.returncode == 2 and len(lines) == 1 and lines[0].startswith("tcpstate: ")
+            and all(w in lines[0] for w in words) and p.stdout == "")
+
+
+def main():
+    global BIN, SRC
+    BIN, SRC = sys.argv[1], sys.argv[2]
+    tmp = tempfile.mkdtemp(prefix="tcpstate-cli-")
+
+    p = run(["--help"])
+    check("help exits 0 and documents options", p.returncode == 0 and "--filter" in p.stdout
+          and "Exit status" in p.stdout)
+    p = run(["--version"])
+    check("version", p.returncode == 0 and p.stdout.startswith("tcpstate "))
+    p = run([])
+    check("no file is a usage error", one_line_error(p, "no capture file"), p.stderr)
+    p = run(["--bogus", sample("refused.pcap")])
+    check("unknown option", one_line_error(p, "--bogus"), p.stderr)
+    p = run(["--max-connections", "0", sample("refused.pcap")])
+    check("bad max-connections", one_line_error(p, "--max-connections"), p.stderr)
+    p = run(["--time-wait", "abc", sample("refused.pcap")])
+    check("bad time-wait", one_line_error(p, "--time-wait", "abc"), p.stderr)
+
+    missing = os.path.join(tmp, "nope.pcap")
+    p = run([missing])
+    check("missing file names the file", one_line_error(p, missing), p.stderr)
+    junk = os.path.join(tmp, "junk.pcap")
+    with open(junk, "wb") as fh:
+        fh.write(b"this is not a capture file at all\n" * 4)
+    p = run([junk])
+    check("garbage file names the file", one_line_error(p, junk), p.stderr)
+    radiotap = os.path.join(tmp, "radiotap.pcap")
+    with open(radiotap, "wb") as fh:
+        fh.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 127))
+    p = run([radiotap])
+    check("unsupported link type named", one_line_error(p, radiotap, "link type", "127"),
+          p.stderr)
+    p = run(["-f", "tcp port nonsense", sample("refused.pcap")])
+    check("bad filter", one_line_error(p, "filter", "tcp port nonsense"), p.stderr)
+
+    # Report to a file: atomic, complete, nothing left behind.
+    out = os.path.join(tmp, "report.json")
+    p = run(["-o", out, sample("client-close.pcap")])
+    rep = json.load(open(out)) if os.path.exists(out) else None
+    check("-o writes a complete report", p.returncode == 0 and p.stdout == "" and rep
+          and rep["schema_version"] == 1 and len(rep["connections"]) == 1)
+    check("-o leaves no temporary file", sorted(os.listdir(tmp)) ==
+          sorted(["nope.pcap"][:0] + ["junk.pcap", "radiotap.pcap", "report.json"]),
+          str(os.listdir(tmp)))
+    p = run(["-o", os.path.join(tmp, "no", "such", "dir", "r.json"), sample("refused.pcap")])
+    check("unwritable output is a clear error", one_line_error(p, "r.json", "cannot create"),
+          p.stderr)
+    if os.path.exists("/dev/full"):
+        p = run(["-o", "/dev/full", sample("refused.pcap")])
+        check("full disk is an error, not a truncated report", p.returncode == 2, p.stderr)
+
+    # Filter: frames keep their numbers; filtered ones are counted.
+    full = json.loads(run([sample("all-in-one.pcap")]).stdout)
+    port = full["connections"][-1]["client"]["port"]
+    p = run(["-f", f"tcp port {port}", sample("all-in-one.pcap")])
+    rep = json.loads(p.stdout)
+    want = [c for c in full["connections"] if c["client"]["port"] == port]
+    check("filter keeps only matching connections",
+          p.returncode == 0 and len(rep["connections"]) == len(want) and
+          rep["connections"][0]["first_frame"] == want[0]["first_frame"] and
+          rep["stats"]["filtered"] > 0 and rep["stats"]["filter"] == f"tcp port {port}",
+          p.stderr)
+
+    # A capture rotated into several files gives the same connections.
+    hdr, recs = read_pcap(sample("all-in-one.pcap"))
+    parts = []
+    for i, chunk in enumerate((recs[:len(recs) // 3], recs[len(recs) // 3:2 * len(recs) // 3],
+                               recs[2 * len(recs) // 3:])):
+        path = os.path.join(tmp, f"rot{i}.pcap")
+        with open(path, "wb") as fh:
+            fh.write(hdr + b"".join(chunk))
+        parts.append(path)
+    p = run([parts[2], parts[0], parts[1]])
+    rep = json.loads(p.stdout)
+    strip = lambda r: json.dumps(r["connections"], sort_keys=True)
+    check("rotated files == unsplit file", p.returncode == 0 and strip(rep) == strip(full)
+          and len(rep["inputs"]) == 3)
+
+    # Standard input.
+    with open(sample("all-in-one.pcap"), "rb") as fh:
+        p = subprocess.run([BIN, "-"], stdin=fh, capture_output=True, timeout=60)
+    rep = json.loads(p.stdout)
+    check("stdin '-'", p.returncode == 0 and strip(rep) == strip(full))
+
+    # Truncated file: every packet before the damage is kept, with a warning.
+    cut = os.path.join(tmp, "cut.pcap")
+    with open(cut, "wb") as fh:
+        fh.write(hdr + b"".join(recs[:-1]) + recs[-1][:20])
+    p = run([cut])
+    rep = json.loads(p.stdout) if p.stdout else None
+    check("truncated file keeps earlier packets and warns",
+          p.returncode == 0 and rep and rep["inputs"][0]["truncated"] and
+          rep["inputs"][0]["packets"] == len(recs) - 1 and "warning" in p.stderr and
+          cut in p.stderr, p.stderr)
+
+    # SIGINT while reading a never-ending stdin: the report is still complete.
+    r, w = os.pipe()
+    with open(sample("client-close.pcap"), "rb") as fh:
+        os.write(w, fh.read())
+    proc = subprocess.Popen([BIN, "-"], stdin=r, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    os.close(r)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    os.write(w, b"\0" * 16)  # wake the blocked read so the loop sees the flag
+    os.close(w)
+    so, se = proc.communicate(timeout=30)
+    rep = json.loads(so) if so else None
+    check("SIGINT finishes the report", proc.returncode == 0 and rep and
+          rep["stats"]["interrupted"] and len(rep["connections"]) == 1, se.decode())
+
+    # Deterministic output: same input, byte-identical report.
+    a = run([sample("all-in-one.pcap")]).stdout
+    b = run([sample("all-in-one.pcap")]).stdout
+    check("deterministic", a == b)
+
+    # --max-connections bounds the table; evictions are counted, not silent.
+    p = run(["--max-connections", "1", sample("all-in-one.pcap")])
+    rep = json.loads(p.stdout)
+    check("evictions counted", p.returncode == 0 and rep["stats"]["evictions"] > 0 and
+          len(rep["connections"]) == rep["stats"]["connections"] and
+          any(c["end_reason"] == "evicted" for c in rep["connections"]))
+
+    npass = sum(1 for _, ok in results if ok)
+    nfail = len(results) - npass
+    print(f"{npass} passed, {nfail} failed")
+    return 0 if nfail == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

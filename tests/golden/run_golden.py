@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Golden and kernel-oracle tests over samples/.
+
+For every samples/<name>.pcap:
+  1. the report must equal tests/golden/<name>.json (after canonical dumping);
+  2. if samples/<name>.kernel.json exists (the kernel's own `ss -tan` view at
+     the moment the capture ended), every endpoint's final state in the report
+     must equal the kernel's state for that socket; an endpoint with no socket
+     left in the kernel must be CLOSED (or LISTEN, a listener, not a socket).
+
+usage: run_golden.py TCPSTATE_BIN SOURCE_DIR [--update]
+--update rewrites the golden files and prints what changed; CI never uses it.
+"""
+import difflib
+import json
+import os
+import subprocess
+import sys
+
+SS_TO_RFC = {
+    "ESTAB": "ESTABLISHED", "SYN-SENT": "SYN_SENT", "SYN-RECV": "SYN_RECEIVED",
+    "FIN-WAIT-1": "FIN_WAIT_1", "FIN-WAIT-2": "FIN_WAIT_2", "TIME-WAIT": "TIME_WAIT",
+    "CLOSE-WAIT": "CLOSE_WAIT", "LAST-ACK": "LAST_ACK", "CLOSING": "CLOSING",
+    "CLOSED": "CLOSED", "LISTEN": "LISTEN", "UNCONN": "CLOSED",
+}
+
+
+def run(binary, src, pcap):
+    rel = os.path.relpath(pcap, src)
+    p = subprocess.run([binary, rel], cwd=src, capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        raise RuntimeError(f"{rel}: exit {p.returncode}: {p.stderr.strip()}")
+    return json.loads(p.stdout)
+
+
+def canon(report):
+    return json.dumps(report, indent=1, sort_keys=True) + "\n"
+
+
+def kernel_check(report, kernel):
+    """Returns (agreeing, total, problems)."""
+    sockets = {}
+    for s in kernel:
+        if s["state"] == "LISTEN":
+            continue
+        key = (s["local_addr"], s["local_port"], s["peer_addr"], s["peer_port"])
+        sockets[key] = SS_TO_RFC[s["state"]]
+    agree, total, problems = 0, 0, []
+    seen = set()
+    # Only the last record of a 4-tuple is what the kernel can still show.
+    last = {}
+    for c in report["connections"]:
+        t = tuple(sorted([(c["client"]["addr"], c["client"]["port"]),
+                          (c["server"]["addr"], c["server"]["port"])]))
+        last[t] = c
+    for c in last.values():
+        for me, peer in (("client", "server"), ("server", "client")):
+            e, p = c[me], c[peer]
+            key = (e["addr"], e["port"], p["addr"], p["port"])
+            total += 1
+            want = sockets.get(key)
+            ok = (e["state"] == want) if want else e["state"] in ("CLOSED", "LISTEN")
+            seen.add(key)
+            if ok:
+                agree += 1
+            else:
+                problems.append(f"conn {c['id']} {me} {e['addr']}:{e['port']}: "
+                                f"ours {e['state']}, kernel {want or 'no socket (CLOSED)'}")
+    for key, st in sockets.items():
+        if key not in seen:
+            total += 1
+            problems.append(f"kernel socket {key} in {st} has no connection in the report")
+    return agree, total, problems
+
+
+def main():
+    if len(sys.argv) < 3:
+        print(__doc__)
+        return 2
+    binary, src = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    update = "--update" in sys.argv[3:]
+    samples = os.path.join(src, "samples")
+    golden_dir = os.path.join(src, "tests", "golden")
+    pcaps = sorted(f for f in os.listdir(samples) if f.endswith((".pcap", ".pcapng")))
+    if not pcaps:
+        print("no samples found")
+        return 1
+    passed = failed = 0
+    k_agree = k_total = 0
+    for f in pcaps:
+        name = f.rsplit(".", 1)[0]
+        path = os.path.join(samples, f)
+        try:
+            report = run(binary, src, path)
+        except Exception as exc:  # report the sample and go on
+            print(f"FAIL {name}: {exc}")
+            failed += 1
+            continue
+        text = canon(report)
+        gpath = os.path.join(golden_dir, name + ".json")
+        ok = True
+        if update:
+            old = open(gpath).read() if os.path.exists(gpath) else ""
+            if old != text:
+                sys.stdout.writelines(difflib.unified_diff(
+                    old.splitlines(True), text.splitlines(True), gpath, gpath + " (new)"))
+                with open(gpath, "w") as fh:
+                    fh.write(text)
+        elif not os.path.exists(gpath):
+            print(f"FAIL {name}: no golden file {os.path.relpath(gpath, src)}")
+            ok = False
+        else:
+            want = open(gpath).read()
+            if want != text:
+                diff = list(difflib.unified_diff(want.splitlines(True), text.splitlines(True),
+                                                 "golden", "actual", n=2))
+                print(f"FAIL {name}: report differs from golden file:")
+                sys.stdout.writelines(diff[:80])
+                ok = False
+        kpath = os.path.join(samples, name + ".kernel.json")
+        if os.path.exists(kpath):
+            with open(kpath) as fh:
+                a, t, problems = kernel_check(report, json.load(fh))
+            k_agree += a
+            k_total += t
+            for p in problems:
+                print(f"FAIL {name}: kernel disagrees: {p}")
+            ok = ok and not problems
+            print(f"{'ok  ' if ok else 'FAIL'} {name}: kernel states {a}/{t} agree")
+        else:
+            print(f"{'ok  ' if ok else 'FAIL'} {name}")
+        passed += ok
+        failed += not ok
+    print(f"kernel agreement: {k_agree}/{k_total} endpoint states")
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
