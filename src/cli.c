@@ -110,12 +110,12 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
                                    &o->engine.timeout[TCPST_LRU_HANDSHAKE], err);
                 break;
             case OPT_TO_ACTIVE:
-                rc = parse_seconds("--timeout-active", optarg,
-                                   &o->engine.timeout[TCPST_LRU_ACTIVE], err);
+                rc = parse_seconds("--timeout-active", optarg, &o->engine.timeout[TCPST_LRU_ACTIVE],
+                                   err);
                 break;
             case OPT_TO_CLOSED:
-                rc = parse_seconds("--timeout-closed", optarg,
-                                   &o->engine.timeout[TCPST_LRU_CLOSED], err);
+                rc = parse_seconds("--timeout-closed", optarg, &o->engine.timeout[TCPST_LRU_CLOSED],
+                                   err);
                 break;
             case 'h':
                 o->help = true;
@@ -128,8 +128,7 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
                                      argv[optind - 1]);
                 break;
             default:
-                rc = tcpst_error_set(err, TCPST_EUSAGE, "unknown option '%s'",
-                                     argv[optind - 1]);
+                rc = tcpst_error_set(err, TCPST_EUSAGE, "unknown option '%s'", argv[optind - 1]);
                 break;
         }
     }

@@ -87,8 +87,7 @@ void tcpst_conn_init(tcpst_conn *c, uint64_t id, const tcpst_segment *seg)
 
 unsigned tcpst_conn_dir(const tcpst_conn *c, const tcpst_segment *seg)
 {
-    return (seg->sport == c->ep[0].port && tcpst_addr_cmp(&seg->src, &c->ep[0].addr) == 0) ? 0
-                                                                                            : 1;
+    return (seg->sport == c->ep[0].port && tcpst_addr_cmp(&seg->src, &c->ep[0].addr) == 0) ? 0 : 1;
 }
 
 bool tcpst_conn_terminated(const tcpst_conn *c)
@@ -100,8 +99,7 @@ bool tcpst_conn_terminated(const tcpst_conn *c)
         }
     }
     /* A record whose sides never left CLOSED (e.g. only stray ACKs) is not over. */
-    return c->ep[0].tl_count + c->ep[1].tl_count + c->ep[0].tl_dropped + c->ep[1].tl_dropped >
-           0;
+    return c->ep[0].tl_count + c->ep[1].tl_count + c->ep[0].tl_dropped + c->ep[1].tl_dropped > 0;
 }
 
 bool tcpst_conn_syn_starts_new(const tcpst_conn *c, unsigned from, const tcpst_segment *seg)

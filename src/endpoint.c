@@ -231,8 +231,7 @@ static void send_nonsyn(tcpst_endpoint *e, tcpst_endpoint *p, const tcpst_segctx
                 p->isn = seg->ack - 1;
                 p->next_seq = seg->ack;
                 p->has |= TCPST_EP_ISN | TCPST_EP_ISN_INFERRED | TCPST_EP_NEXT | TCPST_EP_PASSIVE;
-                tcpst_endpoint_set_state(p, TCPST_SYN_RECEIVED, sc, true,
-                                         TCPST_CAUSE_ACK_IMPLIED);
+                tcpst_endpoint_set_state(p, TCPST_SYN_RECEIVED, sc, true, TCPST_CAUSE_ACK_IMPLIED);
             }
             if (acks_syn(p, seg->ack)) {
                 tcpst_endpoint_set_state(e, TCPST_ESTABLISHED, sc, false, TCPST_CAUSE_SEGMENT);
@@ -347,8 +346,7 @@ static void receive(tcpst_endpoint *p, const tcpst_segctx *sc, bool new_syn, boo
         switch (p->state) {
             case TCPST_SYN_RECEIVED:
                 if ((p->has & TCPST_EP_ISN) && tcpst_seq_gt(seg->ack, p->isn)) {
-                    tcpst_endpoint_set_state(p, TCPST_ESTABLISHED, sc, true,
-                                             TCPST_CAUSE_SEGMENT);
+                    tcpst_endpoint_set_state(p, TCPST_ESTABLISHED, sc, true, TCPST_CAUSE_SEGMENT);
                 }
                 break;
             case TCPST_FIN_WAIT_1:

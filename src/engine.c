@@ -138,8 +138,7 @@ static tcpst_conn *new_conn(tcpst_engine *e, const tcpst_segment *seg, uint32_t 
     return c;
 }
 
-void tcpst_engine_segment(tcpst_engine *e, const tcpst_segment *seg, tcpst_time ts,
-                          uint64_t frame)
+void tcpst_engine_segment(tcpst_engine *e, const tcpst_segment *seg, tcpst_time ts, uint64_t frame)
 {
     e->stats.tcp++;
     uint32_t hash = tcpst_flowtab_hash(seg);

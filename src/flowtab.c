@@ -26,8 +26,7 @@ int tcpst_flowtab_init(tcpst_flowtab *ft, uint32_t cap, tcpst_error *err)
     ft->buckets = calloc(nb, sizeof *ft->buckets);
     if (!ft->conns || !ft->buckets) {
         tcpst_flowtab_fini(ft);
-        return tcpst_error_set(err, TCPST_ENOMEM, "cannot allocate a table of %u connections",
-                               cap);
+        return tcpst_error_set(err, TCPST_ENOMEM, "cannot allocate a table of %u connections", cap);
     }
     ft->cap = cap;
     ft->mask = nb - 1;

@@ -100,7 +100,11 @@ int main(int argc, char **argv)
         if (inputs) {
             inputs[i] = *in;
         }
-        if (in->truncated) {
+        if (in->truncated && in->packets == 0) {
+            /* Not one packet could be read: the input is unreadable, not damaged. */
+            fprintf(stderr, "tcpstate: %s: %s\n", in->name, in->error);
+            status = EXIT_USAGE;
+        } else if (in->truncated) {
             /* Everything before the damage was analysed; say so, but it is a result. */
             fprintf(stderr, "tcpstate: warning: %s: %s\n", in->name, in->error);
         }
@@ -113,7 +117,9 @@ int main(int argc, char **argv)
         .interrupted = stop_requested != 0,
         .time_wait = opt.engine.conn.time_wait,
     };
-    if (tcpst_report_finish(rep, &eng.stats, &meta, &err) != 0) {
+    if (status != EXIT_OK) {
+        tcpst_report_discard(rep);
+    } else if (tcpst_report_finish(rep, &eng.stats, &meta, &err) != 0) {
         status = fail(&err);
     }
     free(inputs);

@@ -21,9 +21,8 @@
 
 #define DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(16))
 
-static const char *const zeek_states[] = {"S0",     "S1",     "SF",  "REJ", "S2",
-                                          "S3",     "RSTO",   "RSTR", "RSTOS0", "RSTRH",
-                                          "SH",     "SHR",    "OTH"};
+static const char *const zeek_states[] = {"S0",   "S1",     "SF",    "REJ", "S2",  "S3", "RSTO",
+                                          "RSTR", "RSTOS0", "RSTRH", "SH",  "SHR", "OTH"};
 #define N_ZEEK_STATES (sizeof zeek_states / sizeof zeek_states[0])
 
 typedef struct pending {
@@ -40,7 +39,8 @@ struct tcpst_report {
     uint64_t written;
     pending *heap; /* min-heap by id of records waiting for lower ids */
     size_t nheap, capheap;
-    int err;            /* first write error (errno), 0 if none */
+    int err; /* first write error (errno), 0 if none */
+    bool head_written;
     uint64_t final_pairs[TCPST_STATE__COUNT][TCPST_STATE__COUNT];
     uint64_t zeek_counts[N_ZEEK_STATES];
     uint64_t roles_inferred;
@@ -92,8 +92,7 @@ static json_t *endpoint_json(const tcpst_conn *c, const tcpst_endpoint *e, bool 
     json_object_set_new(o, "addr", addr_json(&e->addr));
     json_object_set_new(o, "port", json_integer(e->port));
     json_object_set_new(o, "state", json_string(tcpst_state_name(e->state)));
-    json_object_set_new(o, "isn",
-                        (e->has & TCPST_EP_ISN) ? json_integer(e->isn) : json_null());
+    json_object_set_new(o, "isn", (e->has & TCPST_EP_ISN) ? json_integer(e->isn) : json_null());
     json_object_set_new(o, "isn_inferred", json_boolean(e->has & TCPST_EP_ISN_INFERRED));
     json_object_set_new(o, "packets", json_integer((json_int_t)e->packets));
     json_object_set_new(o, "bytes", json_integer((json_int_t)e->bytes));
@@ -153,8 +152,7 @@ static json_t *conn_json(const tcpst_conn *c)
                                   "resp_pkts", (json_int_t)tcpst_zeek_resp_pkts(&c->zeek)));
     json_object_set_new(o, "rst_not_accepted", json_integer(c->rst_not_accepted));
     json_object_set_new(o, "simultaneous_open", json_boolean(c->events & TCPST_EV_SIMUL_OPEN));
-    json_object_set_new(o, "simultaneous_close",
-                        json_boolean(c->events & TCPST_EV_SIMUL_CLOSE));
+    json_object_set_new(o, "simultaneous_close", json_boolean(c->events & TCPST_EV_SIMUL_CLOSE));
     if (c->nvlan) {
         json_t *v = json_array();
         for (unsigned i = 0; i < c->nvlan && i < TCPST_MAX_VLAN; i++) {
@@ -235,14 +233,23 @@ int tcpst_report_open(tcpst_report **out, const char *path, const tcpst_report_o
                                    strerror(e));
         }
     }
-    puts_str(r, "{\"tcpstate_version\":\"" TCPSTATE_VERSION "\",\"schema_version\":1,"
-                "\"connections\":[");
     *out = r;
     return 0;
 }
 
+/* Written on first use, so a run that fails before any result prints nothing. */
+static void put_head(tcpst_report *r)
+{
+    if (!r->head_written) {
+        puts_str(r, "{\"tcpstate_version\":\"" TCPSTATE_VERSION "\",\"schema_version\":1,"
+                    "\"connections\":[");
+        r->head_written = true;
+    }
+}
+
 static void write_record(tcpst_report *r, const char *text)
 {
+    put_head(r);
     puts_str(r, r->written ? ",\n" : "\n");
     puts_str(r, text);
     r->written++;
@@ -312,8 +319,8 @@ void tcpst_report_conn(void *report, const tcpst_conn *c)
     tcpst_report *r = report;
     tally(r, c);
     json_t *o = conn_json(c);
-    char *text = json_dumps(o, r->opts.pretty ? (JSON_INDENT(2) | JSON_REAL_PRECISION(16))
-                                              : DUMP_FLAGS);
+    char *text =
+        json_dumps(o, r->opts.pretty ? (JSON_INDENT(2) | JSON_REAL_PRECISION(16)) : DUMP_FLAGS);
     json_decref(o);
     if (!text) {
         r->err = ENOMEM;
@@ -471,6 +478,7 @@ int tcpst_report_finish(tcpst_report *r, const tcpst_engine_stats *st,
         write_record(r, p.text);
         free(p.text);
     }
+    put_head(r);
     puts_str(r, r->written ? "\n]" : "]");
     put_member(r, "inputs", inputs_json(meta));
     put_member(r, "stats", stats_json(st, meta, r));
@@ -501,11 +509,11 @@ int tcpst_report_finish(tcpst_report *r, const tcpst_engine_stats *st,
             unlink(r->tmp_path);
         }
     }
-    int e = r->err;
-    free_report(r);
-    if (e) {
-        return tcpst_error_set(err, TCPST_EWRITE, "%s: cannot write report: %s", name,
-                               strerror(e));
+    int rc = 0;
+    if (r->err) {
+        rc = tcpst_error_set(err, TCPST_EWRITE, "%s: cannot write report: %s", name,
+                             strerror(r->err));
     }
-    return 0;
+    free_report(r); /* after the message: `name` points into r */
+    return rc;
 }

@@ -22,8 +22,8 @@ typedef struct tcpst_options {
 } tcpst_options;
 
 /* Parse argv.  Returns 0, or TCPST_EUSAGE with err->msg set.  `files` is malloc'd. */
-__attribute__((warn_unused_result)) int tcpst_cli_parse(int argc, char **argv,
-                                                        tcpst_options *o, tcpst_error *err);
+__attribute__((warn_unused_result)) int tcpst_cli_parse(int argc, char **argv, tcpst_options *o,
+                                                        tcpst_error *err);
 void tcpst_cli_free(tcpst_options *o);
 
 /* The --help text. */

@@ -20,17 +20,17 @@
 #include "tcpstate/zeekcompat.h"
 
 /* RFC 9293 section 3.3.2 state names, verbatim. */
-#define TCPST_STATE_MAP(X)                                                                       \
-    X(CLOSED)                                                                                    \
-    X(LISTEN)                                                                                    \
-    X(SYN_SENT)                                                                                  \
-    X(SYN_RECEIVED)                                                                              \
-    X(ESTABLISHED)                                                                               \
-    X(FIN_WAIT_1)                                                                                \
-    X(FIN_WAIT_2)                                                                                \
-    X(CLOSE_WAIT)                                                                                \
-    X(CLOSING)                                                                                   \
-    X(LAST_ACK)                                                                                  \
+#define TCPST_STATE_MAP(X)                                                                         \
+    X(CLOSED)                                                                                      \
+    X(LISTEN)                                                                                      \
+    X(SYN_SENT)                                                                                    \
+    X(SYN_RECEIVED)                                                                                \
+    X(ESTABLISHED)                                                                                 \
+    X(FIN_WAIT_1)                                                                                  \
+    X(FIN_WAIT_2)                                                                                  \
+    X(CLOSE_WAIT)                                                                                  \
+    X(CLOSING)                                                                                     \
+    X(LAST_ACK)                                                                                    \
     X(TIME_WAIT)
 
 typedef enum tcpst_state {
@@ -56,7 +56,7 @@ const char *tcpst_cause_name(tcpst_cause c);
 
 typedef struct tcpst_transition {
     tcpst_time ts;
-    uint64_t frame; /* 0 for timer transitions */
+    uint64_t frame;         /* 0 for timer transitions */
     uint32_t seq, ack, len; /* the causing segment (wire values) */
     uint16_t flags;
     uint8_t from, to; /* tcpst_state */
@@ -66,19 +66,19 @@ typedef struct tcpst_transition {
 
 /* Endpoint fact bits (tcpst_endpoint.has). */
 enum tcpst_ephas {
-    TCPST_EP_ISN = 1u << 0,       /* isn valid */
+    TCPST_EP_ISN = 1u << 0,          /* isn valid */
     TCPST_EP_ISN_INFERRED = 1u << 1, /* isn deduced from the peer's ACK */
-    TCPST_EP_NEXT = 1u << 2,      /* next_seq valid */
-    TCPST_EP_ACK = 1u << 3,       /* last_ack valid */
-    TCPST_EP_FIN = 1u << 4,       /* sent a FIN: fin_seq valid */
-    TCPST_EP_RST = 1u << 5,       /* sent an accepted RST */
-    TCPST_EP_PASSIVE = 1u << 6,   /* opened passively (SYN-ACK in reply to a SYN) */
-    TCPST_EP_WSCALE = 1u << 7,    /* window scale option on its SYN */
+    TCPST_EP_NEXT = 1u << 2,         /* next_seq valid */
+    TCPST_EP_ACK = 1u << 3,          /* last_ack valid */
+    TCPST_EP_FIN = 1u << 4,          /* sent a FIN: fin_seq valid */
+    TCPST_EP_RST = 1u << 5,          /* sent an accepted RST */
+    TCPST_EP_PASSIVE = 1u << 6,      /* opened passively (SYN-ACK in reply to a SYN) */
+    TCPST_EP_WSCALE = 1u << 7,       /* window scale option on its SYN */
     TCPST_EP_SACKPERM = 1u << 8,
     TCPST_EP_TS = 1u << 9,
     TCPST_EP_MSS = 1u << 10,
     TCPST_EP_TFO = 1u << 11,
-    TCPST_EP_SENT = 1u << 12      /* has sent at least one segment */
+    TCPST_EP_SENT = 1u << 12 /* has sent at least one segment */
 };
 
 typedef struct tcpst_endpoint {
@@ -89,10 +89,10 @@ typedef struct tcpst_endpoint {
     uint16_t has; /* tcpst_ephas */
     uint16_t mss;
     uint32_t isn;
-    uint32_t next_seq; /* one past the highest sequence sent (SYN and FIN count) */
-    uint32_t fin_seq;  /* sequence number occupied by its FIN */
-    uint32_t last_ack; /* highest acknowledgement it sent */
-    uint32_t window;   /* last advertised window, raw */
+    uint32_t next_seq;            /* one past the highest sequence sent (SYN and FIN count) */
+    uint32_t fin_seq;             /* sequence number occupied by its FIN */
+    uint32_t last_ack;            /* highest acknowledgement it sent */
+    uint32_t window;              /* last advertised window, raw */
     tcpst_time first_ts, last_ts; /* of its own segments */
     tcpst_time state_since;
     uint64_t packets, bytes, payload_bytes;
@@ -107,11 +107,11 @@ typedef struct tcpst_endpoint {
 /* Why a record was written out. */
 typedef enum tcpst_end_reason {
     TCPST_END_NONE = 0,
-    TCPST_END_CLOSED,      /* terminated and lingered */
-    TCPST_END_IDLE,        /* idle timeout while open */
-    TCPST_END_EVICTED,     /* table full: least recently seen */
-    TCPST_END_REUSED,      /* a new connection took over its 4-tuple */
-    TCPST_END_CAPTURE_END  /* still tracked when the input ended */
+    TCPST_END_CLOSED,     /* terminated and lingered */
+    TCPST_END_IDLE,       /* idle timeout while open */
+    TCPST_END_EVICTED,    /* table full: least recently seen */
+    TCPST_END_REUSED,     /* a new connection took over its 4-tuple */
+    TCPST_END_CAPTURE_END /* still tracked when the input ended */
 } tcpst_end_reason;
 
 const char *tcpst_end_reason_name(tcpst_end_reason r);
@@ -121,7 +121,7 @@ typedef struct tcpst_conn_config {
 } tcpst_conn_config;
 
 typedef struct tcpst_conn {
-    uint64_t id; /* 1-based, in order of first packet */
+    uint64_t id;          /* 1-based, in order of first packet */
     tcpst_endpoint ep[2]; /* [0] client, [1] server */
     uint8_t ip_version;
     uint8_t roles_inferred;

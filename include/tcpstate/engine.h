@@ -29,11 +29,11 @@ typedef struct tcpst_engine_config {
 void tcpst_engine_config_default(tcpst_engine_config *cfg);
 
 typedef struct tcpst_engine_stats {
-    uint64_t packets;      /* frames given to the engine */
-    uint64_t tcp;          /* decoded TCP segments */
-    uint64_t non_tcp;      /* valid frames carrying something else */
+    uint64_t packets;                  /* frames given to the engine */
+    uint64_t tcp;                      /* decoded TCP segments */
+    uint64_t non_tcp;                  /* valid frames carrying something else */
     uint64_t decode[TCPST_DEC__COUNT]; /* per decoder outcome */
-    uint64_t connections;  /* records created */
+    uint64_t connections;              /* records created */
     uint64_t closed, idle_expired, evicted, reused, open_at_end;
     uint64_t rst_not_accepted;
     uint32_t peak_live;
@@ -63,8 +63,7 @@ void tcpst_engine_packet(tcpst_engine *e, int linktype, const uint8_t *data, uin
                          uint32_t wirelen, tcpst_time ts, uint64_t frame);
 
 /* One decoded segment (used by the above, and by tests). */
-void tcpst_engine_segment(tcpst_engine *e, const tcpst_segment *seg, tcpst_time ts,
-                          uint64_t frame);
+void tcpst_engine_segment(tcpst_engine *e, const tcpst_segment *seg, tcpst_time ts, uint64_t frame);
 
 /* End of input: emit every record still tracked, in id order. */
 void tcpst_engine_finish(tcpst_engine *e);

@@ -10,14 +10,14 @@
 
 #include <stdarg.h>
 
-#define TCPST_ERRNO_MAP(X)                                                                       \
-    X(USAGE, -1, "usage error")                                                                  \
-    X(OPEN, -2, "cannot open input")                                                             \
-    X(FORMAT, -3, "unreadable capture format")                                                   \
-    X(LINKTYPE, -4, "unsupported link type")                                                     \
-    X(FILTER, -5, "invalid filter")                                                              \
-    X(READ, -6, "read error")                                                                    \
-    X(WRITE, -7, "cannot write output")                                                          \
+#define TCPST_ERRNO_MAP(X)                                                                         \
+    X(USAGE, -1, "usage error")                                                                    \
+    X(OPEN, -2, "cannot open input")                                                               \
+    X(FORMAT, -3, "unreadable capture format")                                                     \
+    X(LINKTYPE, -4, "unsupported link type")                                                       \
+    X(FILTER, -5, "invalid filter")                                                                \
+    X(READ, -6, "read error")                                                                      \
+    X(WRITE, -7, "cannot write output")                                                            \
     X(NOMEM, -8, "out of memory")
 
 enum tcpst_errcode {

@@ -17,10 +17,15 @@
 #include "tcpstate/error.h"
 
 /* Age classes, each with its own idle timeout (see limits.h). */
-enum tcpst_lru_class { TCPST_LRU_HANDSHAKE = 0, TCPST_LRU_ACTIVE, TCPST_LRU_CLOSED, TCPST_LRU__COUNT };
+enum tcpst_lru_class {
+    TCPST_LRU_HANDSHAKE = 0,
+    TCPST_LRU_ACTIVE,
+    TCPST_LRU_CLOSED,
+    TCPST_LRU__COUNT
+};
 
 typedef struct tcpst_flowtab {
-    tcpst_conn *conns;  /* [0] unused; 1..cap */
+    tcpst_conn *conns; /* [0] unused; 1..cap */
     uint32_t cap;
     uint32_t hwm;       /* highest index ever handed out */
     uint32_t free_head; /* freed records, linked through hnext */

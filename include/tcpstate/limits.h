@@ -26,7 +26,7 @@
 
 /* Connection table capacity; memory is touched only as it fills. */
 #define TCPST_DEFAULT_MAX_CONNECTIONS (1u << 18)
-#define TCPST_MAX_MAX_CONNECTIONS (1u << 26)
+#define TCPST_MAX_MAX_CONNECTIONS     (1u << 26)
 
 /* ---- internal caps ---- */
 

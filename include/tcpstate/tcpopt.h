@@ -25,8 +25,8 @@ enum tcpst_optkind {
     TCPST_OPT_AO = 29,       /* RFC 5925 */
     TCPST_OPT_MPTCP = 30,    /* RFC 8684 */
     TCPST_OPT_TFO = 34,      /* RFC 7413 */
-    TCPST_OPT_EXP1 = 253,    /* RFC 4727 experimental (TFO used 253 with magic 0xF989) */
-    TCPST_OPT_EXP2 = 254
+    TCPST_OPT_EXP1 = 253,    /* RFC 4727 experimental; ExID per RFC 6994 */
+    TCPST_OPT_EXP2 = 254     /* idem; Linux sent pre-RFC TFO as 254 + ExID 0xF989 */
 };
 
 /* Presence bits in tcpst_tcpopts.present. */
@@ -36,7 +36,7 @@ enum tcpst_optbit {
     TCPST_HAS_SACK_PERM = 1u << 2,
     TCPST_HAS_SACK = 1u << 3,
     TCPST_HAS_TS = 1u << 4,
-    TCPST_HAS_TFO = 1u << 5, /* kind 34, or kind 254 with magic 0xF989 */
+    TCPST_HAS_TFO = 1u << 5, /* kind 34, or kind 254 (or 253) with magic 0xF989 */
     TCPST_HAS_MD5 = 1u << 6,
     TCPST_HAS_AO = 1u << 7,
     TCPST_HAS_MPTCP = 1u << 8
@@ -44,16 +44,16 @@ enum tcpst_optbit {
 
 /* Why the option area is malformed (tcpst_tcpopts.malformed bits). */
 enum tcpst_optbad {
-    TCPST_OPTBAD_LEN_SHORT = 1u << 0,   /* length byte < 2 on a kind that needs one */
-    TCPST_OPTBAD_OVERRUN = 1u << 1,     /* length runs past the header / no length byte */
-    TCPST_OPTBAD_MSS_LEN = 1u << 2,     /* MSS length != 4 */
-    TCPST_OPTBAD_WS_LEN = 1u << 3,      /* window scale length != 3 */
-    TCPST_OPTBAD_SACKP_LEN = 1u << 4,   /* SACK-permitted length != 2 */
-    TCPST_OPTBAD_SACK_LEN = 1u << 5,    /* SACK length not 2+8n, n in 1..4 */
-    TCPST_OPTBAD_TS_LEN = 1u << 6,      /* timestamps length != 10 */
-    TCPST_OPTBAD_TFO_LEN = 1u << 7,     /* TFO cookie length not 0 or 4..16 */
-    TCPST_OPTBAD_WS_RANGE = 1u << 8,    /* window shift > 14 (RFC 7323 2.3) */
-    TCPST_OPTBAD_DUPLICATE = 1u << 9    /* same single-use option twice */
+    TCPST_OPTBAD_LEN_SHORT = 1u << 0, /* length byte < 2 on a kind that needs one */
+    TCPST_OPTBAD_OVERRUN = 1u << 1,   /* length runs past the header / no length byte */
+    TCPST_OPTBAD_MSS_LEN = 1u << 2,   /* MSS length != 4 */
+    TCPST_OPTBAD_WS_LEN = 1u << 3,    /* window scale length != 3 */
+    TCPST_OPTBAD_SACKP_LEN = 1u << 4, /* SACK-permitted length != 2 */
+    TCPST_OPTBAD_SACK_LEN = 1u << 5,  /* SACK length not 2+8n, n in 1..4 */
+    TCPST_OPTBAD_TS_LEN = 1u << 6,    /* timestamps length != 10 */
+    TCPST_OPTBAD_TFO_LEN = 1u << 7,   /* TFO cookie length not 0 or 4..16 */
+    TCPST_OPTBAD_WS_RANGE = 1u << 8,  /* window shift > 14 (RFC 7323 2.3) */
+    TCPST_OPTBAD_DUPLICATE = 1u << 9  /* same single-use option twice */
 };
 
 #define TCPST_MAX_SACK_BLOCKS 4
@@ -62,10 +62,10 @@ typedef struct tcpst_tcpopts {
     uint16_t present;   /* TCPST_HAS_* bits */
     uint16_t malformed; /* TCPST_OPTBAD_* bits; 0 = clean */
     uint16_t mss;
-    uint8_t wscale;       /* raw shift as sent (may exceed 14; see WS_RANGE) */
-    uint8_t sack_count;   /* blocks stored in sack[] */
+    uint8_t wscale;         /* raw shift as sent (may exceed 14; see WS_RANGE) */
+    uint8_t sack_count;     /* blocks stored in sack[] */
     uint8_t tfo_cookie_len; /* 0 = cookie request */
-    uint8_t unknown;      /* options of kinds not listed above */
+    uint8_t unknown;        /* options of kinds not listed above */
     uint32_t tsval;
     uint32_t tsecr;
     uint32_t sack[TCPST_MAX_SACK_BLOCKS][2]; /* left, right edge (wire values) */
@@ -73,8 +73,15 @@ typedef struct tcpst_tcpopts {
 
 /*
  * Parse `len` option bytes at `p` into `out` (zeroed first).  Returns the
- * number of options seen (NOP/EOL excluded).  Always succeeds; check
- * out->malformed.
+ * number of delimited options seen (NOP/EOL excluded, malformed-length known
+ * kinds included).  Always succeeds; check out->malformed.
+ *
+ * Rules: EOL ends the walk.  A length byte < 2 (LEN_SHORT) or one running past
+ * `len` (OVERRUN) stops the walk.  A known kind with a wrong length sets its
+ * *_LEN bit, is not marked present, and the walk goes on (the length still
+ * delimits it).  A second MSS, WS, SACK-permitted or TS sets DUPLICATE and the
+ * first copy's value is kept.  SACK blocks from several SACK options are
+ * appended up to TCPST_MAX_SACK_BLOCKS.  `unknown` saturates at 255.
  */
 int tcpst_tcpopt_parse(const uint8_t *p, size_t len, tcpst_tcpopts *out);
 

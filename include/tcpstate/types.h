@@ -18,17 +18,21 @@ typedef int64_t tcpst_time; /* ns since 1970-01-01T00:00:00Z */
 #define TCPST_NS_PER_SEC INT64_C(1000000000)
 
 typedef struct tcpst_addr {
-    uint8_t family; /* 4 or 6; 0 = unset */
+    uint8_t family;    /* 4 or 6; 0 = unset */
     uint8_t bytes[16]; /* IPv4 uses bytes[0..3], rest zero */
 } tcpst_addr;
 
 /* Longest text form of an address incl. NUL (INET6_ADDRSTRLEN). */
 #define TCPST_ADDR_STRLEN 46
 
-/* Writes the canonical text form (IPv6 compressed per RFC 5952). */
+/*
+ * Writes the canonical text form: IPv4 dotted quad; IPv6 compressed lower case
+ * per RFC 5952 (inet_ntop), so v4-mapped addresses read "::ffff:1.2.3.4".  An
+ * unset or unknown family gives "-".
+ */
 void tcpst_addr_format(const tcpst_addr *a, char out[TCPST_ADDR_STRLEN]);
 
-/* Total order on addresses; family first. */
+/* Total order on addresses: family first, then bytes; returns -1, 0 or 1. */
 int tcpst_addr_cmp(const tcpst_addr *a, const tcpst_addr *b);
 
 /* TCP header flags, bit positions as on the wire (byte 13) plus NS/AE (RFC 3540). */
@@ -44,7 +48,12 @@ enum tcpst_flag {
     TCPST_AE = 0x100
 };
 
-/* tcpdump-style flag text ("S", "S.", "F.", "R.", "P.", "none"); out >= 16 bytes. */
+/*
+ * tcpdump-style flag text; out >= 16 bytes.  Letters in this fixed order:
+ * S(SYN) F(FIN) P(PSH) R(RST) U(URG) W(CWR) E(ECE) e(AE, as tcpdump prints it),
+ * then "." for ACK.  Examples: "S", "S.", "F.", "P.", "R", "R.", ".", "SWE";
+ * no flag at all gives "none".  Bits above TCPST_AE are ignored.
+ */
 void tcpst_flags_format(uint16_t flags, char out[16]);
 
 #endif

@@ -50,8 +50,16 @@ def main():
             frames = [c["first_frame"] for c in conns]
             if frames != sorted(frames):
                 problems.append("connections not ordered by first frame")
-            if report["stats"]["connections"] != len(conns):
+            st = report["stats"]
+            if st["connections"] != len(conns):
                 problems.append("stats.connections != number of records")
+            if st["analyzed"] != st["tcp_segments"] + st["non_tcp"] + st["decode_problems"]:
+                problems.append("a frame is unaccounted for: analyzed != tcp + non_tcp + problems")
+            if st["packets"] != st["analyzed"] + st["filtered"]:
+                problems.append("packets != analyzed + filtered")
+            segs = sum(c[s]["packets"] for c in conns for s in ("client", "server"))
+            if segs != st["tcp_segments"]:
+                problems.append(f"segments in records {segs} != tcp_segments {st['tcp_segments']}")
         if problems:
             failed += 1
             print(f"FAIL {os.path.basename(path)}:")

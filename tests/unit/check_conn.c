@@ -50,8 +50,7 @@ static void feed(int c2s, uint16_t flags, uint32_t seq, uint32_t ack, uint32_t l
     if (++frame == 1) {
         tcpst_conn_init(&conn, 1, &s);
     }
-    tcpst_conn_update(&conn, tcpst_conn_dir(&conn, &s), &s, (tcpst_time)frame * SEC, frame,
-                      &ccfg);
+    tcpst_conn_update(&conn, tcpst_conn_dir(&conn, &s), &s, (tcpst_time)frame * SEC, frame, &ccfg);
 }
 
 static void reset(void)
@@ -60,8 +59,8 @@ static void reset(void)
     frame = 0;
 }
 
-#define CL (&conn.ep[0])
-#define SV (&conn.ep[1])
+#define CL   (&conn.ep[0])
+#define SV   (&conn.ep[1])
 #define S(x) TCPST_##x
 
 static void expect_tl(const tcpst_endpoint *e, const int *states, const int *inferred, int n)

@@ -1,0 +1,368 @@
+#!/bin/bash
+# make-samples.sh - regenerate the sample captures in samples/ with the real Linux TCP stack.
+#
+# For each scenario it builds a fresh pair of network namespaces joined by a veth pair
+# (198.18.0.1 client, 198.18.0.2 server; 2001:db8::1 / ::2 for IPv6), captures the
+# client-side interface with tcpdump, drives the traffic with samples/scenario.py, and at
+# the end of the capture records `ss -tanH` in both namespaces as <name>.kernel.json: the
+# kernel's own view of every TCP socket, ground truth for tcpstate's state inference.
+#
+# It does not touch anything outside its own namespaces and samples/: no traffic leaves
+# 198.18.0.0/15 and 2001:db8::/32, and the namespaces are removed on exit, also on failure.
+#
+# Usage (as root, Debian 12 with iproute2, tcpdump, python3, iptables):
+#   samples/make-samples.sh [scenario...]      # default: all scenarios
+# Environment: OUT=dir (default: the directory of this script), VERBOSE=1 (print every packet),
+# KEEP_WORK=1 (keep the temporary directory, e.g. to look at a sample that failed its check).
+# A sample replaces the old one only after its checks (scenario.py verify) passed.
+# Ports, ISNs and timestamps differ on every run, so golden reports built from these
+# samples must be regenerated after running this.
+
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+OUT=${OUT:-$HERE}
+PY=/usr/bin/python3
+HELPER=$HERE/scenario.py
+VERBOSE=${VERBOSE:-0}
+
+ID=$$
+NS_C=tcpst-c-$ID # client namespace (the capture point)
+NS_S=tcpst-s-$ID # server namespace
+NS_M=tcpst-m-$ID # middle namespace, only for the delaying relay (simultaneous close)
+C4=198.18.0.1
+S4=198.18.0.2
+C6=2001:db8::1
+S6=2001:db8::2
+PORT=8080
+
+# Between the end state being reached and the ss reading: long enough for the last ACKs and
+# any delayed ACK (at most 200 ms on Linux) to be on the wire, short of any other timer.
+SETTLE=0.5
+
+WORK=""
+PIDS=()     # scenario processes started in the background (killed after the capture ended)
+CAP_PID=""  # the running tcpdump
+
+log() { printf '== %s\n' "$*" >&2; }
+fail() {
+    printf 'make-samples.sh: error: %s\n' "$*" >&2
+    exit 1
+}
+
+# ------------------------------------------------------------------ preflight
+
+[[ $EUID -eq 0 ]] || fail "must run as root (creates network namespaces, runs tcpdump)"
+for tool in ip tcpdump ss iptables sysctl; do
+    command -v "$tool" >/dev/null 2>&1 ||
+        fail "'$tool' not found (install iproute2, tcpdump, iptables, procps)"
+done
+[[ -x $PY ]] || fail "$PY not found (install python3)"
+[[ -r $HELPER ]] || fail "$HELPER missing"
+ip netns list >/dev/null 2>&1 || fail "'ip netns' unusable (no network namespace support?)"
+mkdir -p "$OUT"
+HAVE_ETHTOOL=0
+command -v ethtool >/dev/null 2>&1 && HAVE_ETHTOOL=1
+
+# ------------------------------------------------------------------ cleanup
+
+stop_processes() {
+    local pid
+    if [[ -n $CAP_PID ]]; then
+        kill -INT "$CAP_PID" 2>/dev/null || true
+        wait "$CAP_PID" 2>/dev/null || true
+        CAP_PID=""
+    fi
+    for pid in "${PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    PIDS=()
+}
+
+ns_down() {
+    local ns
+    for ns in "$NS_C" "$NS_S" "$NS_M"; do
+        if [[ -e /run/netns/$ns ]]; then
+            ip netns del "$ns" || true
+        fi
+    done
+}
+
+cleanup() {
+    local rc=$?
+    set +e
+    stop_processes
+    ns_down
+    if [[ -n $WORK ]]; then
+        if [[ ${KEEP_WORK:-0} == 1 ]]; then
+            log "work files kept in $WORK"
+        else
+            rm -rf "$WORK"
+        fi
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+WORK=$(mktemp -d /tmp/tcpst-samples.XXXXXX)
+
+# ------------------------------------------------------------------ namespaces
+
+# dev_setup NS DEV v4|v6: no offloads (full checksums, one MSS per frame in the capture),
+# IPv6 either off (no MLD/ND noise in IPv4 samples) or without autoconfiguration.
+dev_setup() {
+    local ns=$1 dev=$2 mode=$3
+    local v6off=1
+    [[ $mode == v6 ]] && v6off=0
+    ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=$v6off"
+    if [[ $mode == v6 ]]; then
+        ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.accept_ra=0"
+        ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.router_solicitations=0"
+    fi
+    ip -n "$ns" link set dev "$dev" gso_max_segs 1
+    if ((HAVE_ETHTOOL)); then
+        ip netns exec "$ns" ethtool -K "$dev" tx off sg off tso off gso off gro off 2>/dev/null ||
+            log "warning: ethtool -K $dev failed; captured checksums may be partial"
+    else
+        # Same settings through the SIOCETHTOOL ioctl, so ethtool is not needed.
+        ip netns exec "$ns" "$PY" "$HELPER" offloads-off "$dev" ||
+            log "warning: tx checksum offload still on for $dev; captured checksums may be partial"
+    fi
+}
+
+# ns_up v4|v6|relay
+ns_up() {
+    local mode=$1 ipmode=v4 ns
+    [[ $mode == v6 ]] && ipmode=v6
+    rm -f "$WORK"/*.ready "$WORK"/*.armed "$WORK"/*.done "$WORK"/*.go "$WORK"/*.err # markers
+    ip netns add "$NS_C"
+    ip netns add "$NS_S"
+    if [[ $mode == relay ]]; then
+        ip netns add "$NS_M"
+        ip link add tc0 netns "$NS_C" type veth peer name m0 netns "$NS_M"
+        ip link add ts0 netns "$NS_S" type veth peer name m1 netns "$NS_M"
+        dev_setup "$NS_M" m0 v4
+        dev_setup "$NS_M" m1 v4
+        ip -n "$NS_M" link set lo up
+        ip -n "$NS_M" link set m0 up
+        ip -n "$NS_M" link set m1 up
+    else
+        ip link add tc0 netns "$NS_C" type veth peer name ts0 netns "$NS_S"
+    fi
+    dev_setup "$NS_C" tc0 "$ipmode"
+    dev_setup "$NS_S" ts0 "$ipmode"
+    if [[ $ipmode == v6 ]]; then
+        ip -n "$NS_C" addr add "$C6/64" dev tc0 nodad
+        ip -n "$NS_S" addr add "$S6/64" dev ts0 nodad
+    else
+        ip -n "$NS_C" addr add "$C4/24" dev tc0
+        ip -n "$NS_S" addr add "$S4/24" dev ts0
+    fi
+    for ns in "$NS_C" "$NS_S"; do
+        ip -n "$ns" link set lo up
+    done
+    ip -n "$NS_C" link set tc0 up
+    ip -n "$NS_S" link set ts0 up
+    if [[ $mode == relay ]]; then
+        ip netns exec "$NS_M" "$PY" "$HELPER" relay m0 m1 --delay 0.05 2>"$WORK/relay.err" &
+        PIDS+=($!)
+    fi
+    if [[ $ipmode == v6 ]]; then
+        # Let the link-up MLD reports (sent twice, about 1 s apart) pass before capturing.
+        sleep 3
+    else
+        sleep 0.2
+    fi
+}
+
+# ------------------------------------------------------------------ capture
+
+# cap_start NAME DEV [tcpdump args...]
+cap_start() {
+    local name=$1 dev=$2 i
+    shift 2
+    # -U with --immediate-mode: every packet is in the file as soon as it was seen, so
+    # stopping tcpdump loses nothing. -B: in immediate mode libpcap uses a TPACKET_V2 ring of
+    # snaplen-sized slots, and for "any" (MTU unknown) a slot is 256 KiB, so the default 2 MiB
+    # buffer holds only 8 packets and bursts get dropped. -Z root: no privilege drop.
+    ip netns exec "$NS_C" tcpdump -i "$dev" -U --immediate-mode -s 0 -B 65536 -Z root \
+        -w "$WORK/$name.pcap" "$@" 2>"$WORK/$name.tcpdump.err" &
+    CAP_PID=$!
+    for ((i = 0; i < 100; i++)); do
+        grep -qs 'listening on' "$WORK/$name.tcpdump.err" && return 0
+        kill -0 "$CAP_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    cat "$WORK/$name.tcpdump.err" >&2
+    fail "$name: tcpdump did not start"
+}
+
+# spawn NS ROLE KIND ADDR PORT TAG
+spawn() {
+    ip netns exec "$1" "$PY" "$HELPER" "$2" "$3" --addr "$4" --port "$5" \
+        --marks "$WORK" --tag "$6" 2>>"$WORK/$6.$2.err" &
+    PIDS+=($!)
+}
+
+# wait_marks MARK... : wait until every marker file exists; fail if a process died.
+wait_marks() {
+    local deadline=$((SECONDS + 40)) m missing pid
+    while :; do
+        missing=0
+        for m in "$@"; do
+            [[ -e $WORK/$m ]] || missing=1
+        done
+        ((missing)) || return 0
+        for pid in "${PIDS[@]}"; do
+            if ! kill -0 "$pid" 2>/dev/null; then
+                cat "$WORK"/*.err >&2 2>/dev/null || true
+                fail "a scenario process exited early while waiting for: $*"
+            fi
+        done
+        ((SECONDS < deadline)) || fail "timed out waiting for: $*"
+        sleep 0.01
+    done
+}
+
+# finish NAME HOLD: wait HOLD seconds, read the kernel's sockets, then stop the capture at once
+# (the stop takes a few milliseconds, with no TCP timer due in that window), and only then
+# let the processes go.
+finish() {
+    local name=$1 hold=$2 t_ss
+    sleep "$hold"
+    t_ss=$(date +%s.%N)
+    ip netns exec "$NS_C" ss -tanH >"$WORK/$name.ss.client"
+    ip netns exec "$NS_S" ss -tanH >"$WORK/$name.ss.server"
+    kill -INT "$CAP_PID"
+    wait "$CAP_PID" || fail "$name: tcpdump exited with status $?"
+    CAP_PID=""
+    stop_processes
+    if ! grep -q '^0 packets dropped by kernel' "$WORK/$name.tcpdump.err"; then
+        cat "$WORK/$name.tcpdump.err" >&2
+        fail "$name: tcpdump dropped packets"
+    fi
+    "$PY" "$HELPER" ssjson --client "$WORK/$name.ss.client" --server "$WORK/$name.ss.server" \
+        >"$WORK/$name.kernel.json"
+    ns_down
+    log "$name: $("$PY" "$HELPER" pcapcheck "$WORK/$name.pcap" --before "$t_ss")"
+    if ((VERBOSE)); then
+        tcpdump -nn -r "$WORK/$name.pcap" 2>/dev/null >&2
+    fi
+    "$PY" "$HELPER" verify "$name" "$WORK/$name.pcap" "$WORK/$name.kernel.json" >&2 ||
+        fail "$name: sample does not show what it should (KEEP_WORK=1 keeps it in $WORK)"
+    # Only a checked sample replaces the old one.
+    mv "$WORK/$name.pcap" "$OUT/$name.pcap"
+    mv "$WORK/$name.kernel.json" "$OUT/$name.kernel.json"
+}
+
+# ------------------------------------------------------------------ scenarios
+
+# A request/response exchange where the end state only needs both processes' "done".
+simple() {
+    local name=$1 kind=$2
+    ns_up v4
+    cap_start "$name" tc0
+    spawn "$NS_S" server "$kind" "$S4" "$PORT" t
+    wait_marks t.server.ready
+    spawn "$NS_C" client "$kind" "$S4" "$PORT" t
+    wait_marks t.client.done t.server.done
+    finish "$name" "${3:-$SETTLE}"
+}
+
+sc_client_close() { simple client-close client-close; }
+sc_server_close() { simple server-close server-close; }
+# Both sides then sit idle for 3 s: far below tcp_fin_timeout (60 s), which would end the
+# client's orphaned FIN-WAIT-2.
+sc_close_wait() { simple close-wait close-wait 3; }
+sc_half_close() { simple half-close half-close; }
+sc_rst_abort() { simple rst-abort rst-abort; }
+
+sc_refused() {
+    ns_up v4
+    cap_start refused tc0
+    spawn "$NS_C" client refused "$S4" "$PORT" t # nothing listens on the server
+    wait_marks t.client.done
+    finish refused "$SETTLE"
+}
+
+sc_syn_unanswered() {
+    ns_up v4
+    ip netns exec "$NS_S" iptables -A INPUT -p tcp --dport "$PORT" -j DROP
+    # Linux >= 6.x (tcp_syn_linear_timeouts, default 4) first retransmits SYNs at fixed 1 s
+    # intervals; turn that off in the client namespace for the classic exponential backoff
+    # that older kernels (Debian 12: 6.1) always use, so the sample is the same everywhere.
+    if ip netns exec "$NS_C" test -e /proc/sys/net/ipv4/tcp_syn_linear_timeouts; then
+        ip netns exec "$NS_C" sysctl -qw net.ipv4.tcp_syn_linear_timeouts=0
+    fi
+    cap_start syn-unanswered tc0
+    spawn "$NS_C" client syn-unanswered "$S4" "$PORT" t
+    wait_marks t.client.done
+    # SYN at 0 s, retransmissions at 1, 3 and 7 s (initial RTO 1 s, doubling); the next is
+    # due at 15 s. End at 8.5 s: the capture holds 4 SYNs and the client is in SYN-SENT.
+    finish syn-unanswered 8.5
+}
+
+sc_ipv6_established() {
+    ns_up v6
+    # -i any: the file gets a Linux cooked header. tcpdump 4.99.3 with libpcap 1.10.3 (Debian
+    # 12) picks LINUX_SLL2 for "any" by default; ask for it explicitly so that other libpcap
+    # versions give the same link type.
+    cap_start ipv6-established any -y LINUX_SLL2
+    spawn "$NS_S" server established "$S6" "$PORT" t
+    wait_marks t.server.ready
+    spawn "$NS_C" client established "$S6" "$PORT" t
+    wait_marks t.client.done t.server.done
+    finish ipv6-established "$SETTLE"
+}
+
+sc_simultaneous_close() {
+    # Through a relay adding 50 ms each way: both sides close within a millisecond of each
+    # other, so each FIN is on the wire before the other side's FIN has arrived.
+    ns_up relay
+    cap_start simultaneous-close tc0
+    spawn "$NS_S" server simultaneous-close "$S4" "$PORT" t
+    wait_marks t.server.ready
+    spawn "$NS_C" client simultaneous-close "$S4" "$PORT" t
+    wait_marks t.client.armed t.server.armed
+    : >"$WORK/t.go"
+    wait_marks t.client.done t.server.done
+    finish simultaneous-close 1
+}
+
+sc_all_in_one() {
+    # Four connections at once for the README demo; captured with -i any -y LINUX_SLL so the
+    # samples also hold the first Linux cooked header version.
+    ns_up v4
+    cap_start all-in-one any -y LINUX_SLL
+    spawn "$NS_S" server client-close "$S4" 8080 a
+    spawn "$NS_S" server close-wait "$S4" 8081 b
+    spawn "$NS_S" server rst-abort "$S4" 8083 d
+    wait_marks a.server.ready b.server.ready d.server.ready
+    spawn "$NS_C" client client-close "$S4" 8080 a
+    spawn "$NS_C" client close-wait "$S4" 8081 b
+    spawn "$NS_C" client refused "$S4" 8082 c
+    spawn "$NS_C" client rst-abort "$S4" 8083 d
+    wait_marks a.client.done a.server.done b.client.done b.server.done c.client.done \
+        d.client.done d.server.done
+    finish all-in-one 2
+}
+
+ALL=(client-close server-close close-wait half-close rst-abort refused syn-unanswered
+    ipv6-established simultaneous-close all-in-one)
+
+run=("$@")
+((${#run[@]})) || run=("${ALL[@]}")
+for name in "${run[@]}"; do
+    fn="sc_${name//-/_}"
+    declare -F "$fn" >/dev/null || fail "unknown scenario '$name' (known: ${ALL[*]})"
+done
+((HAVE_ETHTOOL)) || log "ethtool not installed: turning offloads off through SIOCETHTOOL"
+for name in "${run[@]}"; do
+    log "$name"
+    "sc_${name//-/_}"
+done
+log "done; namespaces left: $(ip netns list | grep -c "^tcpst-[csm]-$ID\b" || true)"

@@ -1,0 +1,669 @@
+/*
+ * pktbuild.c - synthetic frames and capture files for the tests.
+ *
+ * Writes headers byte by byte in network order (no struct overlays), so the
+ * output is the same on any host.  Checksums follow RFC 1071 with the TCP
+ * pseudo-headers of RFC 9293 3.1 (IPv4) and RFC 8200 8.1 (IPv6).  pcap and
+ * pcapng files are written in host byte order, as libpcap does.
+ *
+ * Not library code: it may be slow, and it trusts the test that calls it.
+ */
+#include "pktbuild.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define ETH_HLEN   14
+#define SLL_HLEN   16
+#define SLL2_HLEN  20
+#define NULL_HLEN  4
+#define FDDI_HLEN  21 /* FC + 2 MACs + LLC/SNAP */
+#define IPV4_HLEN  20
+#define IPV6_HLEN  40
+#define TCP_HLEN   20
+#define MAX_OPTLEN 40
+
+static const uint8_t mac_src[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
+static const uint8_t mac_dst[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
+
+static void put16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)((unsigned)p[0] << 8 | p[1]);
+}
+
+static uint32_t csum_add(uint32_t acc, const uint8_t *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i + 1 < n; i += 2) {
+        acc += (uint32_t)p[i] << 8 | p[i + 1];
+    }
+    if (i < n) {
+        acc += (uint32_t)p[i] << 8;
+    }
+    return acc;
+}
+
+static uint16_t csum_fold(uint32_t acc)
+{
+    while (acc >> 16) {
+        acc = (acc & 0xFFFFu) + (acc >> 16);
+    }
+    return (uint16_t)~acc;
+}
+
+/* Parse address text; returns family 4 or 6, or 0. */
+static int parse_addr(const char *txt, uint8_t out[16])
+{
+    memset(out, 0, 16);
+    if (txt == NULL) {
+        return 0;
+    }
+    if (inet_pton(AF_INET, txt, out) == 1) {
+        return 4;
+    }
+    if (inet_pton(AF_INET6, txt, out) == 1) {
+        return 6;
+    }
+    return 0;
+}
+
+uint8_t pb_payload_byte(size_t i)
+{
+    return (uint8_t)('a' + i % 26);
+}
+
+static size_t pad4(size_t n)
+{
+    return (n + 3) & ~(size_t)3;
+}
+
+static size_t v6ext_size(uint8_t type)
+{
+    return type == 51 ? 24 : 8;
+}
+
+static size_t link_hlen(int linktype, int ntags)
+{
+    size_t tags = (size_t)ntags * 4;
+
+    switch (linktype) {
+        case TCPST_LT_ETHERNET:
+            return ETH_HLEN + tags;
+        case TCPST_LT_LINUX_SLL:
+            return SLL_HLEN + tags;
+        case TCPST_LT_LINUX_SLL2:
+            return SLL2_HLEN + tags;
+        case TCPST_LT_NULL:
+        case TCPST_LT_LOOP:
+            return NULL_HLEN;
+        case TCPST_LT_FDDI:
+            return FDDI_HLEN;
+        case TCPST_LT_RAW:
+        case TCPST_LT_DLT_RAW_12:
+        case TCPST_LT_DLT_RAW_14:
+        case TCPST_LT_IPV4:
+        case TCPST_LT_IPV6:
+            return 0;
+        default:
+            return SIZE_MAX;
+    }
+}
+
+/* VLAN tags starting at p; the last one carries `inner` as its ethertype. */
+static void put_tags(uint8_t *p, const uint16_t *tags, int ntags, uint16_t inner)
+{
+    for (int i = 0; i < ntags; i++) {
+        /* TCI of tag i, then the TPID of tag i+1 (innermost 0x8100) or `inner`. */
+        put16(p + 4 * (size_t)i, tags[i] & 0x0FFFu);
+        put16(p + 4 * (size_t)i + 2, i + 1 < ntags ? (i + 2 < ntags ? 0x88A8u : 0x8100u) : inner);
+    }
+}
+
+/* First TPID (outermost tag) or the plain ethertype when untagged. */
+static uint16_t outer_type(int ntags, uint16_t inner)
+{
+    if (ntags == 0) {
+        return inner;
+    }
+    return ntags == 1 ? 0x8100u : 0x88A8u;
+}
+
+static void put_link(uint8_t *buf, int linktype, const uint16_t *tags, int ntags, const pb_seg *s,
+                     int fam)
+{
+    uint16_t et = s->ethertype ? s->ethertype : (fam == 4 ? 0x0800u : 0x86DDu);
+    uint32_t af = s->link_af ? s->link_af : (fam == 4 ? 2u : 30u);
+
+    switch (linktype) {
+        case TCPST_LT_ETHERNET:
+            memcpy(buf, mac_dst, 6);
+            memcpy(buf + 6, mac_src, 6);
+            put16(buf + 12, outer_type(ntags, et));
+            put_tags(buf + ETH_HLEN, tags, ntags, et);
+            break;
+        case TCPST_LT_LINUX_SLL:
+            put16(buf, 0);     /* packet type: to us */
+            put16(buf + 2, 1); /* ARPHRD_ETHER */
+            put16(buf + 4, 6); /* address length */
+            memset(buf + 6, 0, 8);
+            memcpy(buf + 6, mac_src, 6);
+            put16(buf + 14, outer_type(ntags, et));
+            put_tags(buf + SLL_HLEN, tags, ntags, et);
+            break;
+        case TCPST_LT_LINUX_SLL2:
+            put16(buf, outer_type(ntags, et));
+            put16(buf + 2, 0); /* reserved */
+            put32(buf + 4, 1); /* interface index */
+            put16(buf + 8, 1); /* ARPHRD_ETHER */
+            buf[10] = 0;       /* packet type */
+            buf[11] = 6;       /* address length */
+            memset(buf + 12, 0, 8);
+            memcpy(buf + 12, mac_src, 6);
+            put_tags(buf + SLL2_HLEN, tags, ntags, et);
+            break;
+        case TCPST_LT_NULL:
+            if (s->null_be) {
+                put32(buf, af);
+            } else {
+                buf[0] = (uint8_t)af;
+                buf[1] = (uint8_t)(af >> 8);
+                buf[2] = (uint8_t)(af >> 16);
+                buf[3] = (uint8_t)(af >> 24);
+            }
+            break;
+        case TCPST_LT_LOOP:
+            put32(buf, af);
+            break;
+        case TCPST_LT_FDDI:
+            buf[0] = 0x50; /* frame control: async LLC */
+            memcpy(buf + 1, mac_dst, 6);
+            memcpy(buf + 7, mac_src, 6);
+            buf[13] = 0xAA; /* DSAP, SSAP: SNAP; control: UI; OUI 0 (RFC 1042) */
+            buf[14] = 0xAA;
+            buf[15] = 0x03;
+            put16(buf + 19, et);
+            break;
+        default:
+            break;
+    }
+}
+
+/* IPv6 extension headers; returns the first next-header value of the chain. */
+static uint8_t put_v6ext(uint8_t *p, const pb_seg *s, uint8_t last)
+{
+    for (size_t i = 0; i < s->nv6ext; i++) {
+        uint8_t type = s->v6ext[i];
+        uint8_t nh = i + 1 < s->nv6ext ? s->v6ext[i + 1] : last;
+        size_t sz = v6ext_size(type);
+
+        memset(p, 0, sz);
+        p[0] = nh;
+        switch (type) {
+            case 44: /* RFC 8200 4.5 */
+                put16(p + 2, (uint32_t)(s->frag_off & 0x1FFFu) << 3 | (s->mf ? 1u : 0u));
+                put32(p + 4, s->ip_id);
+                break;
+            case 51: /* RFC 4302 2.2: 12 fixed + 12 ICV bytes, length in words - 2 */
+                p[1] = (uint8_t)(sz / 4 - 2);
+                put32(p + 4, 0x100);
+                put32(p + 8, 1);
+                break;
+            case 0:
+            case 60:
+                p[2] = 1; /* PadN covering the 6 option bytes (RFC 8200 4.2) */
+                p[3] = 4;
+                break;
+            default:
+                break; /* routing type 0 with segments left 0, mobility, ...: zeros */
+        }
+        p += sz;
+    }
+    return s->nv6ext ? s->v6ext[0] : last;
+}
+
+static uint32_t pseudo_sum(const uint8_t *ip, int fam, size_t tcplen)
+{
+    uint32_t acc = 0;
+    uint8_t tmp[4];
+
+    if (fam == 4) {
+        acc = csum_add(acc, ip + 12, 8);
+    } else {
+        acc = csum_add(acc, ip + 8, 32);
+    }
+    put32(tmp, (uint32_t)tcplen);
+    acc = csum_add(acc, tmp, 4);
+    return acc + 6;
+}
+
+static uint16_t tcp_csum(const uint8_t *buf, const pb_layout *lay, size_t *tcplen)
+{
+    const uint8_t *ip = buf + lay->l3;
+    int fam = ip[0] >> 4;
+    size_t end;
+
+    if (fam == 4) {
+        end = lay->l3 + rd16(ip + 2);
+    } else {
+        end = lay->l3 + IPV6_HLEN + rd16(ip + 4);
+    }
+    *tcplen = end > lay->l4 ? end - lay->l4 : 0;
+    return csum_fold(csum_add(pseudo_sum(ip, fam, *tcplen), buf + lay->l4, *tcplen));
+}
+
+void pb_fix_checksums(uint8_t *buf, const pb_layout *lay)
+{
+    uint8_t *ip = buf + lay->l3;
+    size_t tcplen;
+
+    if (ip[0] >> 4 == 4) {
+        size_t ihl = (size_t)(ip[0] & 0x0Fu) * 4;
+        put16(ip + 10, 0);
+        put16(ip + 10, csum_fold(csum_add(0, ip, ihl)));
+    }
+    put16(buf + lay->l4 + 16, 0);
+    put16(buf + lay->l4 + 16, tcp_csum(buf, lay, &tcplen));
+}
+
+int pb_tcp_checksum_ok(const uint8_t *buf, const pb_layout *lay)
+{
+    size_t tcplen;
+
+    /* Summing over a correct checksum field gives 0xFFFF, i.e. 0 after ~. */
+    return tcp_csum(buf, lay, &tcplen) == 0;
+}
+
+size_t pb_build_ex(uint8_t *buf, size_t cap, int linktype, const uint16_t *tags, int ntags,
+                   const pb_seg *s, pb_layout *lay)
+{
+    uint8_t src[16], dst[16];
+    int fam, fam2;
+    size_t lh, iph, ipopt, optpad, ext = 0, tcph, total, frame;
+    uint8_t proto = s->ip_proto ? s->ip_proto : 6;
+    pb_layout l;
+
+    fam = parse_addr(s->src, src);
+    fam2 = parse_addr(s->dst, dst);
+    if (fam == 0 || fam != fam2 || ntags < 0 || ntags > PB_MAX_VLAN || s->optlen > MAX_OPTLEN ||
+        s->ipoptlen > MAX_OPTLEN || s->nv6ext > PB_MAX_V6EXT || (s->optlen && !s->opts) ||
+        (s->ipoptlen && !s->ipopts) || (s->nv6ext && !s->v6ext) || (ntags && !tags)) {
+        return 0;
+    }
+    if (ntags > 0 && linktype != TCPST_LT_ETHERNET && linktype != TCPST_LT_LINUX_SLL &&
+        linktype != TCPST_LT_LINUX_SLL2) {
+        return 0;
+    }
+    lh = link_hlen(linktype, ntags);
+    if (lh == SIZE_MAX) {
+        return 0;
+    }
+    ipopt = fam == 4 ? pad4(s->ipoptlen) : 0;
+    for (size_t i = 0; fam == 6 && i < s->nv6ext; i++) {
+        ext += v6ext_size(s->v6ext[i]);
+    }
+    iph = (fam == 4 ? IPV4_HLEN + ipopt : IPV6_HLEN + ext);
+    optpad = pad4(s->optlen);
+    tcph = TCP_HLEN + optpad;
+    total = iph + tcph + s->payload_len; /* IP packet */
+    if ((fam == 4 && total > 0xFFFF) || (fam == 6 && total - IPV6_HLEN > 0xFFFF)) {
+        return 0;
+    }
+    frame = lh + total;
+    if (frame < s->min_frame) {
+        frame = s->min_frame;
+    }
+    if (frame > cap) {
+        return 0;
+    }
+    memset(buf, 0, frame);
+    l.l3 = lh;
+    l.l4 = lh + iph;
+    l.payload = l.l4 + tcph;
+    l.len = frame;
+    put_link(buf, linktype, tags, ntags, s, fam);
+
+    if (fam == 4) {
+        uint8_t *ip = buf + l.l3;
+        ip[0] = (uint8_t)(0x40 | iph / 4);
+        put16(ip + 2, (uint32_t)total);
+        put16(ip + 4, s->ip_id & 0xFFFFu);
+        put16(ip + 6, (s->df ? 0x4000u : 0u) | (s->mf ? 0x2000u : 0u) | (s->frag_off & 0x1FFFu));
+        ip[8] = s->ttl ? s->ttl : 64;
+        ip[9] = proto;
+        memcpy(ip + 12, src, 4);
+        memcpy(ip + 16, dst, 4);
+        if (s->ipoptlen) {
+            memcpy(ip + IPV4_HLEN, s->ipopts, s->ipoptlen); /* rest stays EOL (0) */
+        }
+    } else {
+        uint8_t *ip = buf + l.l3;
+        ip[0] = 0x60;
+        put16(ip + 4, (uint32_t)(total - IPV6_HLEN));
+        ip[6] = put_v6ext(ip + IPV6_HLEN, s, proto);
+        ip[7] = s->ttl ? s->ttl : 64;
+        memcpy(ip + 8, src, 16);
+        memcpy(ip + 24, dst, 16);
+    }
+
+    {
+        uint8_t *t = buf + l.l4;
+        put16(t, s->sport);
+        put16(t + 2, s->dport);
+        put32(t + 4, s->seq);
+        put32(t + 8, s->ack);
+        t[12] = (uint8_t)((tcph / 4) << 4 | ((s->flags & TCPST_AE) ? 1u : 0u));
+        t[13] = (uint8_t)(s->flags & 0xFFu);
+        put16(t + 14, s->win);
+        put16(t + 18, s->urgptr);
+        if (s->optlen) {
+            memcpy(t + TCP_HLEN, s->opts, s->optlen); /* padding stays EOL (0) */
+        }
+    }
+    for (size_t i = 0; i < s->payload_len; i++) {
+        buf[l.payload + i] = s->payload ? s->payload[i] : pb_payload_byte(i);
+    }
+    pb_fix_checksums(buf, &l);
+    if (s->bad_tcp_csum) {
+        uint8_t *c = buf + l.l4 + 16;
+        put16(c, (uint32_t)(rd16(c) + 1u) & 0xFFFFu);
+    }
+    if (lay != NULL) {
+        *lay = l;
+    }
+    return frame;
+}
+
+size_t pb_build(uint8_t *buf, size_t cap, int linktype, const pb_seg *s)
+{
+    return pb_build_ex(buf, cap, linktype, NULL, 0, s, NULL);
+}
+
+size_t pb_build_vlan(uint8_t *buf, size_t cap, const uint16_t *tags, int ntags, const pb_seg *s)
+{
+    return pb_build_ex(buf, cap, TCPST_LT_ETHERNET, tags, ntags, s, NULL);
+}
+
+pb_seg pb_reverse(const pb_seg *s)
+{
+    pb_seg r = *s;
+
+    r.src = s->dst;
+    r.dst = s->src;
+    r.sport = s->dport;
+    r.dport = s->sport;
+    return r;
+}
+
+/* ---- options ------------------------------------------------------------- */
+
+size_t pb_opt_nop(uint8_t *out)
+{
+    out[0] = 1;
+    return 1;
+}
+
+size_t pb_opt_eol(uint8_t *out)
+{
+    out[0] = 0;
+    return 1;
+}
+
+size_t pb_opt_mss(uint8_t *out, uint16_t mss)
+{
+    out[0] = 2;
+    out[1] = 4;
+    put16(out + 2, mss);
+    return 4;
+}
+
+size_t pb_opt_wscale(uint8_t *out, uint8_t shift)
+{
+    out[0] = 3;
+    out[1] = 3;
+    out[2] = shift;
+    return 3;
+}
+
+size_t pb_opt_sackperm(uint8_t *out)
+{
+    out[0] = 4;
+    out[1] = 2;
+    return 2;
+}
+
+size_t pb_opt_ts(uint8_t *out, uint32_t tsval, uint32_t tsecr)
+{
+    out[0] = 8;
+    out[1] = 10;
+    put32(out + 2, tsval);
+    put32(out + 6, tsecr);
+    return 10;
+}
+
+size_t pb_opt_sack(uint8_t *out, const uint32_t *edges, size_t n)
+{
+    out[0] = 5;
+    out[1] = (uint8_t)(2 + 8 * n);
+    for (size_t i = 0; i < 2 * n; i++) {
+        put32(out + 2 + 4 * i, edges[i]);
+    }
+    return 2 + 8 * n;
+}
+
+size_t pb_opt_tfo(uint8_t *out, const uint8_t *cookie, size_t len)
+{
+    out[0] = 34;
+    out[1] = (uint8_t)(2 + len);
+    if (len) {
+        memcpy(out + 2, cookie, len);
+    }
+    return 2 + len;
+}
+
+size_t pb_opt_tfo_exp(uint8_t *out, const uint8_t *cookie, size_t len)
+{
+    out[0] = 254;
+    out[1] = (uint8_t)(4 + len);
+    put16(out + 2, 0xF989u);
+    if (len) {
+        memcpy(out + 4, cookie, len);
+    }
+    return 4 + len;
+}
+
+size_t pb_opt_raw(uint8_t *out, uint8_t kind, uint8_t lenbyte, const uint8_t *body, size_t n)
+{
+    out[0] = kind;
+    out[1] = lenbyte;
+    if (n) {
+        memcpy(out + 2, body, n);
+    }
+    return 2 + n;
+}
+
+size_t pb_opt_syn(uint8_t *out, uint16_t mss, uint8_t wscale, uint32_t tsval, uint32_t tsecr)
+{
+    size_t n = 0;
+
+    n += pb_opt_mss(out + n, mss);
+    n += pb_opt_sackperm(out + n);
+    n += pb_opt_ts(out + n, tsval, tsecr);
+    n += pb_opt_nop(out + n);
+    n += pb_opt_wscale(out + n, wscale);
+    return n;
+}
+
+/* ---- capture files ------------------------------------------------------- */
+
+static int put_u32(FILE *fp, uint32_t v)
+{
+    return fwrite(&v, sizeof v, 1, fp) == 1 ? 0 : -1;
+}
+
+static int put_u16(FILE *fp, uint16_t v)
+{
+    return fwrite(&v, sizeof v, 1, fp) == 1 ? 0 : -1;
+}
+
+/* Split ns into whole seconds and a fraction, flooring negative times. */
+static void split_ts(int64_t ts_ns, int nanosecond, uint32_t *sec, uint32_t *frac)
+{
+    int64_t s = ts_ns / 1000000000;
+    int64_t r = ts_ns % 1000000000;
+
+    if (r < 0) {
+        r += 1000000000;
+        s--;
+    }
+    *sec = (uint32_t)s;
+    *frac = (uint32_t)(nanosecond ? r : r / 1000);
+}
+
+static size_t wire_of(const pb_frame *f)
+{
+    return f->wirelen ? f->wirelen : f->len;
+}
+
+int pb_write_pcap_snap(const char *path, int linktype, int nanosecond, uint32_t snaplen,
+                       const pb_frame *frames, size_t n)
+{
+    FILE *fp = fopen(path, "wb");
+    int rc = 0;
+
+    if (fp == NULL) {
+        return -1;
+    }
+    rc |= put_u32(fp, nanosecond ? 0xA1B23C4Du : 0xA1B2C3D4u);
+    rc |= put_u16(fp, 2);
+    rc |= put_u16(fp, 4);
+    rc |= put_u32(fp, 0); /* thiszone */
+    rc |= put_u32(fp, 0); /* sigfigs */
+    rc |= put_u32(fp, snaplen);
+    rc |= put_u32(fp, (uint32_t)linktype);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        uint32_t sec, frac;
+        split_ts(frames[i].ts_ns, nanosecond, &sec, &frac);
+        rc |= put_u32(fp, sec);
+        rc |= put_u32(fp, frac);
+        rc |= put_u32(fp, (uint32_t)frames[i].len);
+        rc |= put_u32(fp, (uint32_t)wire_of(&frames[i]));
+        if (frames[i].len && fwrite(frames[i].data, frames[i].len, 1, fp) != 1) {
+            rc = -1;
+        }
+    }
+    if (fclose(fp) != 0) {
+        rc = -1;
+    }
+    return rc ? -1 : 0;
+}
+
+int pb_write_pcap(const char *path, int linktype, int nanosecond, const pb_frame *frames, size_t n)
+{
+    return pb_write_pcap_snap(path, linktype, nanosecond, 262144, frames, n);
+}
+
+int pb_write_pcapng(const char *path, int linktype, int nanosecond, const pb_frame *frames,
+                    size_t n)
+{
+    static const uint8_t zeros[4] = {0, 0, 0, 0};
+    static const uint8_t tsresol[4] = {9, 0, 0, 0}; /* 10^-9 s, then 3 pad bytes */
+    FILE *fp = fopen(path, "wb");
+    int rc = 0;
+    uint32_t idb_len = nanosecond ? 32 : 20;
+
+    if (fp == NULL) {
+        return -1;
+    }
+    /* Section Header Block: BOM, version 1.0, unknown section length. */
+    rc |= put_u32(fp, 0x0A0D0D0Au);
+    rc |= put_u32(fp, 28);
+    rc |= put_u32(fp, 0x1A2B3C4Du);
+    rc |= put_u16(fp, 1);
+    rc |= put_u16(fp, 0);
+    rc |= put_u32(fp, 0xFFFFFFFFu);
+    rc |= put_u32(fp, 0xFFFFFFFFu);
+    rc |= put_u32(fp, 28);
+    /* Interface Description Block, with if_tsresol = 9 for nanoseconds. */
+    rc |= put_u32(fp, 1);
+    rc |= put_u32(fp, idb_len);
+    rc |= put_u16(fp, (uint16_t)linktype);
+    rc |= put_u16(fp, 0);
+    rc |= put_u32(fp, 262144);
+    if (nanosecond) {
+        rc |= put_u16(fp, 9); /* if_tsresol */
+        rc |= put_u16(fp, 1);
+        if (fwrite(tsresol, sizeof tsresol, 1, fp) != 1) {
+            rc = -1;
+        }
+        rc |= put_u32(fp, 0); /* opt_endofopt */
+    }
+    rc |= put_u32(fp, idb_len);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        size_t padded = pad4(frames[i].len);
+        uint32_t blen = (uint32_t)(32 + padded);
+        uint64_t units;
+        int64_t ts = frames[i].ts_ns < 0 ? 0 : frames[i].ts_ns;
+
+        units = (uint64_t)(nanosecond ? ts : ts / 1000);
+        rc |= put_u32(fp, 6);
+        rc |= put_u32(fp, blen);
+        rc |= put_u32(fp, 0); /* interface id */
+        rc |= put_u32(fp, (uint32_t)(units >> 32));
+        rc |= put_u32(fp, (uint32_t)units);
+        rc |= put_u32(fp, (uint32_t)frames[i].len);
+        rc |= put_u32(fp, (uint32_t)wire_of(&frames[i]));
+        if (frames[i].len && fwrite(frames[i].data, frames[i].len, 1, fp) != 1) {
+            rc = -1;
+        }
+        if (padded > frames[i].len && fwrite(zeros, padded - frames[i].len, 1, fp) != 1) {
+            rc = -1;
+        }
+        rc |= put_u32(fp, blen);
+    }
+    if (fclose(fp) != 0) {
+        rc = -1;
+    }
+    return rc ? -1 : 0;
+}
+
+int pb_tmpfile(char *out, size_t cap, const char *suffix)
+{
+    const char *dir = getenv("TMPDIR");
+    int fd, n;
+
+    if (dir == NULL || dir[0] == '\0') {
+        dir = "/tmp";
+    }
+    if (suffix == NULL) {
+        suffix = "";
+    }
+    n = snprintf(out, cap, "%s/tcpstate-XXXXXX%s", dir, suffix);
+    if (n < 0 || (size_t)n >= cap) {
+        return -1;
+    }
+    fd = mkstemps(out, (int)strlen(suffix));
+    if (fd < 0) {
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
