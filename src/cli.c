@@ -16,7 +16,8 @@ enum {
     OPT_TIME_WAIT,
     OPT_TO_HANDSHAKE,
     OPT_TO_ACTIVE,
-    OPT_TO_CLOSED
+    OPT_TO_CLOSED,
+    OPT_SPLIT
 };
 
 static const struct option longopts[] = {
@@ -28,6 +29,7 @@ static const struct option longopts[] = {
     {"timeout-handshake", required_argument, NULL, OPT_TO_HANDSHAKE},
     {"timeout-active", required_argument, NULL, OPT_TO_ACTIVE},
     {"timeout-closed", required_argument, NULL, OPT_TO_CLOSED},
+    {"split", required_argument, NULL, OPT_SPLIT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0}};
@@ -52,6 +54,9 @@ const char *tcpst_cli_usage(void)
            "                             out (default 3600)\n"
            "      --timeout-closed S     how long a terminated connection is kept for late\n"
            "                             segments (default 60)\n"
+           "      --split rfc|zeek       where one connection record ends and the next\n"
+           "                             begins on the same 4-tuple: RFC 9293 (default),\n"
+           "                             or exactly as Zeek's conn.log rows\n"
            "  -h, --help                 show this help\n"
            "  -V, --version              show the version\n"
            "\n"
@@ -116,6 +121,14 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
             case OPT_TO_CLOSED:
                 rc = parse_seconds("--timeout-closed", optarg, &o->engine.timeout[TCPST_LRU_CLOSED],
                                    err);
+                break;
+            case OPT_SPLIT:
+                if (strcmp(optarg, "zeek") == 0 || strcmp(optarg, "rfc") == 0) {
+                    o->engine.split_zeek = optarg[0] == 'z';
+                } else {
+                    rc = tcpst_error_set(err, TCPST_EUSAGE,
+                                         "--split: expected 'rfc' or 'zeek', got '%s'", optarg);
+                }
                 break;
             case 'h':
                 o->help = true;

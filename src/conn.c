@@ -30,6 +30,8 @@ const char *tcpst_end_reason_name(tcpst_end_reason r)
             return "port_reused";
         case TCPST_END_CAPTURE_END:
             return "capture_end";
+        case TCPST_END_ZEEK:
+            return "zeek_boundary";
     }
     return "?";
 }
@@ -106,8 +108,8 @@ bool tcpst_conn_syn_starts_new(const tcpst_conn *c, unsigned from, const tcpst_s
 {
     const tcpst_endpoint *e = &c->ep[from];
     if (tcpst_conn_terminated(c)) {
-        /* A late copy of the SYN that opened this record stays with it. */
-        return !((e->has & TCPST_EP_ISN) && seg->seq == e->isn);
+        /* Even with the old ISN (Windows retries a refused connect so): the old TCB is gone. */
+        return true;
     }
     if (e->has & TCPST_EP_ISN) {
         return seg->seq != e->isn; /* new ISN: the old attempt was abandoned */
@@ -209,5 +211,5 @@ void tcpst_conn_update(tcpst_conn *c, unsigned from, const tcpst_segment *seg, t
         e->last_ack = seg->ack;
         e->has |= TCPST_EP_ACK;
     }
-    tcpst_zeek_update(&c->zeek, from & 1, seg);
+    tcpst_zeek_update_ts(&c->zeek, from & 1, seg, ts);
 }

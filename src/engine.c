@@ -69,6 +69,7 @@ static void retire(tcpst_engine *e, tcpst_conn *c, tcpst_end_reason why, tcpst_t
             e->stats.evicted++;
             break;
         case TCPST_END_REUSED:
+        case TCPST_END_ZEEK:
             e->stats.reused++;
             break;
         case TCPST_END_CAPTURE_END:
@@ -143,7 +144,13 @@ void tcpst_engine_segment(tcpst_engine *e, const tcpst_segment *seg, tcpst_time 
     e->stats.tcp++;
     uint32_t hash = tcpst_flowtab_hash(seg);
     tcpst_conn *c = tcpst_flowtab_lookup(&e->ft, seg, hash);
-    if (c && (seg->flags & (TCPST_SYN | TCPST_ACK | TCPST_RST)) == TCPST_SYN) {
+    if (c && e->cfg.split_zeek) {
+        tcpst_zeek_split zs = tcpst_zeek_check_split(&c->zeek, tcpst_conn_dir(c, seg), seg, ts);
+        if (zs != TCPST_ZSPLIT_NONE) {
+            retire(e, c, zs == TCPST_ZSPLIT_REUSE ? TCPST_END_REUSED : TCPST_END_ZEEK, ts);
+            c = NULL;
+        }
+    } else if (c && (seg->flags & (TCPST_SYN | TCPST_ACK | TCPST_RST)) == TCPST_SYN) {
         tcpst_conn_advance(c, ts, &e->cfg.conn);
         if (tcpst_conn_syn_starts_new(c, tcpst_conn_dir(c, seg), seg)) {
             retire(e, c, TCPST_END_REUSED, ts);

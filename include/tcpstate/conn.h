@@ -107,11 +107,12 @@ typedef struct tcpst_endpoint {
 /* Why a record was written out. */
 typedef enum tcpst_end_reason {
     TCPST_END_NONE = 0,
-    TCPST_END_CLOSED,     /* terminated and lingered */
-    TCPST_END_IDLE,       /* idle timeout while open */
-    TCPST_END_EVICTED,    /* table full: least recently seen */
-    TCPST_END_REUSED,     /* a new connection took over its 4-tuple */
-    TCPST_END_CAPTURE_END /* still tracked when the input ended */
+    TCPST_END_CLOSED,      /* terminated and lingered */
+    TCPST_END_IDLE,        /* idle timeout while open */
+    TCPST_END_EVICTED,     /* table full: least recently seen */
+    TCPST_END_REUSED,      /* a new connection took over its 4-tuple */
+    TCPST_END_CAPTURE_END, /* still tracked when the input ended */
+    TCPST_END_ZEEK         /* --split zeek: Zeek would start a new conn.log row here */
 } tcpst_end_reason;
 
 const char *tcpst_end_reason_name(tcpst_end_reason r);

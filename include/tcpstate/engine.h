@@ -12,6 +12,7 @@
 #ifndef TCPSTATE_ENGINE_H
 #define TCPSTATE_ENGINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "tcpstate/conn.h"
@@ -23,6 +24,7 @@ typedef struct tcpst_engine_config {
     tcpst_conn_config conn;
     tcpst_time timeout[TCPST_LRU__COUNT]; /* idle timeouts per age class */
     uint32_t max_connections;
+    bool split_zeek; /* record boundaries as Zeek's conn.log rows instead of RFC 9293 */
 } tcpst_engine_config;
 
 /* Defaults from limits.h. */

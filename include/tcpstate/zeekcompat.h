@@ -13,6 +13,14 @@
  * Endpoint numbering: callers pass `from` = 0 or 1, the index of the sending
  * endpoint in the caller's connection record.  The module decides which of the
  * two Zeek calls the originator (z->orig) and maps letters accordingly.
+ *
+ * Record boundaries: Zeek removes a connection on its own timers (an
+ * unanswered SYN after 5 s, a closed or reset connection 5 s after its last
+ * activity, 5 min of inactivity) and on connection reuse (a new SYN).  Later
+ * packets of the same 4-tuple then form a new row.  tcpst_zeek_check_split()
+ * tells a caller that wants its records to line up with Zeek's rows when to
+ * start a new record; it needs packet times, so such callers feed segments
+ * through tcpst_zeek_update_ts().
  */
 #ifndef TCPSTATE_ZEEKCOMPAT_H
 #define TCPSTATE_ZEEKCOMPAT_H
@@ -25,6 +33,9 @@
 
 #define TCPST_ZEEK_HIST_MAX 40 /* longer histories are cut (rare: needs many seq changes) */
 
+/* Payload blocks above a hole remembered per direction for content-gap (G) detection. */
+#define TCPST_ZEEK_BLOCKS 6
+
 /* Zeek's coarse endpoint states (values as in Zeek's init-bare). */
 enum tcpst_zeek_state {
     TCPST_Z_INACTIVE = 0,
@@ -36,34 +47,83 @@ enum tcpst_zeek_state {
     TCPST_Z_RESET = 6
 };
 
+/* Why Zeek would end the current record before a segment (tcpst_zeek_check_split). */
+typedef enum tcpst_zeek_split {
+    TCPST_ZSPLIT_NONE = 0,
+    TCPST_ZSPLIT_REUSE,      /* a new SYN on a closed record, or with a new ISN */
+    TCPST_ZSPLIT_ATTEMPT,    /* unanswered SYN (or SYN-ACK) older than 5 s */
+    TCPST_ZSPLIT_CLOSED,     /* closed or reset, 5 s after its last activity */
+    TCPST_ZSPLIT_EXPIRE,     /* half-closed/reset record found idle by the 6 s session check */
+    TCPST_ZSPLIT_INACTIVITY, /* idle for the inactivity timeout (1 min in handshake, 5 min) */
+    TCPST_ZSPLIT_RESET_TIMER /* RST after its own FIN, 5 s later */
+} tcpst_zeek_split;
+
+/* One range of captured payload above the reassembly point (relative sequence space). */
+typedef struct tcpst_zeek_block {
+    uint64_t seq, upper;
+} tcpst_zeek_block;
+
+/* Per-endpoint bookkeeping, indexed by caller endpoint (private). */
+typedef struct tcpst_zeek_ep {
+    uint8_t prev_state;
+    uint8_t did_close;          /* a close (FIN or RST) was reported for this side */
+    uint8_t sent;               /* has sent at least one counted segment */
+    uint8_t nblocks;            /* used entries of blocks[] */
+    uint32_t fin_cnt, rst_cnt;  /* FIN / RST segments sent */
+    int64_t start_seq;          /* initial sequence (or first seq - 1 mid-stream) */
+    uint32_t last_seq, ack_seq; /* one past highest seq sent; highest ACK received */
+    uint32_t seq_wraps, ack_wraps;
+    int64_t hist_last[3];    /* relative seq of the last S/H, F, R recorded */
+    uint64_t fin_seq;        /* relative seq one past its FIN */
+    uint32_t cnt[4], thr[4]; /* C G T W occurrence counters and next thresholds */
+    uint32_t pkts;           /* segments counted by Zeek's rules */
+    uint64_t reasm_seq;      /* everything below was delivered or reported missing */
+    uint64_t trim_seq;       /* everything below was acknowledged */
+    tcpst_zeek_block blocks[TCPST_ZEEK_BLOCKS];
+} tcpst_zeek_ep;
+
 typedef struct tcpst_zeek {
     uint8_t orig;     /* caller endpoint index (0/1) Zeek calls the originator */
     uint8_t state[2]; /* tcpst_zeek_state, indexed by caller endpoint index */
     uint8_t seen;     /* any packet processed */
     uint8_t hlen;
     char hist[TCPST_ZEEK_HIST_MAX + 1];
-    /* Implementation-private bookkeeping follows (letter dedup, seq tracking). */
-    uint8_t once[2];        /* bits: A D I Q already recorded, per caller index */
-    uint8_t have_last[2];   /* bits: S H F R last-seq valid */
-    uint32_t last_seq[2][4]; /* last seq per S H F R, per caller index */
-    uint32_t logcnt[2][4];  /* C G T W occurrence counters */
-    uint32_t logthr[2][4];  /* next threshold (1, 10, 100, ...) */
-    uint8_t seq_valid[2];
-    uint8_t had_payload[2];
-    uint32_t isn[2];
-    uint32_t max_seq[2];    /* highest seq end seen (wire value) */
-    uint32_t pkts[2];       /* packets counted by Zeek rules, per caller index */
-    uint8_t fin_then_rst[2];
+    /* Implementation-private bookkeeping follows. */
+    uint8_t is_partial; /* Zeek's "partial connection" flag (no clean SYN from each side) */
+    uint8_t is_active;  /* Zeek's analyzer activity flag; its timers stop when it drops */
+    uint32_t hist_seen; /* once-only letters: low 16 bits originator, high 16 responder */
+    tcpst_zeek_ep ep[2];
+    /* Record-boundary timers (packet time, ns); 0 = not pending. */
+    tcpst_time last_time;    /* Zeek's last activity, frozen once both sides closed */
+    tcpst_time attempt_at;   /* unanswered-attempt check */
+    tcpst_time delete_at;    /* removal after a complete close */
+    tcpst_time reset_at;     /* removal after RST-after-FIN */
+    tcpst_time expire_at[3]; /* periodic session checks */
+    tcpst_time inactivity;   /* current inactivity timeout */
 } tcpst_zeek;
 
 void tcpst_zeek_init(tcpst_zeek *z);
 
 /*
- * Feed one segment sent by caller endpoint `from`.  `likely_server_port`
- * answers whether a port is one Zeek would treat as a service port for the
- * direction heuristics (may be NULL: use the built-in table).
+ * Feed one segment sent by caller endpoint `from`, without packet time: all
+ * history letters, states and counts, but no record-boundary timers.
  */
 void tcpst_zeek_update(tcpst_zeek *z, unsigned from, const tcpst_segment *seg);
+
+/* As tcpst_zeek_update(), with the packet time so that the timers run. */
+void tcpst_zeek_update_ts(tcpst_zeek *z, unsigned from, const tcpst_segment *seg, tcpst_time ts);
+
+/*
+ * Would Zeek end this record before processing `seg` (sent by `from` at
+ * `ts`)?  Returns TCPST_ZSPLIT_NONE if not; otherwise the caller should write
+ * the record out and feed `seg` to a fresh tcpst_zeek.  Pure: changes nothing.
+ * Only meaningful when every earlier segment went through tcpst_zeek_update_ts().
+ */
+tcpst_zeek_split tcpst_zeek_check_split(const tcpst_zeek *z, unsigned from,
+                                        const tcpst_segment *seg, tcpst_time ts);
+
+/* Stable name of a split reason ("none", "reuse", "attempt", ...). */
+const char *tcpst_zeek_split_name(tcpst_zeek_split s);
 
 /* conn_state per Zeek's decision list ("S0", "SF", ... "OTH"). Static string. */
 const char *tcpst_zeek_conn_state(const tcpst_zeek *z);

@@ -9,6 +9,8 @@
  * test, since capture does not decode.
  */
 #include <check.h>
+
+#include "ckrun.h"
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -1039,9 +1041,5 @@ static Suite *capture_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(capture_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ckrun(capture_suite());
 }

@@ -5,6 +5,8 @@
  */
 #include <arpa/inet.h>
 #include <check.h>
+
+#include "ckrun.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -449,9 +451,6 @@ START_TEST(port_reuse_starts_new_record)
     tcpst_engine e;
     eng_start(&e, 64);
     eng_full_conn(&e, 1000, 1 * SEC, 40000);
-    /* A late copy of the opening SYN stays with the old record. */
-    eng_feed(&e, C2S, S(SYN), 1000, 0, 2 * SEC, 40000);
-    ck_assert_uint_eq(e.stats.connections, 1);
     /* New ISN while the client is in TIME_WAIT: a new connection. */
     eng_feed(&e, C2S, S(SYN), 777777, 0, 3 * SEC, 40000);
     ck_assert_uint_eq(e.stats.connections, 2);
@@ -459,12 +458,45 @@ START_TEST(port_reuse_starts_new_record)
     ck_assert_uint_eq(emitted[0].id, 1);
     ck_assert_int_eq(emitted[0].end_reason, TCPST_END_REUSED);
     ck_assert_int_eq(emitted[0].ep[0].state, TCPST_TIME_WAIT);
+    /* Refused, then the same SYN again (Windows retries so): a second attempt. */
+    eng_feed(&e, S2C, S(RST) | S(ACK), 0, 777778, 4 * SEC, 40000);
+    eng_feed(&e, C2S, S(SYN), 777777, 0, 5 * SEC, 40000);
+    ck_assert_uint_eq(e.stats.connections, 3);
+    /* While the attempt is open, a retransmitted SYN stays with it. */
+    eng_feed(&e, C2S, S(SYN), 777777, 0, 6 * SEC, 40000);
+    ck_assert_uint_eq(e.stats.connections, 3);
     tcpst_engine_finish(&e);
-    ck_assert_int_eq(nemitted, 2);
-    ck_assert_uint_eq(emitted[1].id, 2);
-    ck_assert_int_eq(emitted[1].ep[0].state, TCPST_SYN_SENT);
-    ck_assert_int_eq(emitted[1].end_reason, TCPST_END_CAPTURE_END);
+    ck_assert_int_eq(nemitted, 3);
+    ck_assert_uint_eq(emitted[2].id, 3);
+    ck_assert_int_eq(emitted[2].ep[0].state, TCPST_SYN_SENT);
+    ck_assert_uint_eq(emitted[2].ep[0].retrans_segments, 1);
+    ck_assert_int_eq(emitted[2].end_reason, TCPST_END_CAPTURE_END);
     tcpst_engine_fini(&e);
+}
+END_TEST
+
+START_TEST(zeek_split_mode)
+{
+    /* An unanswered SYN retried after Zeek's 5 s attempt timer: one RFC record, two rows. */
+    for (int zeek = 0; zeek < 2; zeek++) {
+        tcpst_engine e;
+        tcpst_engine_config cfg;
+        tcpst_engine_config_default(&cfg);
+        cfg.split_zeek = zeek;
+        nemitted = 0;
+        frame = 0;
+        ck_assert_int_eq(tcpst_engine_init(&e, &cfg, collect, NULL, NULL), 0);
+        eng_feed(&e, C2S, S(SYN), 1000, 0, 1 * SEC, 40000);
+        eng_feed(&e, C2S, S(SYN), 1000, 0, 2 * SEC, 40000);
+        eng_feed(&e, C2S, S(SYN), 1000, 0, 10 * SEC, 40000);
+        tcpst_engine_finish(&e);
+        ck_assert_int_eq(nemitted, zeek ? 2 : 1);
+        if (zeek) {
+            ck_assert_int_eq(emitted[0].end_reason, TCPST_END_ZEEK);
+            ck_assert_str_eq(tcpst_zeek_conn_state(&emitted[0].zeek), "S0");
+        }
+        tcpst_engine_fini(&e);
+    }
 }
 END_TEST
 
@@ -566,6 +598,7 @@ static Suite *suite(void)
     suite_add_tcase(s, t);
     TCase *en = tcase_create("engine");
     tcase_add_test(en, port_reuse_starts_new_record);
+    tcase_add_test(en, zeek_split_mode);
     tcase_add_test(en, new_isn_on_unanswered_attempt);
     tcase_add_test(en, idle_expiry_and_time_wait_close);
     tcase_add_test(en, eviction_when_full);
@@ -576,9 +609,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ckrun(suite());
 }

@@ -10,6 +10,8 @@
  * ../shared/corpus is present next to the source tree.
  */
 #include <check.h>
+
+#include "ckrun.h"
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1274,11 +1276,5 @@ static Suite *decode_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(decode_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_ENV); /* CK_VERBOSITY, default normal */
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ckrun(decode_suite());
 }

@@ -3,6 +3,8 @@
  * tcpst_error buffer and the generic text of every code.
  */
 #include <check.h>
+
+#include "ckrun.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,9 +124,5 @@ static Suite *error_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(error_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ckrun(error_suite());
 }

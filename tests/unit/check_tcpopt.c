@@ -8,6 +8,8 @@
  * over-read shows up under AddressSanitizer.
  */
 #include <check.h>
+
+#include "ckrun.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -437,11 +439,5 @@ static Suite *tcpopt_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(tcpopt_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_ENV); /* CK_VERBOSITY, default normal */
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ckrun(tcpopt_suite());
 }

@@ -6,6 +6,8 @@
  */
 #include <arpa/inet.h>
 #include <check.h>
+
+#include "ckrun.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -165,11 +167,5 @@ static Suite *types_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(types_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_ENV); /* CK_VERBOSITY, default normal */
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ckrun(types_suite());
 }
