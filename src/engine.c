@@ -183,6 +183,9 @@ void tcpst_engine_packet(tcpst_engine *e, int linktype, const uint8_t *data, uin
     tcpst_decode_status st = tcpst_decode(linktype, data, caplen, wirelen, &seg);
     e->stats.decode[st]++;
     if (st == TCPST_DEC_OK) {
+        e->stats.opt_malformed += seg.opts.malformed != 0;
+        e->stats.opt_unknown += seg.opts.unknown;
+        e->stats.ip_options += (seg.ipflags & TCPST_IP_HAS_OPTIONS) != 0;
         tcpst_engine_segment(e, &seg, ts, frame);
     } else if (st == TCPST_DEC_NOT_IP || st == TCPST_DEC_NOT_TCP) {
         e->stats.non_tcp++;

@@ -393,6 +393,10 @@ static json_t *stats_json(const tcpst_engine_stats *st, const tcpst_report_meta 
     json_object_set_new(o, "port_reuse_splits", json_integer((json_int_t)st->reused));
     json_object_set_new(o, "peak_concurrent_connections", json_integer(st->peak_live));
     json_object_set_new(o, "rst_not_accepted", json_integer((json_int_t)st->rst_not_accepted));
+    json_object_set_new(o, "tcp_options",
+                        json_pack("{s:I, s:I}", "malformed_segments", (json_int_t)st->opt_malformed,
+                                  "unknown", (json_int_t)st->opt_unknown));
+    json_object_set_new(o, "ipv4_with_options", json_integer((json_int_t)st->ip_options));
     json_object_set_new(o, "first_ts", jtime_or_null(st->first_ts, st->packets > 0));
     json_object_set_new(o, "last_ts", jtime_or_null(st->last_ts, st->packets > 0));
     json_object_set_new(o, "interrupted", json_boolean(m->interrupted));
