@@ -17,7 +17,8 @@ enum {
     OPT_TO_HANDSHAKE,
     OPT_TO_ACTIVE,
     OPT_TO_CLOSED,
-    OPT_SPLIT
+    OPT_SPLIT,
+    OPT_STUCK
 };
 
 static const struct option longopts[] = {
@@ -30,6 +31,7 @@ static const struct option longopts[] = {
     {"timeout-active", required_argument, NULL, OPT_TO_ACTIVE},
     {"timeout-closed", required_argument, NULL, OPT_TO_CLOSED},
     {"split", required_argument, NULL, OPT_SPLIT},
+    {"stuck-after", required_argument, NULL, OPT_STUCK},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0}};
@@ -54,6 +56,10 @@ const char *tcpst_cli_usage(void)
            "                             out (default 3600)\n"
            "      --timeout-closed S     how long a terminated connection is kept for late\n"
            "                             segments (default 60)\n"
+           "      --stuck-after SPEC     how long a state may last before it is reported as\n"
+           "                             stuck: SECONDS for all, or state=SECONDS,... e.g.\n"
+           "                             close_wait=60,syn_sent=5 (defaults: 30; 3 for\n"
+           "                             syn_sent/syn_received; zero_window=30 for stalls)\n"
            "      --split rfc|zeek       where one connection record ends and the next\n"
            "                             begins on the same 4-tuple: RFC 9293 (default),\n"
            "                             or exactly as Zeek's conn.log rows\n"
@@ -62,6 +68,59 @@ const char *tcpst_cli_usage(void)
            "\n"
            "Exit status: 0 success, 2 usage error or unreadable input.\n"
            "Documentation: docs/ in the source tree.\n";
+}
+
+static int parse_seconds(const char *opt, const char *s, tcpst_time *out, tcpst_error *err);
+
+/*
+ * --stuck-after SPEC: "SECONDS" sets every state (and the zero-window stall);
+ * "state=SECONDS[,state=SECONDS...]" sets one state, e.g. close_wait=60.
+ */
+static int parse_stuck(const char *spec, tcpst_engine_config *cfg, tcpst_error *err)
+{
+    char buf[256];
+    if (strlen(spec) >= sizeof buf) {
+        return tcpst_error_set(err, TCPST_EUSAGE, "--stuck-after: value too long");
+    }
+    strcpy(buf, spec);
+    char *save = NULL;
+    for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        tcpst_time v;
+        if (!eq) {
+            if (parse_seconds("--stuck-after", item, &v, err)) {
+                return TCPST_EUSAGE;
+            }
+            for (int s = 0; s < TCPST_STATE__COUNT; s++) {
+                cfg->conn.stuck_after[s] = v;
+            }
+            cfg->conn.xfer.zero_window_stall = v;
+            continue;
+        }
+        *eq = '\0';
+        if (parse_seconds("--stuck-after", eq + 1, &v, err)) {
+            return TCPST_EUSAGE;
+        }
+        char upper[64];
+        size_t n = strlen(item);
+        for (size_t i = 0; i <= n && i < sizeof upper; i++) {
+            upper[i] = (char)(item[i] >= 'a' && item[i] <= 'z' ? item[i] - 32 : item[i]);
+        }
+        upper[sizeof upper - 1] = '\0';
+        int st = tcpst_state_parse(upper);
+        if (strcmp(item, "zero_window") == 0) {
+            cfg->conn.xfer.zero_window_stall = v;
+        } else if (st < 0 || st == TCPST_CLOSED || st == TCPST_LISTEN || st == TCPST_TIME_WAIT) {
+            return tcpst_error_set(err, TCPST_EUSAGE,
+                                   "--stuck-after: unknown state '%s' (use e.g. close_wait, "
+                                   "fin_wait_1, fin_wait_2, last_ack, syn_sent, syn_received, "
+                                   "established, zero_window)",
+                                   item);
+        } else {
+            cfg->conn.stuck_after[st] = v;
+        }
+    }
+    return 0;
 }
 
 static int parse_seconds(const char *opt, const char *s, tcpst_time *out, tcpst_error *err)
@@ -121,6 +180,9 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
             case OPT_TO_CLOSED:
                 rc = parse_seconds("--timeout-closed", optarg, &o->engine.timeout[TCPST_LRU_CLOSED],
                                    err);
+                break;
+            case OPT_STUCK:
+                rc = parse_stuck(optarg, &o->engine, err);
                 break;
             case OPT_SPLIT:
                 if (strcmp(optarg, "zeek") == 0 || strcmp(optarg, "rfc") == 0) {

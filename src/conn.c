@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "tcpstate/detect.h"
 #include "tcpstate/endpoint.h"
 #include "tcpstate/seq.h"
 
@@ -85,6 +86,7 @@ void tcpst_conn_init(tcpst_conn *c, uint64_t id, const tcpst_segment *seg)
         c->vlan[i] = seg->vlan[i];
     }
     tcpst_zeek_init(&c->zeek);
+    tcpst_xfer_init(&c->xfer);
 }
 
 unsigned tcpst_conn_dir(const tcpst_conn *c, const tcpst_segment *seg)
@@ -159,6 +161,8 @@ void tcpst_conn_update(tcpst_conn *c, unsigned from, const tcpst_segment *seg, t
     uint16_t f = seg->flags;
 
     tcpst_conn_advance(c, ts, cfg);
+    tcpst_detect_pre pre;
+    tcpst_detect_snapshot(c, &pre);
     if (c->first_frame == 0) {
         c->first_ts = ts;
         c->first_frame = frame;
@@ -172,7 +176,19 @@ void tcpst_conn_update(tcpst_conn *c, unsigned from, const tcpst_segment *seg, t
     e->packets++;
     e->bytes += seg->ip_len;
     e->payload_bytes += seg->payload_len;
+    if (f & TCPST_SYN) {
+        if (e->syns && ts - e->syn_last_ts > e->syn_max_gap) {
+            e->syn_max_gap = ts - e->syn_last_ts;
+        }
+        e->syn_last_ts = ts;
+        e->syn_last_frame = frame;
+    }
     e->syns += (f & TCPST_SYN) ? 1u : 0u;
+    e->unanswered++;
+    p->unanswered = 0;
+    if (e->state == TCPST_CLOSE_WAIT) {
+        e->bytes_after_peer_fin += seg->payload_len;
+    }
     e->fins += (f & TCPST_FIN) ? 1u : 0u;
     e->rsts += (f & TCPST_RST) ? 1u : 0u;
 
@@ -187,11 +203,13 @@ void tcpst_conn_update(tcpst_conn *c, unsigned from, const tcpst_segment *seg, t
         } else {
             e->retrans_segments++;
             e->retrans_bytes += seg->payload_len;
+            e->fin_retrans += (f & TCPST_FIN) ? 1u : 0u;
         }
     }
     if (f & TCPST_SYN) {
         note_syn_options(e, seg);
     }
+    tcpst_xfer_segment(&c->xfer, &c->findings, from & 1, e, p, seg, ts, frame, &cfg->xfer);
 
     tcpst_segctx sc = {.seg = seg, .ts = ts, .frame = frame};
     unsigned ev = tcpst_endpoint_process(e, p, &sc);
@@ -212,4 +230,5 @@ void tcpst_conn_update(tcpst_conn *c, unsigned from, const tcpst_segment *seg, t
         e->has |= TCPST_EP_ACK;
     }
     tcpst_zeek_update_ts(&c->zeek, from & 1, seg, ts);
+    tcpst_detect_segment(c, from & 1, seg, ts, frame, &pre, ev);
 }

@@ -345,7 +345,8 @@ static void receive(tcpst_endpoint *p, const tcpst_segctx *sc, bool new_syn, boo
     if (f & TCPST_ACK) {
         switch (p->state) {
             case TCPST_SYN_RECEIVED:
-                if ((p->has & TCPST_EP_ISN) && tcpst_seq_gt(seg->ack, p->isn)) {
+                /* RFC 9293 3.10.7.4 fifth check: SND.UNA < SEG.ACK =< SND.NXT. */
+                if ((p->has & TCPST_EP_ISN) && acks_syn(p, seg->ack)) {
                     tcpst_endpoint_set_state(p, TCPST_ESTABLISHED, sc, true, TCPST_CAUSE_SEGMENT);
                 }
                 break;

@@ -9,12 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcpstate/detect.h"
 #include "tcpstate/limits.h"
 
 void tcpst_engine_config_default(tcpst_engine_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->conn.time_wait = TCPST_DEFAULT_TIME_WAIT;
+    tcpst_detect_config_default(&cfg->conn);
     cfg->timeout[TCPST_LRU_HANDSHAKE] = TCPST_DEFAULT_TIMEOUT_HANDSHAKE;
     cfg->timeout[TCPST_LRU_ACTIVE] = TCPST_DEFAULT_TIMEOUT_ACTIVE;
     cfg->timeout[TCPST_LRU_CLOSED] = TCPST_DEFAULT_TIMEOUT_CLOSED;
@@ -81,6 +83,9 @@ static void retire(tcpst_engine *e, tcpst_conn *c, tcpst_end_reason why, tcpst_t
             break;
     }
     e->stats.rst_not_accepted += c->rst_not_accepted;
+    tcpst_detect_finish(c, &e->cfg.conn);
+    e->stats.findings_dropped += c->findings.dropped;
+    e->stats.evidence_dropped += c->findings.evidence_dropped;
     if (e->emit) {
         e->emit(e->emit_ctx, c);
     }
@@ -144,21 +149,34 @@ void tcpst_engine_segment(tcpst_engine *e, const tcpst_segment *seg, tcpst_time 
     e->stats.tcp++;
     uint32_t hash = tcpst_flowtab_hash(seg);
     tcpst_conn *c = tcpst_flowtab_lookup(&e->ft, seg, hash);
+    tcpst_reuse_info reuse;
+    bool reused = false;
     if (c && e->cfg.split_zeek) {
-        tcpst_zeek_split zs = tcpst_zeek_check_split(&c->zeek, tcpst_conn_dir(c, seg), seg, ts);
+        unsigned dir = tcpst_conn_dir(c, seg);
+        tcpst_zeek_split zs = tcpst_zeek_check_split(&c->zeek, dir, seg, ts);
+        if (zs == TCPST_ZSPLIT_REUSE) {
+            tcpst_detect_before_reuse(c, dir, seg, ts, frame, &reuse);
+            reused = true;
+        }
         if (zs != TCPST_ZSPLIT_NONE) {
             retire(e, c, zs == TCPST_ZSPLIT_REUSE ? TCPST_END_REUSED : TCPST_END_ZEEK, ts);
             c = NULL;
         }
     } else if (c && (seg->flags & (TCPST_SYN | TCPST_ACK | TCPST_RST)) == TCPST_SYN) {
+        unsigned dir = tcpst_conn_dir(c, seg);
         tcpst_conn_advance(c, ts, &e->cfg.conn);
-        if (tcpst_conn_syn_starts_new(c, tcpst_conn_dir(c, seg), seg)) {
+        if (tcpst_conn_syn_starts_new(c, dir, seg)) {
+            tcpst_detect_before_reuse(c, dir, seg, ts, frame, &reuse);
+            reused = true;
             retire(e, c, TCPST_END_REUSED, ts);
             c = NULL;
         }
     }
     if (!c) {
         c = new_conn(e, seg, hash);
+        if (reused) {
+            tcpst_detect_after_reuse(c, &reuse, ts, frame, &e->cfg.conn);
+        }
     }
     tcpst_conn_update(c, tcpst_conn_dir(c, seg), seg, ts, frame, &e->cfg.conn);
     tcpst_flowtab_touch(&e->ft, c, age_class(c));

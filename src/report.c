@@ -25,6 +25,20 @@ static const char *const zeek_states[] = {"S0",   "S1",     "SF",    "REJ", "S2"
                                           "RSTR", "RSTOS0", "RSTRH", "SH",  "SHR", "OTH"};
 #define N_ZEEK_STATES (sizeof zeek_states / sizeof zeek_states[0])
 
+/* Capture-wide tallies per address (SYN floods and scans, RST storms). */
+typedef struct hostcount {
+    tcpst_addr addr;
+    uint8_t used;
+    uint64_t unanswered_syns; /* as the server of syn_unanswered connections */
+    uint64_t resets;          /* connections it reset or rejected */
+    uint64_t clients;         /* distinct client addresses is too costly: connections */
+    tcpst_time first_ts, last_ts;
+} hostcount;
+
+#define HOSTS_MAX     65536 /* bound on the table; further addresses are counted */
+#define SYN_FLOOD_MIN 20    /* unanswered SYNs towards one server to report it */
+#define RST_STORM_MIN 20    /* connections reset by one host to report it */
+
 typedef struct pending {
     uint64_t id;
     char *text;
@@ -44,6 +58,12 @@ struct tcpst_report {
     uint64_t final_pairs[TCPST_STATE__COUNT][TCPST_STATE__COUNT];
     uint64_t zeek_counts[N_ZEEK_STATES];
     uint64_t roles_inferred;
+    uint64_t anomaly_counts[TCPST_A__COUNT]; /* findings per type */
+    uint64_t anomaly_conns[3];               /* connections by highest severity */
+    hostcount *hosts;                        /* per-address tallies, open addressing */
+    size_t nhosts, caphosts;
+    uint64_t hosts_untracked; /* addresses beyond the table's cap */
+    uint64_t established_conns, one_sided_conns, lossy_conns;
 };
 
 static json_t *jtime(tcpst_time ns)
@@ -128,6 +148,72 @@ static json_t *endpoint_json(const tcpst_conn *c, const tcpst_endpoint *e, bool 
     return o;
 }
 
+static json_t *fact_json(tcpst_anomaly_type t, const tcpst_factdesc *d, int64_t v)
+{
+    static const char *const optbad[] = {
+        "length_short", "overrun",           "mss_length", "wscale_length", "sackok_length",
+        "sack_length",  "timestamps_length", "tfo_length", "wscale_range",  "duplicate"};
+    switch (d->kind) {
+        case TCPST_FACT_SECONDS:
+            return jtime(v);
+        case TCPST_FACT_STATE:
+            return json_string(tcpst_state_name((tcpst_state)v));
+        case TCPST_FACT_FLAGS: {
+            char buf[16];
+            tcpst_flags_format((uint16_t)v, buf);
+            return json_string(buf);
+        }
+        case TCPST_FACT_BOOL:
+            return json_boolean(v != 0);
+        case TCPST_FACT_REASON:
+            return json_string(tcpst_anomaly_reason(t, v));
+        case TCPST_FACT_OPTBAD: {
+            json_t *a = json_array();
+            for (unsigned i = 0; i < sizeof optbad / sizeof optbad[0]; i++) {
+                if (v & (1 << i)) {
+                    json_array_append_new(a, json_string(optbad[i]));
+                }
+            }
+            return a;
+        }
+        case TCPST_FACT_INT:
+            break;
+    }
+    return json_integer((json_int_t)v);
+}
+
+static json_t *finding_json(const tcpst_finding *f)
+{
+    static const char *const who[] = {"client", "server", "both"};
+    tcpst_anomaly_type t = (tcpst_anomaly_type)f->type;
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string(tcpst_anomaly_id(t)));
+    json_object_set_new(o, "severity", json_string(tcpst_severity_name(tcpst_anomaly_severity(t))));
+    json_object_set_new(o, "endpoint", json_string(who[f->who < 3 ? f->who : 2]));
+    json_object_set_new(o, "first_ts", jtime(f->first_ts));
+    json_object_set_new(o, "first_frame",
+                        f->first_frame ? json_integer((json_int_t)f->first_frame) : json_null());
+    json_object_set_new(o, "last_ts", jtime(f->last_ts));
+    json_object_set_new(o, "last_frame",
+                        f->last_frame ? json_integer((json_int_t)f->last_frame) : json_null());
+    json_object_set_new(o, "count", json_integer(f->count));
+    json_t *ev = json_array();
+    for (unsigned i = 0; i < f->nevidence; i++) {
+        json_array_append_new(ev, json_integer((json_int_t)f->evidence[i]));
+    }
+    json_object_set_new(o, "evidence", ev);
+    if (tcpst_anomaly_has_duration(t)) {
+        json_object_set_new(o, "still_at_capture_end", json_boolean(f->still_at_end));
+    }
+    const tcpst_factdesc *d = tcpst_anomaly_facts(t);
+    for (unsigned i = 0; i < TCPST_FACTS; i++) {
+        if (d[i].name) {
+            json_object_set_new(o, d[i].name, fact_json(t, &d[i], f->fact[i]));
+        }
+    }
+    return o;
+}
+
 static json_t *conn_json(const tcpst_conn *c)
 {
     bool open_at_end = c->end_reason == TCPST_END_CAPTURE_END && !tcpst_conn_terminated(c);
@@ -160,7 +246,11 @@ static json_t *conn_json(const tcpst_conn *c)
         }
         json_object_set_new(o, "vlan", v);
     }
-    json_object_set_new(o, "anomalies", json_array());
+    json_t *an = json_array();
+    for (unsigned i = 0; i < c->findings.n; i++) {
+        json_array_append_new(an, finding_json(&c->findings.f[i]));
+    }
+    json_object_set_new(o, "anomalies", an);
     return o;
 }
 
@@ -302,8 +392,103 @@ static pending heap_pop(tcpst_report *r)
     return top;
 }
 
+static uint64_t addr_hash(const tcpst_addr *a)
+{
+    uint64_t h = 1469598103934665603u;
+    for (int i = 0; i < 16; i++) {
+        h = (h ^ a->bytes[i]) * 1099511628211u;
+    }
+    return h ^ a->family;
+}
+
+static hostcount *host(tcpst_report *r, const tcpst_addr *a)
+{
+    if (r->nhosts * 2 >= r->caphosts) {
+        if (r->caphosts >= HOSTS_MAX) {
+            r->hosts_untracked++;
+            return NULL;
+        }
+        size_t cap = r->caphosts ? r->caphosts * 2 : 256;
+        hostcount *t = calloc(cap, sizeof *t);
+        if (!t) {
+            r->hosts_untracked++;
+            return NULL;
+        }
+        for (size_t i = 0; i < r->caphosts; i++) {
+            if (r->hosts[i].used) {
+                size_t j = addr_hash(&r->hosts[i].addr) & (cap - 1);
+                while (t[j].used) {
+                    j = (j + 1) & (cap - 1);
+                }
+                t[j] = r->hosts[i];
+            }
+        }
+        free(r->hosts);
+        r->hosts = t;
+        r->caphosts = cap;
+    }
+    size_t j = addr_hash(a) & (r->caphosts - 1);
+    while (r->hosts[j].used && tcpst_addr_cmp(&r->hosts[j].addr, a) != 0) {
+        j = (j + 1) & (r->caphosts - 1);
+    }
+    if (!r->hosts[j].used) {
+        r->hosts[j].used = 1;
+        r->hosts[j].addr = *a;
+        r->nhosts++;
+    }
+    return &r->hosts[j];
+}
+
+static void host_time(hostcount *h, tcpst_time ts)
+{
+    if (!h->first_ts || ts < h->first_ts) {
+        h->first_ts = ts;
+    }
+    if (ts > h->last_ts) {
+        h->last_ts = ts;
+    }
+}
+
+static void tally_anomalies(tcpst_report *r, const tcpst_conn *c)
+{
+    int sev = tcpst_findings_max_severity(&c->findings);
+    if (sev >= 0) {
+        r->anomaly_conns[sev]++;
+    }
+    bool lossy = false;
+    for (unsigned i = 0; i < c->findings.n; i++) {
+        const tcpst_finding *f = &c->findings.f[i];
+        r->anomaly_counts[f->type]++;
+        hostcount *h = NULL;
+        if (f->type == TCPST_A_SYN_UNANSWERED && (h = host(r, &c->ep[1].addr))) {
+            h->unanswered_syns++;
+        } else if ((f->type == TCPST_A_CONNECTION_RESET ||
+                    f->type == TCPST_A_CONNECTION_REJECTED) &&
+                   f->who < 2 && (h = host(r, &c->ep[f->who].addr))) {
+            h->resets++;
+        }
+        if (h) {
+            host_time(h, f->first_ts);
+        }
+        lossy |= f->type == TCPST_A_SEGMENT_NOT_CAPTURED || f->type == TCPST_A_ACK_OF_UNSEEN_DATA;
+    }
+    /* Capture quality: an established connection should show both directions. */
+    bool established = false;
+    for (int i = 0; i < 2; i++) {
+        for (unsigned k = 0; k < c->ep[i].tl_count; k++) {
+            established |= c->ep[i].tl[k].to == TCPST_ESTABLISHED;
+        }
+    }
+    if (established) {
+        r->established_conns++;
+        r->one_sided_conns += c->ep[0].packets == 0 || c->ep[1].packets == 0;
+        r->lossy_conns += lossy;
+    }
+}
+
 static void tally(tcpst_report *r, const tcpst_conn *c)
 {
+    tally_anomalies(r, c);
     r->final_pairs[c->ep[0].state][c->ep[1].state]++;
     const char *zs = tcpst_zeek_conn_state(&c->zeek);
     for (size_t i = 0; i < N_ZEEK_STATES; i++) {
@@ -397,11 +582,80 @@ static json_t *stats_json(const tcpst_engine_stats *st, const tcpst_report_meta 
                         json_pack("{s:I, s:I}", "malformed_segments", (json_int_t)st->opt_malformed,
                                   "unknown", (json_int_t)st->opt_unknown));
     json_object_set_new(o, "ipv4_with_options", json_integer((json_int_t)st->ip_options));
+    json_object_set_new(o, "anomalies_capped",
+                        json_pack("{s:I, s:I}", "findings", (json_int_t)st->findings_dropped,
+                                  "evidence", (json_int_t)st->evidence_dropped));
     json_object_set_new(o, "first_ts", jtime_or_null(st->first_ts, st->packets > 0));
     json_object_set_new(o, "last_ts", jtime_or_null(st->last_ts, st->packets > 0));
     json_object_set_new(o, "interrupted", json_boolean(m->interrupted));
     json_object_set_new(o, "filter", m->filter ? json_string(m->filter) : json_null());
     json_object_set_new(o, "time_wait", jtime(m->time_wait));
+    return o;
+}
+
+static int by_syns(const void *a, const void *b)
+{
+    const hostcount *x = a, *y = b;
+    if (x->unanswered_syns != y->unanswered_syns) {
+        return x->unanswered_syns > y->unanswered_syns ? -1 : 1;
+    }
+    return tcpst_addr_cmp(&x->addr, &y->addr);
+}
+
+static int by_resets(const void *a, const void *b)
+{
+    const hostcount *x = a, *y = b;
+    if (x->resets != y->resets) {
+        return x->resets > y->resets ? -1 : 1;
+    }
+    return tcpst_addr_cmp(&x->addr, &y->addr);
+}
+
+/* Hosts over a threshold, most affected first (deterministic order). */
+static json_t *host_list(const tcpst_report *r, bool syns)
+{
+    json_t *a = json_array();
+    hostcount *sel = calloc(r->nhosts + 1, sizeof *sel);
+    size_t n = 0;
+    for (size_t i = 0; sel && i < r->caphosts; i++) {
+        const hostcount *h = &r->hosts[i];
+        if (h->used && (syns ? h->unanswered_syns >= SYN_FLOOD_MIN : h->resets >= RST_STORM_MIN)) {
+            sel[n++] = *h;
+        }
+    }
+    qsort(sel, n, sizeof *sel, syns ? by_syns : by_resets);
+    for (size_t i = 0; i < n && i < 20; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, syns ? "server" : "host", addr_json(&sel[i].addr));
+        json_object_set_new(
+            o, syns ? "unanswered_syns" : "connections_reset",
+            json_integer((json_int_t)(syns ? sel[i].unanswered_syns : sel[i].resets)));
+        json_object_set_new(o, "first_ts", jtime(sel[i].first_ts));
+        json_object_set_new(o, "last_ts", jtime(sel[i].last_ts));
+        json_array_append_new(a, o);
+    }
+    free(sel);
+    return a;
+}
+
+static json_t *capture_json(const tcpst_report *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "syn_flood_or_scan", host_list(r, true));
+    json_object_set_new(o, "rst_storm", host_list(r, false));
+    const char *verdict = "ok";
+    if (r->established_conns >= 3 && r->one_sided_conns * 2 >= r->established_conns) {
+        verdict = "one_sided";
+    } else if (r->established_conns >= 3 && r->lossy_conns * 10 >= r->established_conns) {
+        verdict = "capture_loss";
+    }
+    json_object_set_new(o, "quality", json_string(verdict));
+    json_object_set_new(o, "established_connections",
+                        json_integer((json_int_t)r->established_conns));
+    json_object_set_new(o, "one_sided_connections", json_integer((json_int_t)r->one_sided_conns));
+    json_object_set_new(o, "connections_with_capture_loss",
+                        json_integer((json_int_t)r->lossy_conns));
+    json_object_set_new(o, "hosts_untracked", json_integer((json_int_t)r->hosts_untracked));
     return o;
 }
 
@@ -428,7 +682,19 @@ static json_t *summary_json(const tcpst_report *r)
     }
     json_object_set_new(o, "conn_state", zs);
     json_object_set_new(o, "roles_inferred", json_integer((json_int_t)r->roles_inferred));
-    json_object_set_new(o, "anomalies", json_object());
+    json_t *an = json_object();
+    for (int t = 0; t < TCPST_A__COUNT; t++) {
+        if (r->anomaly_counts[t]) {
+            json_object_set_new(an, tcpst_anomaly_id((tcpst_anomaly_type)t),
+                                json_integer((json_int_t)r->anomaly_counts[t]));
+        }
+    }
+    json_object_set_new(o, "anomalies", an);
+    json_object_set_new(o, "connections_by_severity",
+                        json_pack("{s:I, s:I, s:I}", "info", (json_int_t)r->anomaly_conns[0],
+                                  "warning", (json_int_t)r->anomaly_conns[1], "error",
+                                  (json_int_t)r->anomaly_conns[2]));
+    json_object_set_new(o, "capture", capture_json(r));
     return o;
 }
 
@@ -438,6 +704,7 @@ static void free_report(tcpst_report *r)
         free(r->heap[--r->nheap].text);
     }
     free(r->heap);
+    free(r->hosts);
     free(r->path);
     free(r->tmp_path);
     free(r);

@@ -14,8 +14,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tcpstate/anomaly.h"
 #include "tcpstate/decode.h"
 #include "tcpstate/limits.h"
+#include "tcpstate/transfer.h"
 #include "tcpstate/types.h"
 #include "tcpstate/zeekcompat.h"
 
@@ -100,6 +102,11 @@ typedef struct tcpst_endpoint {
     uint32_t retrans_segments;
     uint32_t keepalives;
     uint32_t syns, fins, rsts;
+    uint32_t fin_retrans;                /* FIN segments that repeated an earlier FIN */
+    uint32_t unanswered;                 /* segments sent since the peer last sent anything */
+    uint64_t bytes_after_peer_fin;       /* payload sent while in CLOSE_WAIT */
+    tcpst_time syn_last_ts, syn_max_gap; /* bare SYN (or SYN-ACK) timing: back-off */
+    uint64_t syn_last_frame;
     uint16_t tl_count, tl_dropped;
     tcpst_transition tl[TCPST_TIMELINE_MAX];
 } tcpst_endpoint;
@@ -119,6 +126,9 @@ const char *tcpst_end_reason_name(tcpst_end_reason r);
 
 typedef struct tcpst_conn_config {
     tcpst_time time_wait; /* 2*MSL */
+    /* An endpoint that stays in state S at least stuck_after[S] is "stuck" (anomalies). */
+    tcpst_time stuck_after[TCPST_STATE__COUNT];
+    tcpst_xfer_config xfer;
 } tcpst_conn_config;
 
 typedef struct tcpst_conn {
@@ -135,6 +145,8 @@ typedef struct tcpst_conn {
     uint32_t rst_not_accepted;
     uint32_t events; /* tcpst_epevent bits seen so far */
     tcpst_zeek zeek;
+    tcpst_findings findings;
+    tcpst_xfer xfer;
     /* Table linkage, owned by flowtab.c. */
     uint32_t hash;
     uint32_t hnext;

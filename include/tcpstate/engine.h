@@ -38,9 +38,10 @@ typedef struct tcpst_engine_stats {
     uint64_t connections;              /* records created */
     uint64_t closed, idle_expired, evicted, reused, open_at_end;
     uint64_t rst_not_accepted;
-    uint64_t opt_malformed; /* segments whose option area is malformed */
-    uint64_t opt_unknown;   /* options of unknown kinds */
-    uint64_t ip_options;    /* IPv4 packets with options */
+    uint64_t findings_dropped, evidence_dropped; /* anomaly caps reached */
+    uint64_t opt_malformed;                      /* segments whose option area is malformed */
+    uint64_t opt_unknown;                        /* options of unknown kinds */
+    uint64_t ip_options;                         /* IPv4 packets with options */
     uint32_t peak_live;
     tcpst_time first_ts, last_ts;
 } tcpst_engine_stats;

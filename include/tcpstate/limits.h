@@ -28,6 +28,13 @@
 #define TCPST_DEFAULT_MAX_CONNECTIONS (1u << 18)
 #define TCPST_MAX_MAX_CONNECTIONS     (1u << 26)
 
+/* An endpoint held in a closing state (CLOSE_WAIT, FIN_WAIT_1/2, LAST_ACK)
+ * this long is "stuck" (--stuck-after; per state: --stuck-after close_wait=60). */
+#define TCPST_DEFAULT_STUCK_AFTER (30 * TCPST_NS_PER_SEC)
+/* Handshake states: Linux retransmits an unanswered SYN after 1 s and again
+ * after 3 s, so 3 s without an answer means at least two tries went unheard. */
+#define TCPST_DEFAULT_STUCK_HANDSHAKE (3 * TCPST_NS_PER_SEC)
+
 /* ---- internal caps ---- */
 
 /* State changes kept per endpoint; a full lifecycle needs at most 7. */
