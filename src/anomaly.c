@@ -62,6 +62,7 @@ static const tcpst_factdesc facts[TCPST_A__COUNT][TCPST_FACTS] = {
     [TCPST_A_ILLEGAL_FLAGS] = {F("flags", FLAGS), NONE, NONE, NONE},
     [TCPST_A_MALFORMED_OPTIONS] = {F("reasons", OPTBAD), NONE, NONE, NONE},
     [TCPST_A_RST_WITH_DATA] = {F("bytes", INT), NONE, NONE, NONE},
+    [TCPST_A_BAD_CHECKSUM] = {F("layer", REASON), NONE, NONE, NONE},
     [TCPST_A_DATA_BEFORE_ESTABLISHED] = {F("bytes", INT), NONE, NONE, NONE},
 };
 
@@ -76,6 +77,8 @@ const char *tcpst_anomaly_reason(tcpst_anomaly_type t, int64_t code)
             case 3:
                 return "final_ack_wrong";
         }
+    } else if (t == TCPST_A_BAD_CHECKSUM) {
+        return code == 1 ? "ip" : "tcp";
     } else if (t == TCPST_A_HALF_OPEN) {
         switch (code) {
             case 1:

@@ -18,7 +18,8 @@ enum {
     OPT_TO_ACTIVE,
     OPT_TO_CLOSED,
     OPT_SPLIT,
-    OPT_STUCK
+    OPT_STUCK,
+    OPT_VERIFY
 };
 
 static const struct option longopts[] = {
@@ -32,6 +33,7 @@ static const struct option longopts[] = {
     {"timeout-closed", required_argument, NULL, OPT_TO_CLOSED},
     {"split", required_argument, NULL, OPT_SPLIT},
     {"stuck-after", required_argument, NULL, OPT_STUCK},
+    {"verify-checksums", no_argument, NULL, OPT_VERIFY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0}};
@@ -60,6 +62,9 @@ const char *tcpst_cli_usage(void)
            "                             stuck: SECONDS for all, or state=SECONDS,... e.g.\n"
            "                             close_wait=60,syn_sent=5 (defaults: 30; 3 for\n"
            "                             syn_sent/syn_received; zero_window=30 for stalls)\n"
+           "      --verify-checksums     check IPv4 and TCP checksums; bad segments are\n"
+           "                             reported (bad_checksum) and ignored, as the receiver\n"
+           "                             would (off by default: offloading breaks them)\n"
            "      --split rfc|zeek       where one connection record ends and the next\n"
            "                             begins on the same 4-tuple: RFC 9293 (default),\n"
            "                             or exactly as Zeek's conn.log rows\n"
@@ -180,6 +185,9 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
             case OPT_TO_CLOSED:
                 rc = parse_seconds("--timeout-closed", optarg, &o->engine.timeout[TCPST_LRU_CLOSED],
                                    err);
+                break;
+            case OPT_VERIFY:
+                o->engine.verify_checksums = true;
                 break;
             case OPT_STUCK:
                 rc = parse_stuck(optarg, &o->engine, err);

@@ -506,7 +506,64 @@ tcpst_decode_status tcpst_decode(int linktype, const uint8_t *data, size_t caple
     if (st != TCPST_DEC_OK) {
         return st;
     }
+    seg->l3_off = (uint16_t)l3.off;
+    seg->l4_off = (uint16_t)l4.off;
     return tcp(&f, &l4, seg);
+}
+
+/* RFC 1071 one's-complement sum, continued from `sum`. */
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        sum += (uint32_t)p[i] << 8 | p[i + 1];
+    }
+    if (n & 1) {
+        sum += (uint32_t)p[n - 1] << 8;
+    }
+    return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+    while (sum >> 16) {
+        sum = (sum & 0xFFFF) + (sum >> 16);
+    }
+    return (uint16_t)~sum;
+}
+
+tcpst_csum tcpst_decode_checksum(const uint8_t *data, size_t caplen, const tcpst_segment *seg)
+{
+    size_t l3 = seg->l3_off, l4 = seg->l4_off;
+    size_t tcplen = (size_t)seg->tcp_hlen + seg->payload_len;
+    if (l4 + tcplen > caplen || l4 < l3) {
+        return TCPST_CSUM_UNVERIFIABLE;
+    }
+    uint8_t pseudo[40];
+    size_t plen;
+    if (seg->ip_version == 4) {
+        if (csum_fold(csum_add(0, data + l3, l4 - l3)) != 0) {
+            return TCPST_CSUM_BAD_IP;
+        }
+        memcpy(pseudo, seg->src.bytes, 4);
+        memcpy(pseudo + 4, seg->dst.bytes, 4);
+        pseudo[8] = 0;
+        pseudo[9] = 6;
+        pseudo[10] = (uint8_t)(tcplen >> 8);
+        pseudo[11] = (uint8_t)tcplen;
+        plen = 12;
+    } else {
+        memcpy(pseudo, seg->src.bytes, 16);
+        memcpy(pseudo + 16, seg->dst.bytes, 16);
+        pseudo[32] = (uint8_t)(tcplen >> 24);
+        pseudo[33] = (uint8_t)(tcplen >> 16);
+        pseudo[34] = (uint8_t)(tcplen >> 8);
+        pseudo[35] = (uint8_t)tcplen;
+        pseudo[36] = pseudo[37] = pseudo[38] = 0;
+        pseudo[39] = 6;
+        plen = 40;
+    }
+    uint32_t sum = csum_add(csum_add(0, pseudo, plen), data + l4, tcplen);
+    return csum_fold(sum) == 0 ? TCPST_CSUM_OK : TCPST_CSUM_BAD_TCP;
 }
 
 static const char *const status_names[] = {

@@ -200,6 +200,23 @@ void tcpst_engine_packet(tcpst_engine *e, int linktype, const uint8_t *data, uin
     tcpst_segment seg;
     tcpst_decode_status st = tcpst_decode(linktype, data, caplen, wirelen, &seg);
     e->stats.decode[st]++;
+    if (st == TCPST_DEC_OK && e->cfg.verify_checksums) {
+        tcpst_csum cs = tcpst_decode_checksum(data, caplen, &seg);
+        if (cs == TCPST_CSUM_UNVERIFIABLE) {
+            e->stats.checksum_unverifiable++;
+        } else if (cs != TCPST_CSUM_OK) {
+            /* The receiver drops such a segment, so it must not move any state. */
+            e->stats.bad_checksum++;
+            e->stats.tcp++;
+            tcpst_conn *c = tcpst_flowtab_lookup(&e->ft, &seg, tcpst_flowtab_hash(&seg));
+            tcpst_finding *f;
+            if (c && (f = tcpst_findings_add(&c->findings, TCPST_A_BAD_CHECKSUM,
+                                             (tcpst_who)tcpst_conn_dir(c, &seg), ts, frame))) {
+                f->fact[0] = cs;
+            }
+            return;
+        }
+    }
     if (st == TCPST_DEC_OK) {
         e->stats.opt_malformed += seg.opts.malformed != 0;
         e->stats.opt_unknown += seg.opts.unknown;

@@ -582,6 +582,9 @@ static json_t *stats_json(const tcpst_engine_stats *st, const tcpst_report_meta 
                         json_pack("{s:I, s:I}", "malformed_segments", (json_int_t)st->opt_malformed,
                                   "unknown", (json_int_t)st->opt_unknown));
     json_object_set_new(o, "ipv4_with_options", json_integer((json_int_t)st->ip_options));
+    json_object_set_new(o, "bad_checksum", json_integer((json_int_t)st->bad_checksum));
+    json_object_set_new(o, "checksum_unverifiable",
+                        json_integer((json_int_t)st->checksum_unverifiable));
     json_object_set_new(o, "anomalies_capped",
                         json_pack("{s:I, s:I}", "findings", (json_int_t)st->findings_dropped,
                                   "evidence", (json_int_t)st->evidence_dropped));

@@ -108,6 +108,7 @@ typedef struct tcpst_segment {
     uint32_t payload_len;          /* TCP payload bytes per the IP length fields */
     uint32_t payload_caplen;       /* of those, bytes actually captured */
     uint32_t ip_len;               /* IP packet length per header (v4 total, v6 40+payload) */
+    uint16_t l3_off, l4_off;       /* where the IP and TCP headers start in the frame */
     tcpst_tcpopts opts;
 } tcpst_segment;
 
@@ -148,5 +149,19 @@ typedef struct tcpst_segment {
  */
 tcpst_decode_status tcpst_decode(int linktype, const uint8_t *data, size_t caplen, size_t wirelen,
                                  tcpst_segment *seg);
+
+/* Checksum verification outcome (RFC 791 3.1, RFC 9293 3.1, RFC 8200 8.1). */
+typedef enum tcpst_csum {
+    TCPST_CSUM_OK = 0,
+    TCPST_CSUM_BAD_IP,      /* IPv4 header checksum wrong */
+    TCPST_CSUM_BAD_TCP,     /* TCP checksum wrong */
+    TCPST_CSUM_UNVERIFIABLE /* segment not fully captured (snaplen) */
+} tcpst_csum;
+
+/*
+ * Verify the IPv4 header and TCP checksums of a frame that tcpst_decode()
+ * returned TCPST_DEC_OK for (same bytes, same `seg`).
+ */
+tcpst_csum tcpst_decode_checksum(const uint8_t *data, size_t caplen, const tcpst_segment *seg);
 
 #endif

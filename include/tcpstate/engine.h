@@ -24,7 +24,8 @@ typedef struct tcpst_engine_config {
     tcpst_conn_config conn;
     tcpst_time timeout[TCPST_LRU__COUNT]; /* idle timeouts per age class */
     uint32_t max_connections;
-    bool split_zeek; /* record boundaries as Zeek's conn.log rows instead of RFC 9293 */
+    bool split_zeek;       /* record boundaries as Zeek's conn.log rows instead of RFC 9293 */
+    bool verify_checksums; /* drop segments with a bad IPv4/TCP checksum (offload: off) */
 } tcpst_engine_config;
 
 /* Defaults from limits.h. */
@@ -39,9 +40,10 @@ typedef struct tcpst_engine_stats {
     uint64_t closed, idle_expired, evicted, reused, open_at_end;
     uint64_t rst_not_accepted;
     uint64_t findings_dropped, evidence_dropped; /* anomaly caps reached */
-    uint64_t opt_malformed;                      /* segments whose option area is malformed */
-    uint64_t opt_unknown;                        /* options of unknown kinds */
-    uint64_t ip_options;                         /* IPv4 packets with options */
+    uint64_t bad_checksum, checksum_unverifiable;
+    uint64_t opt_malformed; /* segments whose option area is malformed */
+    uint64_t opt_unknown;   /* options of unknown kinds */
+    uint64_t ip_options;    /* IPv4 packets with options */
     uint32_t peak_live;
     tcpst_time first_ts, last_ts;
 } tcpst_engine_stats;

@@ -61,6 +61,14 @@ START_TEST(all_options)
     ck_assert_int_eq(o.engine.timeout[TCPST_LRU_HANDSHAKE], 10 * TCPST_NS_PER_SEC);
     ck_assert_int_eq(o.engine.timeout[TCPST_LRU_ACTIVE], 20 * TCPST_NS_PER_SEC);
     ck_assert_int_eq(o.engine.timeout[TCPST_LRU_CLOSED], TCPST_NS_PER_SEC / 2);
+    ck_assert(!o.engine.verify_checksums);
+    const char *v[] = {"--verify-checksums", "--stuck-after", "45,close_wait=60,zero_window=5",
+                       "f"};
+    ck_assert_int_eq(parse(4, v), 0);
+    ck_assert(o.engine.verify_checksums);
+    ck_assert_int_eq(o.engine.conn.stuck_after[TCPST_CLOSE_WAIT], 60 * TCPST_NS_PER_SEC);
+    ck_assert_int_eq(o.engine.conn.stuck_after[TCPST_FIN_WAIT_2], 45 * TCPST_NS_PER_SEC);
+    ck_assert_int_eq(o.engine.conn.xfer.zero_window_stall, 5 * TCPST_NS_PER_SEC);
     tcpst_cli_free(&o);
 }
 END_TEST
@@ -78,6 +86,8 @@ static const struct {
     {{"--time-wait", "nan", "f"}, 3, "nan"},
     {{"--timeout-active", "", "f"}, 3, "--timeout-active"},
     {{"--split", "bsd", "f"}, 3, "bsd"},
+    {{"--stuck-after", "time_wait=5", "f"}, 3, "time_wait"},
+    {{"--stuck-after", "close_wait=x", "f"}, 3, "x"},
     {{"--frobnicate", "f"}, 2, "--frobnicate"},
     {{"-f"}, 1, "needs a value"},
     {{"f", "--output"}, 2, "needs a value"},

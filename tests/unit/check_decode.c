@@ -1211,6 +1211,38 @@ START_TEST(test_zeek_padding_trace)
 }
 END_TEST
 
+/* Checksum verification against the builder's (tcpdump-verified) checksums. */
+START_TEST(test_checksum_verify)
+{
+    static const int lts[] = {TCPST_LT_ETHERNET, TCPST_LT_LINUX_SLL2, TCPST_LT_RAW};
+    for (int fam = 4; fam <= 6; fam += 2) {
+        for (size_t k = 0; k < sizeof lts / sizeof lts[0]; k++) {
+            pb_seg s = base(fam);
+            size_t n = build(lts[k], &s);
+            ASSERT_ST(tcpst_decode(lts[k], fb, n, n, &seg), TCPST_DEC_OK);
+            ck_assert_int_eq(tcpst_decode_checksum(fb, n, &seg), TCPST_CSUM_OK);
+            /* One flipped payload bit breaks the TCP checksum. */
+            fb[n - 1] ^= 0x01;
+            ck_assert_int_eq(tcpst_decode_checksum(fb, n, &seg), TCPST_CSUM_BAD_TCP);
+            fb[n - 1] ^= 0x01;
+            /* A snapped frame cannot be verified. */
+            ASSERT_ST(tcpst_decode(lts[k], fb, n - 4, n, &seg), TCPST_DEC_OK);
+            ck_assert_int_eq(tcpst_decode_checksum(fb, n - 4, &seg), TCPST_CSUM_UNVERIFIABLE);
+            if (fam == 4) {
+                ASSERT_ST(tcpst_decode(lts[k], fb, n, n, &seg), TCPST_DEC_OK);
+                fb[lay.l3 + 8] ^= 0x01; /* TTL: only the IP header checksum covers it */
+                ck_assert_int_eq(tcpst_decode_checksum(fb, n, &seg), TCPST_CSUM_BAD_IP);
+            }
+        }
+    }
+    pb_seg s = base(4);
+    s.bad_tcp_csum = true;
+    size_t n = build(TCPST_LT_ETHERNET, &s);
+    ASSERT_ST(tcpst_decode(TCPST_LT_ETHERNET, fb, n, n, &seg), TCPST_DEC_OK);
+    ck_assert_int_eq(tcpst_decode_checksum(fb, n, &seg), TCPST_CSUM_BAD_TCP);
+}
+END_TEST
+
 static Suite *decode_suite(void)
 {
     Suite *s = suite_create("decode");
@@ -1270,6 +1302,7 @@ static Suite *decode_suite(void)
     tcase_add_test(tc, test_builder_rejects);
     tcase_add_loop_test(tc, test_pcap_roundtrip, 0, 4);
     tcase_add_test(tc, test_zeek_padding_trace);
+    tcase_add_test(tc, test_checksum_verify);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ckrun.h"
+#include "pktbuild.h"
 #include "tcpstate/detect.h"
 #include "tcpstate/engine.h"
 
@@ -442,6 +443,61 @@ START_TEST(port_reuse_and_syn_inside_connection)
 }
 END_TEST
 
+static void frame_in(tcpst_engine *e, int c2s, uint16_t flags, uint32_t seq, uint32_t ack, bool bad,
+                     uint64_t fno)
+{
+    pb_seg s;
+    memset(&s, 0, sizeof s);
+    s.src = c2s ? "198.18.0.1" : "198.18.0.2";
+    s.dst = c2s ? "198.18.0.2" : "198.18.0.1";
+    s.sport = c2s ? 40000 : 80;
+    s.dport = c2s ? 80 : 40000;
+    s.seq = seq;
+    s.ack = ack;
+    s.flags = flags;
+    s.win = 1000;
+    s.bad_tcp_csum = bad;
+    uint8_t buf[256];
+    size_t n = pb_build(buf, sizeof buf, TCPST_LT_ETHERNET, &s);
+    ck_assert_uint_gt(n, 0);
+    tcpst_engine_packet(e, TCPST_LT_ETHERNET, buf, (uint32_t)n, (uint32_t)n, (tcpst_time)fno * SEC,
+                        fno);
+}
+
+START_TEST(bad_checksum_segments_are_ignored)
+{
+    for (int verify = 0; verify < 2; verify++) {
+        tcpst_engine e;
+        tcpst_engine_config ec;
+        tcpst_engine_config_default(&ec);
+        ec.verify_checksums = verify;
+        nout = 0;
+        ck_assert_int_eq(tcpst_engine_init(&e, &ec, collect, NULL, NULL), 0);
+        frame_in(&e, C2S, S(SYN), 100, 0, false, 1);
+        frame_in(&e, S2C, S(SYN) | S(ACK), 500, 101, false, 2);
+        frame_in(&e, C2S, S(ACK), 101, 501, false, 3);
+        frame_in(&e, C2S, S(FIN) | S(ACK), 101, 501, true, 4); /* corrupt FIN */
+        tcpst_engine_finish(&e);
+        ck_assert_int_eq(nout, 1);
+        const tcpst_finding *f =
+            tcpst_findings_get(&out[0].findings, TCPST_A_BAD_CHECKSUM, TCPST_WHO_CLIENT);
+        if (verify) {
+            /* Dropped as the server would drop it: nobody is closing. */
+            ck_assert_int_eq(out[0].ep[0].state, TCPST_ESTABLISHED);
+            ck_assert_int_eq(out[0].ep[1].state, TCPST_ESTABLISHED);
+            ck_assert_ptr_nonnull(f);
+            ck_assert_uint_eq(f->first_frame, 4);
+            ck_assert_str_eq(tcpst_anomaly_reason(TCPST_A_BAD_CHECKSUM, f->fact[0]), "tcp");
+            ck_assert_uint_eq(e.stats.bad_checksum, 1);
+        } else {
+            ck_assert_int_eq(out[0].ep[0].state, TCPST_FIN_WAIT_1);
+            ck_assert_ptr_null(f);
+        }
+        tcpst_engine_fini(&e);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("detect");
@@ -463,6 +519,7 @@ int main(void)
     tcase_add_test(t, simultaneous_open_and_close_are_info);
     tcase_add_test(t, aggregation_and_caps);
     tcase_add_test(t, port_reuse_and_syn_inside_connection);
+    tcase_add_test(t, bad_checksum_segments_are_ignored);
     suite_add_tcase(s, t);
     return ckrun(s);
 }

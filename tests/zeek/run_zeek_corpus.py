@@ -245,9 +245,12 @@ def compare_trace(name, rows, recs, known, tally, out):
         out.extend(lines)
 
 
-def run_trace(binary, path):
+def run_trace(binary, path, verify):
+    # Zeek drops packets with bad checksums unless run with -C (or told to
+    # ignore a network's checksums); --verify-checksums does the same.
+    args = [binary, "--split", "zeek"] + (["--verify-checksums"] if verify else []) + [path]
     try:
-        p = subprocess.run([binary, "--split", "zeek", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=RUN_TIMEOUT)
     except subprocess.TimeoutExpired:
         return None, "", "timed out after %d s" % RUN_TIMEOUT
@@ -271,7 +274,9 @@ def main(argv):
         name = os.path.splitext(os.path.basename(m["trace"]))[0]
         trace = os.path.join(corpus, m["trace"])
         rows = read_tsv(os.path.join(corpus, m["expected"]))
-        rc, stdout, stderr = run_trace(binary, trace)
+        opts = m.get("zeek_options", "")
+        verify = "-C" not in opts.split() and "ignore_checksums" not in opts
+        rc, stdout, stderr = run_trace(binary, trace, verify)
         unreadable = not m.get("libpcap_1_10_reads", "yes").startswith("yes")
         if unreadable:
             # libpcap 1.10 refuses this file: the tool must say so and exit 2.
