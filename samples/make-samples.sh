@@ -6,12 +6,14 @@
 # client-side interface with tcpdump, drives the traffic with samples/scenario.py, and at
 # the end of the capture records `ss -tanH` in both namespaces as <name>.kernel.json: the
 # kernel's own view of every TCP socket, ground truth for tcpstate's state inference.
+# The anomaly-* scenarios also use iptables rules inside a namespace to drop chosen segments.
 #
 # It does not touch anything outside its own namespaces and samples/: no traffic leaves
 # 198.18.0.0/15 and 2001:db8::/32, and the namespaces are removed on exit, also on failure.
 #
 # Usage (as root, Debian 12 with iproute2, tcpdump, python3, iptables):
 #   samples/make-samples.sh [scenario...]      # default: all scenarios
+#   samples/make-samples.sh anomaly            # only the anomaly-* scenarios ("basic": the others)
 # Environment: OUT=dir (default: the directory of this script), VERBOSE=1 (print every packet),
 # KEEP_WORK=1 (keep the temporary directory, e.g. to look at a sample that failed its check).
 # A sample replaces the old one only after its checks (scenario.py verify) passed.
@@ -182,6 +184,7 @@ ns_up() {
 # ------------------------------------------------------------------ capture
 
 # cap_start NAME DEV [tcpdump args...]
+# CAP_SNAPLEN=n cap_start ...: capture only the first n bytes of each frame (default: all).
 cap_start() {
     local name=$1 dev=$2 i
     shift 2
@@ -189,7 +192,8 @@ cap_start() {
     # stopping tcpdump loses nothing. -B: in immediate mode libpcap uses a TPACKET_V2 ring of
     # snaplen-sized slots, and for "any" (MTU unknown) a slot is 256 KiB, so the default 2 MiB
     # buffer holds only 8 packets and bursts get dropped. -Z root: no privilege drop.
-    ip netns exec "$NS_C" tcpdump -i "$dev" -U --immediate-mode -s 0 -B 65536 -Z root \
+    ip netns exec "$NS_C" tcpdump -i "$dev" -U --immediate-mode -s "${CAP_SNAPLEN:-0}" \
+        -B 65536 -Z root \
         -w "$WORK/$name.pcap" "$@" 2>"$WORK/$name.tcpdump.err" &
     CAP_PID=$!
     for ((i = 0; i < 100; i++)); do
@@ -228,11 +232,14 @@ wait_marks() {
     done
 }
 
-# finish NAME HOLD: wait HOLD seconds, read the kernel's sockets, then stop the capture at once
-# (the stop takes a few milliseconds, with no TCP timer due in that window), and only then
-# let the processes go.
+# finish NAME HOLD [retry]: wait HOLD seconds, read the kernel's sockets, then stop the capture
+# at once (the stop takes a few milliseconds, with no TCP timer due in that window), and only
+# then let the processes go. With "retry", a sample that fails its checks only sets
+# FINISH_OK=0 (see retrying) instead of ending the script.
+FINISH_OK=0
 finish() {
-    local name=$1 hold=$2 t_ss
+    local name=$1 hold=$2 retry=${3:-} t_ss summary
+    FINISH_OK=0
     sleep "$hold"
     t_ss=$(date +%s.%N)
     ip netns exec "$NS_C" ss -tanH >"$WORK/$name.ss.client"
@@ -248,15 +255,34 @@ finish() {
     "$PY" "$HELPER" ssjson --client "$WORK/$name.ss.client" --server "$WORK/$name.ss.server" \
         >"$WORK/$name.kernel.json"
     ns_down
-    log "$name: $("$PY" "$HELPER" pcapcheck "$WORK/$name.pcap" --before "$t_ss")"
+    if ! summary=$("$PY" "$HELPER" pcapcheck "$WORK/$name.pcap" --before "$t_ss"); then
+        [[ -n $retry ]] && return 0
+        fail "$name: capture check failed"
+    fi
+    log "$name: $summary"
     if ((VERBOSE)); then
         tcpdump -nn -r "$WORK/$name.pcap" 2>/dev/null >&2
     fi
-    "$PY" "$HELPER" verify "$name" "$WORK/$name.pcap" "$WORK/$name.kernel.json" >&2 ||
+    if ! "$PY" "$HELPER" verify "$name" "$WORK/$name.pcap" "$WORK/$name.kernel.json" >&2; then
+        [[ -n $retry ]] && return 0
         fail "$name: sample does not show what it should (KEEP_WORK=1 keeps it in $WORK)"
+    fi
     # Only a checked sample replaces the old one.
     mv "$WORK/$name.pcap" "$OUT/$name.pcap"
     mv "$WORK/$name.kernel.json" "$OUT/$name.kernel.json"
+    FINISH_OK=1
+}
+
+# retrying N FN: run the scenario body FN (ending in `finish ... retry`) up to N times, for
+# samples that depend on chance (random drops) or on a timer firing close to the ss reading.
+retrying() {
+    local n=$1 fn=$2 i
+    for ((i = 1; i <= n; i++)); do
+        "$fn" # not in an && list: that would switch off set -e inside it
+        ((FINISH_OK)) && return 0
+        log "attempt $i of $n did not come out as intended"
+    done
+    fail "$fn: no attempt came out as intended"
 }
 
 # ------------------------------------------------------------------ scenarios
@@ -351,10 +377,224 @@ sc_all_in_one() {
     finish all-in-one 2
 }
 
-ALL=(client-close server-close close-wait half-close rst-abort refused syn-unanswered
-    ipv6-established simultaneous-close all-in-one)
+# ------------------------------------------------------------------ anomaly scenarios
+#
+# One clear instance of an anomaly on port 8080 (tag t), plus, in most, one normal connection
+# on port 8081 (tag n: the client-close exchange) that closes cleanly. The normal connection
+# runs at the end, after the anomaly has been held for a while: a pcap has no end-of-capture
+# record, so its packets are what makes the stuck time visible in the file (an analyzer
+# measures "until the end of the capture" up to the last packet).
 
-run=("$@")
+NPORT=8081
+
+normal_server() {
+    spawn "$NS_S" server client-close "$S4" "$NPORT" n
+}
+normal_run() {
+    spawn "$NS_C" client client-close "$S4" "$NPORT" n
+    wait_marks n.client.done n.server.done
+}
+
+# go_with NS RULE...: add an iptables rule in NS once the client is armed, then release it.
+go_with() {
+    local ns=$1
+    shift
+    wait_marks t.client.armed
+    sleep 0.2 # any delayed ACK of the exchange is out before the rule exists
+    ip netns exec "$ns" iptables "$@"
+    : >"$WORK/t.go"
+}
+
+sc_anomaly_close_wait_stuck() {
+    # Client: request, shutdown(SHUT_WR), keeps reading. Server: reads to EOF, sends 3 x 100
+    # bytes at 0.5, 1.5, 2.5 s after the FIN, never closes. CLOSE-WAIT about 7.5 s in all.
+    ns_up v4
+    cap_start anomaly-close-wait-stuck tc0
+    spawn "$NS_S" server close-wait-stuck "$S4" "$PORT" t
+    normal_server
+    wait_marks t.server.ready n.server.ready
+    spawn "$NS_C" client close-wait-stuck "$S4" "$PORT" t
+    wait_marks t.client.done t.server.done
+    sleep 5
+    normal_run
+    finish anomaly-close-wait-stuck "$SETTLE"
+}
+
+sc_anomaly_fin_wait_2_stuck() {
+    # Client: request, shutdown(SHUT_WR), holds the socket (not orphaned: no FIN-WAIT-2
+    # timeout). Server: reads to EOF, then neither sends nor closes.
+    ns_up v4
+    cap_start anomaly-fin-wait-2-stuck tc0
+    spawn "$NS_S" server close-wait "$S4" "$PORT" t
+    normal_server
+    wait_marks t.server.ready n.server.ready
+    spawn "$NS_C" client fin-wait-2-stuck "$S4" "$PORT" t
+    wait_marks t.client.done t.server.done
+    sleep 7
+    normal_run
+    finish anomaly-fin-wait-2-stuck "$SETTLE"
+}
+
+sc_anomaly_fin_wait_1_stuck() {
+    # After the exchange the server namespace drops everything it sends from port 8080, so
+    # the client's FIN is never acknowledged (on the wire; the server did receive it).
+    ns_up v4
+    cap_start anomaly-fin-wait-1-stuck tc0
+    spawn "$NS_S" server established "$S4" "$PORT" t
+    normal_server
+    wait_marks t.server.ready n.server.ready
+    spawn "$NS_C" client fin-wait-1-stuck "$S4" "$PORT" t
+    go_with "$NS_S" -A OUTPUT -p tcp --sport "$PORT" -j DROP
+    wait_marks t.client.done t.server.done
+    # FIN at 0 s, retransmissions after RTO 0.2 s doubling: about 0.2, 0.6, 1.4, 3.0, 6.2 s.
+    sleep 7
+    normal_run
+    finish anomaly-fin-wait-1-stuck "$SETTLE"
+}
+
+sc_anomaly_last_ack_stuck() {
+    # After the exchange the client namespace drops its ACK-only segments to port 8080; its
+    # FIN (FIN+ACK) still goes out, the ACK of the server's FIN does not.
+    ns_up v4
+    cap_start anomaly-last-ack-stuck tc0
+    spawn "$NS_S" server client-close "$S4" "$PORT" t
+    normal_server
+    wait_marks t.server.ready n.server.ready
+    spawn "$NS_C" client last-ack-stuck "$S4" "$PORT" t
+    go_with "$NS_C" -A OUTPUT -p tcp --dport "$PORT" --tcp-flags ALL ACK -j DROP
+    wait_marks t.client.done t.server.done
+    sleep 7
+    normal_run
+    finish anomaly-last-ack-stuck "$SETTLE"
+}
+
+sc_anomaly_syn_received() {
+    # The client namespace drops its ACK-only segments to port 8080 from the start: the ACK
+    # of the SYN-ACK never leaves, the client believes it is ESTABLISHED and sends nothing.
+    ns_up v4
+    ip netns exec "$NS_C" iptables -A OUTPUT -p tcp --dport "$PORT" --tcp-flags ALL ACK -j DROP
+    # SYN cookies are only used when the SYN queue overflows; off anyway, so that a cookie
+    # can never stand in for the request socket.
+    ip netns exec "$NS_S" sysctl -qw net.ipv4.tcp_syncookies=0
+    cap_start anomaly-syn-received tc0
+    spawn "$NS_S" server listen-only "$S4" "$PORT" t
+    normal_server
+    wait_marks t.server.ready n.server.ready
+    spawn "$NS_C" client syn-received "$S4" "$PORT" t
+    wait_marks t.client.done
+    # SYN-ACK at 0 s, retransmitted at 1, 3 and 7 s (1 s doubling); the next is due at 15 s.
+    sleep 7.8
+    normal_run
+    finish anomaly-syn-received "$SETTLE"
+}
+
+sc_anomaly_zero_window() { retrying 5 anomaly_zero_window_once; }
+anomaly_zero_window_once() {
+    # The server never reads from a socket with a tiny receive buffer; the client writes
+    # (non-blocking) until its own send buffer is full, then the persist timer probes.
+    ns_up v4
+    cap_start anomaly-zero-window tc0
+    spawn "$NS_S" server zero-window "$S4" "$PORT" t
+    normal_server
+    wait_marks t.server.ready n.server.ready
+    spawn "$NS_C" client zero-window "$S4" "$PORT" t
+    wait_marks t.client.done t.server.done
+    sleep 7
+    normal_run
+    finish anomaly-zero-window "$SETTLE" retry
+}
+
+sc_anomaly_retransmissions() { retrying 5 anomaly_retransmissions_once; }
+anomaly_retransmissions_once() {
+    # 150000 response bytes; the client namespace drops 5 % of the server's data segments
+    # after the capture point (tcpdump sees a frame before netfilter INPUT does), so the
+    # capture holds both the lost original and its retransmission. Snaplen 96 keeps it small.
+    ns_up v4
+    ip netns exec "$NS_C" iptables -A INPUT -p tcp --sport "$PORT" -m length --length 200:65535 \
+        -m statistic --mode random --probability 0.05 -j DROP
+    CAP_SNAPLEN=96 cap_start anomaly-retransmissions tc0
+    spawn "$NS_S" server retransmissions "$S4" "$PORT" t
+    normal_server
+    wait_marks t.server.ready n.server.ready
+    spawn "$NS_C" client retransmissions "$S4" "$PORT" t
+    wait_marks t.client.done t.server.done
+    normal_run
+    finish anomaly-retransmissions "$SETTLE" retry
+}
+
+sc_anomaly_keepalive() { retrying 5 anomaly_keepalive_once; }
+anomaly_keepalive_once() {
+    # TCP_KEEPIDLE=1, TCP_KEEPINTVL=1 on the client, then about 4.5 s of silence.
+    ns_up v4
+    cap_start anomaly-keepalive tc0
+    spawn "$NS_S" server established "$S4" "$PORT" t
+    normal_server
+    wait_marks t.server.ready n.server.ready
+    spawn "$NS_C" client keepalive "$S4" "$PORT" t
+    wait_marks t.client.done t.server.done
+    sleep 4.5
+    normal_run
+    finish anomaly-keepalive "$SETTLE" retry
+}
+
+sc_anomaly_rst_abort_unacked() {
+    # The client sends 500 bytes every 50 ms; the server, never reading, closes once 2000
+    # bytes are waiting, which makes its kernel send a RST.
+    ns_up v4
+    cap_start anomaly-rst-abort-unacked tc0
+    spawn "$NS_S" server rst-abort-unacked "$S4" "$PORT" t
+    normal_server
+    wait_marks t.server.ready n.server.ready
+    spawn "$NS_C" client rst-abort-unacked "$S4" "$PORT" t
+    wait_marks t.client.done t.server.done
+    normal_run
+    finish anomaly-rst-abort-unacked "$SETTLE"
+}
+
+sc_anomaly_refused_retry() {
+    # Three connects, 0.2 s apart, to port 8080 where nothing listens.
+    ns_up v4
+    cap_start anomaly-refused-retry tc0
+    normal_server
+    wait_marks n.server.ready
+    spawn "$NS_C" client refused-retry "$S4" "$PORT" t
+    wait_marks t.client.done
+    normal_run
+    finish anomaly-refused-retry "$SETTLE"
+}
+
+sc_anomaly_syn_flood_lite() {
+    # 30 raw-socket SYNs within 0.9 s, dropped by the server namespace; 7 s later the normal
+    # connection, so every SYN has waited at least 7 s (like the stuck states in the other
+    # samples) by the end of the capture.
+    ns_up v4
+    ip netns exec "$NS_S" iptables -A INPUT -p tcp --dport "$PORT" -j DROP
+    cap_start anomaly-syn-flood-lite tc0
+    normal_server
+    wait_marks n.server.ready
+    spawn "$NS_C" client syn-flood-lite "$S4" "$PORT" t
+    wait_marks t.client.done
+    sleep 7
+    normal_run
+    finish anomaly-syn-flood-lite "$SETTLE"
+}
+
+BASIC=(client-close server-close close-wait half-close rst-abort refused syn-unanswered
+    ipv6-established simultaneous-close all-in-one)
+ANOMALY=(anomaly-close-wait-stuck anomaly-fin-wait-2-stuck anomaly-fin-wait-1-stuck
+    anomaly-last-ack-stuck anomaly-syn-received anomaly-zero-window anomaly-retransmissions
+    anomaly-keepalive anomaly-rst-abort-unacked anomaly-refused-retry anomaly-syn-flood-lite)
+ALL=("${BASIC[@]}" "${ANOMALY[@]}")
+
+# Group names: "basic" and "anomaly" stand for their lists.
+run=()
+for arg in "$@"; do
+    case $arg in
+        basic) run+=("${BASIC[@]}") ;;
+        anomaly) run+=("${ANOMALY[@]}") ;;
+        *) run+=("$arg") ;;
+    esac
+done
 ((${#run[@]})) || run=("${ALL[@]}")
 for name in "${run[@]}"; do
     fn="sc_${name//-/_}"

@@ -27,11 +27,10 @@ struct tcpst_endpoint;
 #define TCPST_XFER_DEFAULT_ZERO_WINDOW_STALL (30 * TCPST_NS_PER_SEC)
 /* Reordering window when no handshake RTT was measured (Wireshark's default). */
 #define TCPST_XFER_DEFAULT_REORDER (3 * TCPST_NS_PER_SEC / 1000)
+/* The handshake RTT, used as reordering window, is capped here (TCP_RTO_MIN of Linux). */
+#define TCPST_XFER_MAX_REORDER (200 * TCPST_NS_PER_SEC / 1000)
 /* RFC 5681 3.2 DupThresh: this many duplicate ACKs trigger fast retransmit. */
 #define TCPST_XFER_DUPTHRESH 3
-/* Two duplicate ACKs suffice when the retransmission follows the last one
- * this closely (RFC 5827 early retransmit, RACK; Wireshark's rule). */
-#define TCPST_XFER_FAST_WINDOW (20 * TCPST_NS_PER_SEC / 1000)
 
 /*
  * Per-direction bookkeeping (private to transfer.c).  d[i] describes what
@@ -39,21 +38,22 @@ struct tcpst_endpoint;
  * 96 bytes: the connection table holds two per connection.
  */
 typedef struct tcpst_xfer_dir {
-    tcpst_time adv_ts;    /* when its highest sequence last advanced */
-    tcpst_time dup_ts;    /* its latest duplicate ACK */
-    tcpst_time zw_ts;     /* zero-window episode: start */
-    uint64_t zw_frame;    /* the segment that closed its window */
-    uint64_t zw_probe[2]; /* first and latest probe sent to it in the episode */
-    uint32_t hole[2][2];  /* uncaptured gaps [lo, hi) of its data, oldest first */
-    uint32_t tsval;       /* highest TSval it sent */
-    uint32_t dup_ack;     /* ack number of its current duplicate-ACK run */
-    uint16_t dupacks;     /* length of that run (saturating) */
-    uint16_t flags;       /* XD_* bits in transfer.c */
-    uint32_t recover;     /* RFC 6582 recovery point of its fast recovery */
-    uint32_t rec_head;    /* cumulative-ACK point it retransmitted in recovery */
-    uint32_t redge;       /* right edge of its latest window (ack + scaled window) */
-    uint32_t redge_max;   /* highest right edge it ever advertised */
-    uint32_t zw_probes;   /* probes sent to it in the episode */
+    tcpst_time last_ts;    /* its latest segment that occupied sequence space */
+    tcpst_time hole_ts[2]; /* when each hole was first seen */
+    tcpst_time zw_ts;      /* zero-window episode: start */
+    uint64_t zw_frame;     /* the segment that closed its window */
+    uint32_t zw_probe[2];  /* first and latest probe sent to it, as frames after zw_frame */
+    uint32_t hole[2][2];   /* uncaptured gaps [lo, hi) of its data, oldest first */
+    uint32_t tsval;        /* highest TSval it sent */
+    uint32_t recover;      /* RFC 6582 recovery point of its loss recovery */
+    uint32_t redge;        /* right edge of its latest window (ack + scaled window) */
+    uint32_t redge_max;    /* highest right edge it ever advertised */
+    uint32_t last_end;     /* end of the segment at last_ts */
+    uint32_t zw_probes;    /* probes sent to it in the episode */
+    uint32_t sack_hi;      /* highest right edge of the SACK blocks it sent */
+    uint16_t flags;        /* XD_* bits in transfer.c */
+    uint8_t dupacks;       /* duplicate ACKs it sent for its current ACK number (saturating) */
+    uint8_t last_ctl;      /* SYN/FIN bits of the segment at last_ts */
 } tcpst_xfer_dir;
 
 typedef struct tcpst_xfer {

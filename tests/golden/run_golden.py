@@ -25,9 +25,12 @@ SS_TO_RFC = {
 }
 
 
-def run(binary, src, pcap):
+SEVERITY = {"info": 0, "warning": 1, "error": 2}
+
+
+def run(binary, src, pcap, args=()):
     rel = os.path.relpath(pcap, src)
-    p = subprocess.run([binary, rel], cwd=src, capture_output=True, text=True, timeout=120)
+    p = subprocess.run([binary] + list(args) + [rel], cwd=src, capture_output=True, text=True, timeout=120)
     if p.returncode != 0:
         raise RuntimeError(f"{rel}: exit {p.returncode}: {p.stderr.strip()}")
     return json.loads(p.stdout)
@@ -37,7 +40,34 @@ def canon(report):
     return json.dumps(report, indent=1, sort_keys=True) + "\n"
 
 
-def kernel_check(report, kernel):
+def anomaly_check(report, exp):
+    """Expected findings exist; clean connections raise nothing above info."""
+    problems = []
+    conns = report["connections"]
+    for port, typ, who in exp.get("expect", []):
+        if not any(c["server"]["port"] == port and
+                   any(a["type"] == typ and a["endpoint"] == who for a in c["anomalies"])
+                   for c in conns):
+            problems.append(f"expected {typ} ({who}) on a connection to port {port}")
+    limits = {int(k): v for k, v in exp.get("max_severity", {}).items()}
+    for port in exp.get("clean_ports", []):
+        limits.setdefault(port, "info")
+    for c in conns:
+        lim = limits.get(c["server"]["port"])
+        if lim is None:
+            continue
+        for a in c["anomalies"]:
+            if SEVERITY[a["severity"]] > SEVERITY[lim]:
+                problems.append(f"connection {c['id']} to port {c['server']['port']} should "
+                                f"raise nothing above {lim}, raised {a['type']} ({a['severity']})")
+    for key, addr in exp.get("summary", {}).items():
+        hits = report["summary"]["capture"][key]
+        if not any(h.get("server", h.get("host")) == addr for h in hits):
+            problems.append(f"summary.capture.{key} lacks {addr}")
+    return problems
+
+
+def kernel_check(report, kernel, skip_ports=()):
     """Returns (agreeing, total, problems)."""
     sockets = {}
     for s in kernel:
@@ -54,6 +84,8 @@ def kernel_check(report, kernel):
                           (c["server"]["addr"], c["server"]["port"])]))
         last[t] = c
     for c in last.values():
+        if c["server"]["port"] in skip_ports:
+            continue
         for me, peer in (("client", "server"), ("server", "client")):
             e, p = c[me], c[peer]
             key = (e["addr"], e["port"], p["addr"], p["port"])
@@ -85,13 +117,16 @@ def main():
     if not pcaps:
         print("no samples found")
         return 1
+    with open(os.path.join(golden_dir, "expectations.json")) as fh:
+        expectations = json.load(fh)
     passed = failed = 0
     k_agree = k_total = 0
     for f in pcaps:
         name = f.rsplit(".", 1)[0]
         path = os.path.join(samples, f)
+        exp = expectations.get(name, {})
         try:
-            report = run(binary, src, path)
+            report = run(binary, src, path, exp.get("args", []))
         except Exception as exc:  # report the sample and go on
             print(f"FAIL {name}: {exc}")
             failed += 1
@@ -117,10 +152,17 @@ def main():
                 print(f"FAIL {name}: report differs from golden file:")
                 sys.stdout.writelines(diff[:80])
                 ok = False
+        for p in anomaly_check(report, exp):
+            print(f"FAIL {name}: {p}")
+            ok = False
+        if not exp:
+            print(f"FAIL {name}: no entry in tests/golden/expectations.json")
+            ok = False
         kpath = os.path.join(samples, name + ".kernel.json")
         if os.path.exists(kpath):
             with open(kpath) as fh:
-                a, t, problems = kernel_check(report, json.load(fh))
+                a, t, problems = kernel_check(report, json.load(fh),
+                                              exp.get("kernel_skip_ports", ()))
             k_agree += a
             k_total += t
             for p in problems:

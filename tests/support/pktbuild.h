@@ -133,4 +133,11 @@ int pb_write_pcapng(const char *path, int linktype, int nanosecond, const pb_fra
  * Returns 0 or -1.  The caller unlinks it. */
 int pb_tmpfile(char *out, size_t cap, const char *suffix);
 
+/*
+ * A decoded segment built directly (no frame) for state-machine tests:
+ * client 198.18.0.1:40000, server 198.18.0.2:80, IPv4, 20-byte header,
+ * window 65535.  `c2s` chooses the direction.
+ */
+tcpst_segment pb_segment(int c2s, uint16_t flags, uint32_t seq, uint32_t ack, uint32_t len);
+
 #endif

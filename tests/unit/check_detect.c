@@ -23,22 +23,8 @@ static tcpst_time now;
 
 static tcpst_segment mkseg(int c2s, uint16_t flags, uint32_t seq, uint32_t ack, uint32_t len)
 {
-    tcpst_segment s;
-    memset(&s, 0, sizeof s);
-    tcpst_addr a = {.family = 4}, b = {.family = 4};
-    inet_pton(AF_INET, "198.18.0.1", a.bytes);
-    inet_pton(AF_INET, "198.18.0.2", b.bytes);
-    s.src = c2s ? a : b;
-    s.dst = c2s ? b : a;
-    s.sport = c2s ? 40000 : 80;
-    s.dport = c2s ? 80 : 40000;
-    s.seq = seq;
-    s.ack = ack;
-    s.flags = flags;
+    tcpst_segment s = pb_segment(c2s, flags, seq, ack, len);
     s.window = 1000;
-    s.payload_len = len;
-    s.ip_version = 4;
-    s.ip_len = 40 + len;
     return s;
 }
 
