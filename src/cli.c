@@ -19,7 +19,8 @@ enum {
     OPT_TO_CLOSED,
     OPT_SPLIT,
     OPT_STUCK,
-    OPT_VERIFY
+    OPT_VERIFY,
+    OPT_FAIL_ON
 };
 
 static const struct option longopts[] = {
@@ -34,6 +35,7 @@ static const struct option longopts[] = {
     {"split", required_argument, NULL, OPT_SPLIT},
     {"stuck-after", required_argument, NULL, OPT_STUCK},
     {"verify-checksums", no_argument, NULL, OPT_VERIFY},
+    {"fail-on", required_argument, NULL, OPT_FAIL_ON},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0}};
@@ -68,10 +70,15 @@ const char *tcpst_cli_usage(void)
            "      --split rfc|zeek       where one connection record ends and the next\n"
            "                             begins on the same 4-tuple: RFC 9293 (default),\n"
            "                             or exactly as Zeek's conn.log rows\n"
+           "      --fail-on LIST         exit 1 when findings match: anomaly ids and/or\n"
+           "                             severity>=info|warning|error, each with an optional\n"
+           "                             minimum count, e.g. close_wait_stuck,\n"
+           "                             retransmission>=3,severity>=error (repeatable)\n"
            "  -h, --help                 show this help\n"
            "  -V, --version              show the version\n"
            "\n"
-           "Exit status: 0 success, 2 usage error or unreadable input.\n"
+           "Exit status: 0 success (and every --fail-on rule passed), 1 a --fail-on rule\n"
+           "was violated, 2 usage error, unreadable input or unwritable report.\n"
            "Documentation: docs/ in the source tree.\n";
 }
 
@@ -144,6 +151,7 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
 {
     memset(o, 0, sizeof *o);
     tcpst_engine_config_default(&o->engine);
+    tcpst_policy_init(&o->policy);
     optind = 1;
     opterr = 0;
     int ch, rc = 0;
@@ -185,6 +193,9 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
             case OPT_TO_CLOSED:
                 rc = parse_seconds("--timeout-closed", optarg, &o->engine.timeout[TCPST_LRU_CLOSED],
                                    err);
+                break;
+            case OPT_FAIL_ON:
+                rc = tcpst_policy_add_fail_on(&o->policy, optarg, err);
                 break;
             case OPT_VERIFY:
                 o->engine.verify_checksums = true;
@@ -239,4 +250,5 @@ void tcpst_cli_free(tcpst_options *o)
 {
     free(o->files);
     o->files = NULL;
+    tcpst_policy_fini(&o->policy);
 }

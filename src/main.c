@@ -16,7 +16,7 @@
 #include "tcpstate/engine.h"
 #include "tcpstate/report.h"
 
-enum { EXIT_OK = 0, EXIT_USAGE = 2 };
+enum { EXIT_OK = 0, EXIT_POLICY = 1, EXIT_USAGE = 2 };
 
 static volatile sig_atomic_t stop_requested;
 
@@ -39,6 +39,43 @@ static void install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+}
+
+/*
+ * CI pipelines read stderr even when the JSON goes to a file or a pipe: one
+ * verdict line, then one line per violated rule with the first offenders.
+ * Colour only for a terminal, and never when NO_COLOR is set (no-color.org).
+ */
+static void print_verdict(const tcpst_policy *p)
+{
+    bool colour = isatty(STDERR_FILENO) && !getenv("NO_COLOR");
+    bool failed = tcpst_policy_failed(p);
+    size_t nviol = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        nviol += tcpst_rule_violated(&p->rules[i]);
+    }
+    fprintf(stderr, "tcpstate: verdict: %s%s%s (%zu of %zu rules violated)\n",
+            colour ? (failed ? "\033[1;31m" : "\033[1;32m") : "", failed ? "FAIL" : "PASS",
+            colour ? "\033[0m" : "", nviol, p->n);
+    for (size_t i = 0; i < p->n; i++) {
+        const tcpst_rule *r = &p->rules[i];
+        if (!tcpst_rule_violated(r)) {
+            continue;
+        }
+        fprintf(stderr, "tcpstate:   %s: %llu finding(s) in %llu connection(s), first:", r->text,
+                (unsigned long long)r->matches, (unsigned long long)r->conns);
+        for (unsigned k = 0; k < r->noff && k < 3; k++) {
+            char c[TCPST_ADDR_STRLEN], s[TCPST_ADDR_STRLEN];
+            tcpst_addr_format(&r->off[k].caddr, c);
+            tcpst_addr_format(&r->off[k].saddr, s);
+            fprintf(stderr, " #%llu %s:%u->%s:%u", (unsigned long long)r->off[k].id, c,
+                    r->off[k].cport, s, r->off[k].sport);
+            if (r->off[k].nframes) {
+                fprintf(stderr, " (frame %llu)", (unsigned long long)r->off[k].frames[0]);
+            }
+        }
+        fputc('\n', stderr);
+    }
 }
 
 static int fail(const tcpst_error *err)
@@ -70,7 +107,7 @@ int main(int argc, char **argv)
         return fail(&err);
     }
     tcpst_report *rep = NULL;
-    tcpst_report_opts ropts = {.pretty = opt.pretty};
+    tcpst_report_opts ropts = {.pretty = opt.pretty, .policy = &opt.policy};
     if (tcpst_report_open(&rep, opt.output, &ropts, &err) != 0) {
         tcpst_capture_close(cap);
         tcpst_cli_free(&opt);
@@ -121,6 +158,12 @@ int main(int argc, char **argv)
         tcpst_report_discard(rep);
     } else if (tcpst_report_finish(rep, &eng.stats, &meta, &err) != 0) {
         status = fail(&err);
+    }
+    if (status == EXIT_OK && opt.policy.n > 0) {
+        print_verdict(&opt.policy);
+        if (tcpst_policy_failed(&opt.policy)) {
+            status = EXIT_POLICY;
+        }
     }
     free(inputs);
     tcpst_engine_fini(&eng);

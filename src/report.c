@@ -503,6 +503,9 @@ void tcpst_report_conn(void *report, const tcpst_conn *c)
 {
     tcpst_report *r = report;
     tally(r, c);
+    if (r->opts.policy) {
+        tcpst_policy_check(r->opts.policy, c);
+    }
     json_t *o = conn_json(c);
     char *text =
         json_dumps(o, r->opts.pretty ? (JSON_INDENT(2) | JSON_REAL_PRECISION(16)) : DUMP_FLAGS);
@@ -662,6 +665,58 @@ static json_t *capture_json(const tcpst_report *r)
     return o;
 }
 
+static int by_offender_id(const void *a, const void *b)
+{
+    uint64_t x = ((const tcpst_offender *)a)->id, y = ((const tcpst_offender *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+static json_t *endpoint_text(const tcpst_addr *a, uint16_t port)
+{
+    char buf[TCPST_ADDR_STRLEN], out[TCPST_ADDR_STRLEN + 10];
+    tcpst_addr_format(a, buf);
+    snprintf(out, sizeof out, a->family == 6 ? "[%s]:%u" : "%s:%u", buf, port);
+    return json_string(out);
+}
+
+static json_t *verdict_json(tcpst_policy *p)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "result", json_string(p && tcpst_policy_failed(p) ? "fail" : "pass"));
+    json_t *rules = json_array();
+    for (size_t i = 0; p && i < p->n; i++) {
+        tcpst_rule *r = &p->rules[i];
+        json_t *j = json_object();
+        json_object_set_new(j, "rule", json_string(r->text));
+        json_object_set_new(j, "source", json_string("--fail-on"));
+        json_object_set_new(j, "violated", json_boolean(tcpst_rule_violated(r)));
+        json_object_set_new(j, "min_count", json_integer((json_int_t)r->min_count));
+        json_object_set_new(j, "matches", json_integer((json_int_t)r->matches));
+        json_object_set_new(j, "connections", json_integer((json_int_t)r->conns));
+        /* Records end in any order; list the offenders by id for stable output. */
+        qsort(r->off, r->noff, sizeof r->off[0], by_offender_id);
+        json_t *offs = json_array();
+        for (unsigned k = 0; k < r->noff; k++) {
+            const tcpst_offender *f = &r->off[k];
+            json_t *fr = json_array();
+            for (unsigned e = 0; e < f->nframes; e++) {
+                json_array_append_new(fr, json_integer((json_int_t)f->frames[e]));
+            }
+            json_array_append_new(offs,
+                                  json_pack("{s:I, s:o, s:o, s:I, s:o}", "id", (json_int_t)f->id,
+                                            "client", endpoint_text(&f->caddr, f->cport), "server",
+                                            endpoint_text(&f->saddr, f->sport), "matches",
+                                            (json_int_t)f->matches, "frames", fr));
+        }
+        json_object_set_new(j, "offenders", offs);
+        json_object_set_new(j, "offenders_not_listed",
+                            json_integer((json_int_t)(r->conns - r->noff)));
+        json_array_append_new(rules, j);
+    }
+    json_object_set_new(o, "rules", rules);
+    return o;
+}
+
 static json_t *summary_json(const tcpst_report *r)
 {
     json_t *o = json_object();
@@ -757,6 +812,7 @@ int tcpst_report_finish(tcpst_report *r, const tcpst_engine_stats *st,
     put_member(r, "inputs", inputs_json(meta));
     put_member(r, "stats", stats_json(st, meta, r));
     put_member(r, "summary", summary_json(r));
+    put_member(r, "verdict", verdict_json(r->opts.policy));
     puts_str(r, "}\n");
     if (!r->err && fflush(r->out) != 0) {
         r->err = errno ? errno : EIO;

@@ -10,6 +10,7 @@
 
 #include "tcpstate/engine.h"
 #include "tcpstate/error.h"
+#include "tcpstate/policy.h"
 
 typedef struct tcpst_options {
     const char **files; /* borrowed from argv */
@@ -19,6 +20,7 @@ typedef struct tcpst_options {
     bool pretty;
     bool help, version;
     tcpst_engine_config engine;
+    tcpst_policy policy; /* --fail-on rules (owned) */
 } tcpst_options;
 
 /* Parse argv.  Returns 0, or TCPST_EUSAGE with err->msg set.  `files` is malloc'd. */

@@ -18,13 +18,15 @@
 #include "tcpstate/conn.h"
 #include "tcpstate/engine.h"
 #include "tcpstate/error.h"
+#include "tcpstate/policy.h"
 
 #define TCPST_SCHEMA_VERSION 1
 
 typedef struct tcpst_report tcpst_report;
 
 typedef struct tcpst_report_opts {
-    bool pretty; /* indent records (default: one record per line) */
+    bool pretty;          /* indent records (default: one record per line) */
+    tcpst_policy *policy; /* borrowed; every record is checked against it; may be NULL */
 } tcpst_report_opts;
 
 /* Facts about the run that are not per connection. */

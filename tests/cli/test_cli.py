@@ -170,6 +170,34 @@ def main():
           len(rep["connections"]) == rep["stats"]["connections"] and
           any(c["end_reason"] == "evicted" for c in rep["connections"]))
 
+    # CI gating: exit 1 with the rule and the offending connection named.
+    cw = sample("anomaly-close-wait-stuck.pcap")
+    out = os.path.join(tmp, "verdict.json")
+    p = run(["--stuck-after", "5", "--fail-on", "close_wait_stuck", "-o", out, cw])
+    rep = json.load(open(out)) if os.path.exists(out) else None
+    check("--fail-on violated: exit 1, verdict in JSON and on stderr",
+          p.returncode == 1 and rep and rep["verdict"]["result"] == "fail" and
+          rep["verdict"]["rules"][0]["offenders"][0]["server"].endswith(":8080") and
+          "verdict: FAIL" in p.stderr and "close_wait_stuck" in p.stderr, p.stderr)
+    p = run(["--fail-on", "close_wait_stuck", cw])  # default 30 s: not stuck long enough
+    check("--fail-on passed: exit 0, PASS on stderr", p.returncode == 0 and
+          json.loads(p.stdout)["verdict"]["result"] == "pass" and "verdict: PASS" in p.stderr,
+          p.stderr)
+    p = run(["--fail-on", "severity>=warning", "--fail-on", "retransmission>=100",
+             sample("anomaly-refused-retry.pcap")])
+    v = json.loads(p.stdout)["verdict"]["rules"] if p.stdout else []
+    check("severity rule and counts", p.returncode == 1 and v[0]["violated"] and
+          v[0]["connections"] == 3 and not v[1]["violated"], p.stderr)
+    p = run(["--fail-on", "close_wait", cw])
+    check("unknown anomaly type rejected", one_line_error(p, "close_wait"), p.stderr)
+    p = run([cw])
+    check("no policy: verdict pass, nothing on stderr",
+          p.returncode == 0 and json.loads(p.stdout)["verdict"] == {"result": "pass", "rules": []}
+          and p.stderr == "", p.stderr)
+    p = run(["--fail-on", "close_wait_stuck", "--stuck-after", "5", cw],
+            env=dict(os.environ, NO_COLOR="1"))
+    check("no colour codes on a non-terminal", "\033[" not in p.stderr)
+
     npass = sum(1 for _, ok in results if ok)
     nfail = len(results) - npass
     print(f"{npass} passed, {nfail} failed")

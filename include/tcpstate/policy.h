@@ -1,0 +1,69 @@
+/*
+ * policy.h - CI verdicts: rules checked against every finished connection.
+ *
+ * A rule matches findings, by anomaly type ("close_wait_stuck") or by
+ * severity ("severity>=warning"), and is violated when at least `min_count`
+ * findings match over the whole capture ("retransmission>=3"; default 1).
+ * Violating connections are remembered (capped) with the frames that prove
+ * it, so the verdict can name them.  Rules come from --fail-on; no I/O here.
+ */
+#ifndef TCPSTATE_POLICY_H
+#define TCPSTATE_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcpstate/conn.h"
+#include "tcpstate/error.h"
+
+#define TCPST_VERDICT_CONNS  20 /* offending connections listed per rule */
+#define TCPST_VERDICT_FRAMES 4  /* evidence frames listed per connection */
+
+typedef struct tcpst_offender {
+    uint64_t id;
+    tcpst_addr caddr, saddr;
+    uint16_t cport, sport;
+    uint8_t nframes;
+    uint32_t matches;
+    uint64_t frames[TCPST_VERDICT_FRAMES];
+} tcpst_offender;
+
+typedef enum tcpst_rule_kind { TCPST_RULE_TYPE = 0, TCPST_RULE_SEVERITY } tcpst_rule_kind;
+
+typedef struct tcpst_rule {
+    tcpst_rule_kind kind;
+    int type;     /* tcpst_anomaly_type, for TCPST_RULE_TYPE */
+    int severity; /* minimum tcpst_severity, for TCPST_RULE_SEVERITY */
+    uint64_t min_count;
+    char text[80];    /* the rule as written, for messages */
+    uint64_t matches; /* matching findings so far */
+    uint64_t conns;   /* connections with a matching finding */
+    uint32_t noff;
+    tcpst_offender off[TCPST_VERDICT_CONNS];
+} tcpst_rule;
+
+typedef struct tcpst_policy {
+    tcpst_rule *rules;
+    size_t n, cap;
+} tcpst_policy;
+
+void tcpst_policy_init(tcpst_policy *p);
+void tcpst_policy_fini(tcpst_policy *p);
+
+/*
+ * Add the comma-separated rules of one --fail-on value.  Items: an anomaly
+ * id, "severity>=info|warning|error", either followed by ">=N" / "=N" for a
+ * minimum count.  Unknown ids and severities are errors, never ignored.
+ */
+__attribute__((warn_unused_result)) int tcpst_policy_add_fail_on(tcpst_policy *p, const char *list,
+                                                                 tcpst_error *err);
+
+/* Check one finished connection against every rule. */
+void tcpst_policy_check(tcpst_policy *p, const tcpst_conn *c);
+
+/* Is any rule violated? */
+bool tcpst_policy_failed(const tcpst_policy *p);
+bool tcpst_rule_violated(const tcpst_rule *r);
+
+#endif
