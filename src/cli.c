@@ -20,7 +20,9 @@ enum {
     OPT_SPLIT,
     OPT_STUCK,
     OPT_VERIFY,
-    OPT_FAIL_ON
+    OPT_FAIL_ON,
+    OPT_FORMAT,
+    OPT_JUNIT
 };
 
 static const struct option longopts[] = {
@@ -36,6 +38,8 @@ static const struct option longopts[] = {
     {"stuck-after", required_argument, NULL, OPT_STUCK},
     {"verify-checksums", no_argument, NULL, OPT_VERIFY},
     {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"junit", required_argument, NULL, OPT_JUNIT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0}};
@@ -51,6 +55,7 @@ const char *tcpst_cli_usage(void)
            "  -f, --filter EXPR          BPF filter, as tcpdump takes it\n"
            "  -o, --output FILE          write the report to FILE atomically (default: stdout)\n"
            "      --pretty               indent the JSON\n"
+           "      --format json|text     JSON report (default) or a table for people\n"
            "      --max-connections N    connections tracked at once (default 262144);\n"
            "                             beyond it the least recently seen is written out\n"
            "      --time-wait SECONDS    TIME_WAIT duration, 2*MSL (default 60, as Linux)\n"
@@ -74,6 +79,8 @@ const char *tcpst_cli_usage(void)
            "                             severity>=info|warning|error, each with an optional\n"
            "                             minimum count, e.g. close_wait_stuck,\n"
            "                             retransmission>=3,severity>=error (repeatable)\n"
+           "      --junit FILE           also write JUnit XML: a testsuite per --fail-on\n"
+           "                             rule, a testcase per connection\n"
            "  -h, --help                 show this help\n"
            "  -V, --version              show the version\n"
            "\n"
@@ -193,6 +200,17 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
             case OPT_TO_CLOSED:
                 rc = parse_seconds("--timeout-closed", optarg, &o->engine.timeout[TCPST_LRU_CLOSED],
                                    err);
+                break;
+            case OPT_JUNIT:
+                o->junit = optarg;
+                break;
+            case OPT_FORMAT:
+                if (strcmp(optarg, "json") == 0 || strcmp(optarg, "text") == 0) {
+                    o->text = optarg[0] == 't';
+                } else {
+                    rc = tcpst_error_set(err, TCPST_EUSAGE,
+                                         "--format: expected 'json' or 'text', got '%s'", optarg);
+                }
                 break;
             case OPT_FAIL_ON:
                 rc = tcpst_policy_add_fail_on(&o->policy, optarg, err);

@@ -15,6 +15,7 @@
 #include "tcpstate/cli.h"
 #include "tcpstate/engine.h"
 #include "tcpstate/report.h"
+#include "tcpstate/textout.h"
 
 enum { EXIT_OK = 0, EXIT_POLICY = 1, EXIT_USAGE = 2 };
 
@@ -41,40 +42,14 @@ static void install_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-/*
- * CI pipelines read stderr even when the JSON goes to a file or a pipe: one
- * verdict line, then one line per violated rule with the first offenders.
- * Colour only for a terminal, and never when NO_COLOR is set (no-color.org).
- */
+/* CI logs show stderr even when the report goes to a file or a pipe. Colour
+ * only for a terminal, and never when NO_COLOR is set (no-color.org). */
 static void print_verdict(const tcpst_policy *p)
 {
-    bool colour = isatty(STDERR_FILENO) && !getenv("NO_COLOR");
-    bool failed = tcpst_policy_failed(p);
-    size_t nviol = 0;
-    for (size_t i = 0; i < p->n; i++) {
-        nviol += tcpst_rule_violated(&p->rules[i]);
-    }
-    fprintf(stderr, "tcpstate: verdict: %s%s%s (%zu of %zu rules violated)\n",
-            colour ? (failed ? "\033[1;31m" : "\033[1;32m") : "", failed ? "FAIL" : "PASS",
-            colour ? "\033[0m" : "", nviol, p->n);
-    for (size_t i = 0; i < p->n; i++) {
-        const tcpst_rule *r = &p->rules[i];
-        if (!tcpst_rule_violated(r)) {
-            continue;
-        }
-        fprintf(stderr, "tcpstate:   %s: %llu finding(s) in %llu connection(s), first:", r->text,
-                (unsigned long long)r->matches, (unsigned long long)r->conns);
-        for (unsigned k = 0; k < r->noff && k < 3; k++) {
-            char c[TCPST_ADDR_STRLEN], s[TCPST_ADDR_STRLEN];
-            tcpst_addr_format(&r->off[k].caddr, c);
-            tcpst_addr_format(&r->off[k].saddr, s);
-            fprintf(stderr, " #%llu %s:%u->%s:%u", (unsigned long long)r->off[k].id, c,
-                    r->off[k].cport, s, r->off[k].sport);
-            if (r->off[k].nframes) {
-                fprintf(stderr, " (frame %llu)", (unsigned long long)r->off[k].frames[0]);
-            }
-        }
-        fputc('\n', stderr);
+    tcpst_text_verdict(stderr, "tcpstate: ", p, isatty(STDERR_FILENO) && !getenv("NO_COLOR"));
+    const char *gha = getenv("GITHUB_ACTIONS");
+    if (gha && strcmp(gha, "true") == 0) {
+        tcpst_text_annotations(stderr, p);
     }
 }
 
@@ -107,7 +82,12 @@ int main(int argc, char **argv)
         return fail(&err);
     }
     tcpst_report *rep = NULL;
-    tcpst_report_opts ropts = {.pretty = opt.pretty, .policy = &opt.policy};
+    tcpst_junit junit;
+    tcpst_junit_init(&junit);
+    tcpst_report_opts ropts = {.pretty = opt.pretty,
+                               .policy = &opt.policy,
+                               .junit = opt.junit ? &junit : NULL,
+                               .format = opt.text ? TCPST_FORMAT_TEXT : TCPST_FORMAT_JSON};
     if (tcpst_report_open(&rep, opt.output, &ropts, &err) != 0) {
         tcpst_capture_close(cap);
         tcpst_cli_free(&opt);
@@ -159,6 +139,11 @@ int main(int argc, char **argv)
     } else if (tcpst_report_finish(rep, &eng.stats, &meta, &err) != 0) {
         status = fail(&err);
     }
+    if (status == EXIT_OK && opt.junit &&
+        tcpst_junit_write(&junit, &opt.policy, opt.junit, &err) != 0) {
+        status = fail(&err);
+    }
+    tcpst_junit_fini(&junit);
     if (status == EXIT_OK && opt.policy.n > 0) {
         print_verdict(&opt.policy);
         if (tcpst_policy_failed(&opt.policy)) {

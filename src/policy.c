@@ -120,12 +120,12 @@ int tcpst_policy_add_fail_on(tcpst_policy *p, const char *list, tcpst_error *err
     return 0;
 }
 
-static bool matches(const tcpst_rule *r, const tcpst_finding *f)
+bool tcpst_rule_matches(const tcpst_rule *r, int type)
 {
     if (r->kind == TCPST_RULE_TYPE) {
-        return f->type == r->type;
+        return type == r->type;
     }
-    return (int)tcpst_anomaly_severity((tcpst_anomaly_type)f->type) >= r->severity;
+    return (int)tcpst_anomaly_severity((tcpst_anomaly_type)type) >= r->severity;
 }
 
 void tcpst_policy_check(tcpst_policy *p, const tcpst_conn *c)
@@ -136,7 +136,7 @@ void tcpst_policy_check(tcpst_policy *p, const tcpst_conn *c)
         bool seen = false;
         for (unsigned k = 0; k < c->findings.n; k++) {
             const tcpst_finding *f = &c->findings.f[k];
-            if (!matches(r, f)) {
+            if (!tcpst_rule_matches(r, f->type)) {
                 continue;
             }
             r->matches++;

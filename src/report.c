@@ -18,6 +18,7 @@
 
 #include "tcpstate/decode.h"
 #include "tcpstate/endpoint.h"
+#include "tcpstate/textout.h"
 
 #define DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(16))
 
@@ -331,8 +332,10 @@ int tcpst_report_open(tcpst_report **out, const char *path, const tcpst_report_o
 static void put_head(tcpst_report *r)
 {
     if (!r->head_written) {
-        puts_str(r, "{\"tcpstate_version\":\"" TCPSTATE_VERSION "\",\"schema_version\":1,"
-                    "\"connections\":[");
+        puts_str(r, r->opts.format == TCPST_FORMAT_TEXT
+                        ? tcpst_text_header()
+                        : "{\"tcpstate_version\":\"" TCPSTATE_VERSION "\",\"schema_version\":1,"
+                          "\"connections\":[");
         r->head_written = true;
     }
 }
@@ -340,7 +343,9 @@ static void put_head(tcpst_report *r)
 static void write_record(tcpst_report *r, const char *text)
 {
     put_head(r);
-    puts_str(r, r->written ? ",\n" : "\n");
+    if (r->opts.format == TCPST_FORMAT_JSON) {
+        puts_str(r, r->written ? ",\n" : "\n");
+    }
     puts_str(r, text);
     r->written++;
     r->next_id++;
@@ -506,10 +511,18 @@ void tcpst_report_conn(void *report, const tcpst_conn *c)
     if (r->opts.policy) {
         tcpst_policy_check(r->opts.policy, c);
     }
-    json_t *o = conn_json(c);
-    char *text =
-        json_dumps(o, r->opts.pretty ? (JSON_INDENT(2) | JSON_REAL_PRECISION(16)) : DUMP_FLAGS);
-    json_decref(o);
+    if (r->opts.junit) {
+        tcpst_junit_add(r->opts.junit, c);
+    }
+    char *text;
+    if (r->opts.format == TCPST_FORMAT_TEXT) {
+        text = tcpst_text_conn(c);
+    } else {
+        json_t *o = conn_json(c);
+        text =
+            json_dumps(o, r->opts.pretty ? (JSON_INDENT(2) | JSON_REAL_PRECISION(16)) : DUMP_FLAGS);
+        json_decref(o);
+    }
     if (!text) {
         r->err = ENOMEM;
         return;
@@ -798,6 +811,33 @@ static void put_member(tcpst_report *r, const char *key, json_t *v)
     free(s);
 }
 
+/* Text format: totals, the most frequent anomaly types, and the verdict. */
+static void text_tail(tcpst_report *r, const tcpst_engine_stats *st)
+{
+    if (r->err) {
+        return;
+    }
+    fprintf(r->out,
+            "\n%llu connections (%llu open at end), %llu packets, %llu TCP segments, %llu decode "
+            "problems\n",
+            (unsigned long long)st->connections, (unsigned long long)st->open_at_end,
+            (unsigned long long)st->packets, (unsigned long long)st->tcp,
+            (unsigned long long)(st->packets - st->tcp - st->non_tcp));
+    fprintf(r->out, "anomalies:");
+    bool any = false;
+    for (int t = 0; t < TCPST_A__COUNT; t++) {
+        if (r->anomaly_counts[t]) {
+            fprintf(r->out, " %s=%llu", tcpst_anomaly_id((tcpst_anomaly_type)t),
+                    (unsigned long long)r->anomaly_counts[t]);
+            any = true;
+        }
+    }
+    fprintf(r->out, any ? "\n" : " none\n");
+    if (r->opts.policy && r->opts.policy->n) {
+        tcpst_text_verdict(r->out, "", r->opts.policy, false);
+    }
+}
+
 int tcpst_report_finish(tcpst_report *r, const tcpst_engine_stats *st,
                         const tcpst_report_meta *meta, tcpst_error *err)
 {
@@ -808,13 +848,17 @@ int tcpst_report_finish(tcpst_report *r, const tcpst_engine_stats *st,
         free(p.text);
     }
     put_head(r);
-    puts_str(r, r->written ? "\n]" : "]");
-    put_member(r, "inputs", inputs_json(meta));
-    put_member(r, "stats", stats_json(st, meta, r));
-    put_member(r, "summary", summary_json(r));
-    put_member(r, "verdict", verdict_json(r->opts.policy));
-    puts_str(r, "}\n");
-    if (!r->err && fflush(r->out) != 0) {
+    if (r->opts.format == TCPST_FORMAT_TEXT) {
+        text_tail(r, st);
+    } else {
+        puts_str(r, r->written ? "\n]" : "]");
+        put_member(r, "inputs", inputs_json(meta));
+        put_member(r, "stats", stats_json(st, meta, r));
+        put_member(r, "summary", summary_json(r));
+        put_member(r, "verdict", verdict_json(r->opts.policy));
+        puts_str(r, "}\n");
+    }
+    if (!r->err && (fflush(r->out) != 0 || ferror(r->out))) {
         r->err = errno ? errno : EIO;
     }
     const char *name = r->path ? r->path : "standard output";

@@ -17,7 +17,9 @@ typedef struct tcpst_options {
     size_t nfiles;
     const char *filter;
     const char *output; /* NULL = stdout */
+    const char *junit;  /* --junit FILE, or NULL */
     bool pretty;
+    bool text; /* --format text */
     bool help, version;
     tcpst_engine_config engine;
     tcpst_policy policy; /* --fail-on rules (owned) */

@@ -66,4 +66,7 @@ void tcpst_policy_check(tcpst_policy *p, const tcpst_conn *c);
 bool tcpst_policy_failed(const tcpst_policy *p);
 bool tcpst_rule_violated(const tcpst_rule *r);
 
+/* Does a finding of anomaly type `type` match rule r? */
+bool tcpst_rule_matches(const tcpst_rule *r, int type);
+
 #endif

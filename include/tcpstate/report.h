@@ -18,15 +18,20 @@
 #include "tcpstate/conn.h"
 #include "tcpstate/engine.h"
 #include "tcpstate/error.h"
+#include "tcpstate/junit.h"
 #include "tcpstate/policy.h"
 
 #define TCPST_SCHEMA_VERSION 1
 
 typedef struct tcpst_report tcpst_report;
 
+typedef enum tcpst_format { TCPST_FORMAT_JSON = 0, TCPST_FORMAT_TEXT } tcpst_format;
+
 typedef struct tcpst_report_opts {
+    tcpst_format format;
     bool pretty;          /* indent records (default: one record per line) */
     tcpst_policy *policy; /* borrowed; every record is checked against it; may be NULL */
+    tcpst_junit *junit;   /* borrowed; every record is remembered for it; may be NULL */
 } tcpst_report_opts;
 
 /* Facts about the run that are not per connection. */

@@ -198,6 +198,40 @@ def main():
             env=dict(os.environ, NO_COLOR="1"))
     check("no colour codes on a non-terminal", "\033[" not in p.stderr)
 
+    # Human output: a row per connection, totals, the verdict.
+    p = run(["--format", "text", "--stuck-after", "5", "--fail-on", "close_wait_stuck", cw])
+    rows = [l for l in p.stdout.splitlines() if " -> " in l and "CLIENT" not in l]
+    check("--format text", p.returncode == 1 and len(rows) == 2 and
+          "CLOSE_WAIT" in rows[0] and "close_wait_stuck(server)" in rows[0] and
+          rows[1].rstrip().endswith("-") and "verdict: FAIL" in p.stdout, p.stdout)
+    p = run(["--format", "yaml", cw])
+    check("unknown format rejected", one_line_error(p, "--format", "yaml"), p.stderr)
+
+    # JUnit: well-formed (checked by a real XML parser), one failure per offender.
+    junit = os.path.join(tmp, "junit.xml")
+    p = run(["--stuck-after", "5", "--fail-on", "close_wait_stuck,severity>=warning",
+             "--junit", junit, cw])
+    lint = subprocess.run(["xmllint", "--noout", junit], capture_output=True, text=True)
+    xml = open(junit).read() if os.path.exists(junit) else ""
+    import xml.etree.ElementTree as ET
+    suites = ET.fromstring(xml).findall("testsuite") if lint.returncode == 0 else []
+    check("--junit: valid XML, suites per rule, failures with evidence",
+          p.returncode == 1 and lint.returncode == 0 and len(suites) == 2 and
+          suites[1].get("name") == "--fail-on severity>=warning" and
+          suites[0].get("failures") == "1" and suites[0].get("tests") == "2" and
+          "frame 8" in suites[0].find("testcase/failure").text, lint.stderr + xml[:300])
+    p = run(["--junit", os.path.join(tmp, "no", "dir", "j.xml"), cw])
+    check("unwritable --junit is an error", p.returncode == 2 and "j.xml" in p.stderr, p.stderr)
+    p = run(["--stuck-after", "5", "--fail-on", "close_wait_stuck", cw],
+            env=dict(os.environ, GITHUB_ACTIONS="true"))
+    ann = [l for l in p.stderr.splitlines() if l.startswith("::error ")]
+    check("GitHub annotations", p.returncode == 1 and len(ann) == 1 and
+          "title=tcpstate close_wait_stuck::connection #1" in ann[0] and "frames 8" in ann[0],
+          p.stderr)
+    p = run(["--stuck-after", "5", "--fail-on", "close_wait_stuck", cw],
+            env={k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"})
+    check("no annotations outside GitHub Actions", "::error" not in p.stderr)
+
     npass = sum(1 for _, ok in results if ok)
     nfail = len(results) - npass
     print(f"{npass} passed, {nfail} failed")

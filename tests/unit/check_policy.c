@@ -6,6 +6,7 @@
 
 #include "ckrun.h"
 #include "pktbuild.h"
+#include "tcpstate/junit.h"
 #include "tcpstate/policy.h"
 
 static tcpst_conn conn_with(uint64_t id, const tcpst_anomaly_type *types, int n)
@@ -106,6 +107,16 @@ START_TEST(offender_list_is_capped)
 }
 END_TEST
 
+START_TEST(xml_escape)
+{
+    char out[64];
+    tcpst_xml_escape("a<b>&\"c'\x01" "d", out, sizeof out);
+    ck_assert_str_eq(out, "a&lt;b&gt;&amp;&quot;c&apos;?d");
+    tcpst_xml_escape("&&&&&&&&&&&&&&&&&&&&", out, 16); /* truncates, never overflows */
+    ck_assert_uint_lt(strlen(out), 16);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("policy");
@@ -114,6 +125,7 @@ int main(void)
     tcase_add_loop_test(t, reject_bad_rules, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(t, evaluate);
     tcase_add_test(t, offender_list_is_capped);
+    tcase_add_test(t, xml_escape);
     suite_add_tcase(s, t);
     return ckrun(s);
 }

@@ -1,0 +1,125 @@
+/*
+ * textout.c - table rows and verdict lines for people (--format text, stderr).
+ */
+#include "tcpstate/textout.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcpstate/anomaly.h"
+
+const char *tcpst_text_header(void)
+{
+    return "    ID  CLIENT -> SERVER                                  CLIENT       SERVER      "
+           "  DURATION  ANOMALIES\n";
+}
+
+static void endpoint(char *out, size_t n, const tcpst_endpoint *e)
+{
+    char a[TCPST_ADDR_STRLEN];
+    tcpst_addr_format(&e->addr, a);
+    snprintf(out, n, e->addr.family == 6 ? "[%s]:%u" : "%s:%u", a, e->port);
+}
+
+char *tcpst_text_conn(const tcpst_conn *c)
+{
+    char cl[TCPST_ADDR_STRLEN + 10], sv[TCPST_ADDR_STRLEN + 10], pair[2 * sizeof cl + 8];
+    endpoint(cl, sizeof cl, &c->ep[0]);
+    endpoint(sv, sizeof sv, &c->ep[1]);
+    snprintf(pair, sizeof pair, "%s -> %s", cl, sv);
+    size_t cap = 256 + TCPST_FINDINGS_MAX * 48;
+    char *line = malloc(cap);
+    if (!line) {
+        return NULL;
+    }
+    double dur = (double)(c->last_ts - c->first_ts) / 1e9;
+    int len =
+        snprintf(line, cap, "%6llu  %-48s  %-11s  %-11s %9.3fs ", (unsigned long long)c->id, pair,
+                 tcpst_state_name(c->ep[0].state), tcpst_state_name(c->ep[1].state), dur);
+    size_t used = len > 0 ? (size_t)len : 0;
+    static const char *const who[] = {"client", "server", "both"};
+    if (c->findings.n == 0) {
+        used += (size_t)snprintf(line + used, cap - used, " -");
+    }
+    for (unsigned i = 0; i < c->findings.n && used < cap; i++) {
+        const tcpst_finding *f = &c->findings.f[i];
+        used += (size_t)snprintf(line + used, cap - used, " %s(%s)",
+                                 tcpst_anomaly_id((tcpst_anomaly_type)f->type),
+                                 who[f->who < 3 ? f->who : 2]);
+    }
+    if (used + 2 > cap) {
+        used = cap - 2;
+    }
+    line[used] = '\n';
+    line[used + 1] = '\0';
+    return line;
+}
+
+void tcpst_text_verdict(FILE *out, const char *prefix, const tcpst_policy *p, bool colour)
+{
+    bool failed = tcpst_policy_failed(p);
+    size_t nviol = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        nviol += tcpst_rule_violated(&p->rules[i]);
+    }
+    fprintf(out, "%sverdict: %s%s%s (%zu of %zu rules violated)\n", prefix,
+            colour ? (failed ? "\033[1;31m" : "\033[1;32m") : "", failed ? "FAIL" : "PASS",
+            colour ? "\033[0m" : "", nviol, p->n);
+    for (size_t i = 0; i < p->n; i++) {
+        const tcpst_rule *r = &p->rules[i];
+        if (!tcpst_rule_violated(r)) {
+            continue;
+        }
+        fprintf(out, "%s  %s: %llu finding(s) in %llu connection(s), first:", prefix, r->text,
+                (unsigned long long)r->matches, (unsigned long long)r->conns);
+        for (unsigned k = 0; k < r->noff && k < 3; k++) {
+            char c[TCPST_ADDR_STRLEN], s[TCPST_ADDR_STRLEN];
+            tcpst_addr_format(&r->off[k].caddr, c);
+            tcpst_addr_format(&r->off[k].saddr, s);
+            fprintf(out, " #%llu %s:%u->%s:%u", (unsigned long long)r->off[k].id, c,
+                    r->off[k].cport, s, r->off[k].sport);
+            if (r->off[k].nframes) {
+                fprintf(out, " (frame %llu)", (unsigned long long)r->off[k].frames[0]);
+            }
+        }
+        fputc('\n', out);
+    }
+}
+
+/* Workflow-command data must not carry %, CR or LF unescaped. */
+static void gha_escape(const char *s, char *out, size_t n)
+{
+    size_t k = 0;
+    for (; *s && k + 4 < n; s++) {
+        if (*s == '%' || *s == '\r' || *s == '\n') {
+            k += (size_t)snprintf(out + k, n - k, "%%%02X", (unsigned char)*s);
+        } else {
+            out[k++] = *s;
+        }
+    }
+    out[k] = '\0';
+}
+
+void tcpst_text_annotations(FILE *out, const tcpst_policy *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        const tcpst_rule *r = &p->rules[i];
+        if (!tcpst_rule_violated(r)) {
+            continue;
+        }
+        char rule[160];
+        gha_escape(r->text, rule, sizeof rule);
+        for (unsigned k = 0; k < r->noff; k++) {
+            const tcpst_offender *o = &r->off[k];
+            char c[TCPST_ADDR_STRLEN], s[TCPST_ADDR_STRLEN];
+            tcpst_addr_format(&o->caddr, c);
+            tcpst_addr_format(&o->saddr, s);
+            fprintf(out, "::error title=tcpstate %s::connection #%llu %s:%u -> %s:%u violates %s",
+                    rule, (unsigned long long)o->id, c, o->cport, s, o->sport, rule);
+            for (unsigned e = 0; e < o->nframes; e++) {
+                fprintf(out, "%s%llu", e ? "," : " (frames ", (unsigned long long)o->frames[e]);
+            }
+            fputs(o->nframes ? ")\n" : "\n", out);
+        }
+    }
+}
