@@ -110,7 +110,9 @@ END_TEST
 START_TEST(xml_escape)
 {
     char out[64];
-    tcpst_xml_escape("a<b>&\"c'\x01" "d", out, sizeof out);
+    tcpst_xml_escape("a<b>&\"c'\x01"
+                     "d",
+                     out, sizeof out);
     ck_assert_str_eq(out, "a&lt;b&gt;&amp;&quot;c&apos;?d");
     tcpst_xml_escape("&&&&&&&&&&&&&&&&&&&&", out, 16); /* truncates, never overflows */
     ck_assert_uint_lt(strlen(out), 16);
