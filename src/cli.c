@@ -22,7 +22,8 @@ enum {
     OPT_VERIFY,
     OPT_FAIL_ON,
     OPT_FORMAT,
-    OPT_JUNIT
+    OPT_JUNIT,
+    OPT_POLICY
 };
 
 static const struct option longopts[] = {
@@ -40,6 +41,7 @@ static const struct option longopts[] = {
     {"fail-on", required_argument, NULL, OPT_FAIL_ON},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"junit", required_argument, NULL, OPT_JUNIT},
+    {"policy", required_argument, NULL, OPT_POLICY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0}};
@@ -79,8 +81,10 @@ const char *tcpst_cli_usage(void)
            "                             severity>=info|warning|error, each with an optional\n"
            "                             minimum count, e.g. close_wait_stuck,\n"
            "                             retransmission>=3,severity>=error (repeatable)\n"
-           "      --junit FILE           also write JUnit XML: a testsuite per --fail-on\n"
-           "                             rule, a testcase per connection\n"
+           "      --policy FILE          rules scoped by port/address from a JSON file\n"
+           "                             (docs/ci.md); violations exit 1 like --fail-on\n"
+           "      --junit FILE           also write JUnit XML: a testsuite per rule,\n"
+           "                             a testcase per connection\n"
            "  -h, --help                 show this help\n"
            "  -V, --version              show the version\n"
            "\n"
@@ -200,6 +204,9 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
             case OPT_TO_CLOSED:
                 rc = parse_seconds("--timeout-closed", optarg, &o->engine.timeout[TCPST_LRU_CLOSED],
                                    err);
+                break;
+            case OPT_POLICY:
+                rc = tcpst_policy_load(&o->policy, optarg, err);
                 break;
             case OPT_JUNIT:
                 o->junit = optarg;

@@ -24,7 +24,7 @@ void tcpst_junit_fini(tcpst_junit *j)
     memset(j, 0, sizeof *j);
 }
 
-void tcpst_junit_add(tcpst_junit *j, const tcpst_conn *c)
+void tcpst_junit_add(tcpst_junit *j, const tcpst_conn *c, uint64_t rules)
 {
     if (j->n == TCPST_JUNIT_MAX_CONNS) {
         j->not_listed++;
@@ -47,6 +47,11 @@ void tcpst_junit_add(tcpst_junit *j, const tcpst_conn *c)
     o->saddr = c->ep[1].addr;
     o->cport = c->ep[0].port;
     o->sport = c->ep[1].port;
+    o->state[0] = c->ep[0].state;
+    o->state[1] = c->ep[1].state;
+    o->first_frame = c->first_frame;
+    o->last_frame = c->last_frame;
+    o->rules = rules;
     o->nf = c->findings.n;
     for (unsigned i = 0; i < c->findings.n; i++) {
         const tcpst_finding *f = &c->findings.f[i];
@@ -109,49 +114,88 @@ static void conn_name(const tcpst_junit_conn *c, char *out, size_t n)
              (unsigned long long)c->id, a, c->cport, b, c->sport);
 }
 
-static void write_suite(FILE *f, const tcpst_junit *j, const tcpst_rule *r)
+/* Did connection c fail rule number `i`? */
+static bool fails(const tcpst_junit_conn *c, const tcpst_rule *r, size_t i)
 {
-    static const char *const who[] = {"client", "server", "both"};
-    bool violated = tcpst_rule_violated(r);
-    size_t fails = 0;
-    for (size_t i = 0; violated && i < j->n; i++) {
-        for (unsigned k = 0; k < j->v[i].nf; k++) {
-            if (tcpst_rule_matches(r, j->v[i].f[k].type)) {
-                fails++;
-                break;
-            }
+    if (!tcpst_rule_violated(r)) {
+        return false;
+    }
+    if (i < 64) {
+        return (c->rules >> i) & 1;
+    }
+    for (unsigned k = 0; k < c->nf; k++) {
+        if (tcpst_rule_matches(r, c->f[k].type)) {
+            return true; /* past the mask: finding rules can still be judged */
         }
     }
-    char rule[256];
+    return false;
+}
+
+static void write_failure(FILE *f, const tcpst_junit_conn *c, const tcpst_rule *r)
+{
+    static const char *const who[] = {"client", "server", "both"};
+    if (r->kind == TCPST_RULE_FINAL_STATE || r->kind == TCPST_RULE_HANDSHAKE) {
+        const char *side = who[r->side];
+        if (r->kind == TCPST_RULE_FINAL_STATE) {
+            fprintf(f, ">\n      <failure type=\"final_state\" message=\"%s ended in %s\">", side,
+                    tcpst_state_name((tcpst_state)c->state[r->side]));
+        } else {
+            fputs(">\n      <failure type=\"handshake\" message=\"handshake never completed\">", f);
+        }
+        fprintf(f, "frames %llu..%llu", (unsigned long long)c->first_frame,
+                (unsigned long long)c->last_frame);
+        fputs("</failure>\n    </testcase>\n", f);
+        return;
+    }
+    bool first = true;
+    for (unsigned k = 0; k < c->nf; k++) {
+        const tcpst_junit_finding *x = &c->f[k];
+        if (!tcpst_rule_matches(r, x->type)) {
+            continue;
+        }
+        const char *id = tcpst_anomaly_id((tcpst_anomaly_type)x->type);
+        if (first) {
+            fprintf(f, ">\n      <failure type=\"%s\" message=\"%s on the %s\">", id, id,
+                    who[x->who < 3 ? x->who : 2]);
+        } else {
+            fputs("\n", f);
+        }
+        first = false;
+        fprintf(f, "%s (%s):", id, who[x->who < 3 ? x->who : 2]);
+        for (unsigned e = 0; e < x->nframes; e++) {
+            fprintf(f, "%s frame %llu", e ? "," : "", (unsigned long long)x->frames[e]);
+        }
+    }
+    fputs("</failure>\n    </testcase>\n", f);
+}
+
+static size_t suite_failures(const tcpst_junit *j, const tcpst_rule *r, size_t i)
+{
+    size_t n = 0;
+    for (size_t c = 0; c < j->n; c++) {
+        n += fails(&j->v[c], r, i);
+    }
+    return n;
+}
+
+static void write_suite(FILE *f, const tcpst_junit *j, const tcpst_rule *r, size_t i)
+{
+    char rule[256], src[160];
     tcpst_xml_escape(r->text, rule, sizeof rule);
-    fprintf(f, "  <testsuite name=\"--fail-on %s\" tests=\"%zu\" failures=\"%zu\">\n", rule,
-            j->n + (j->not_listed ? 1 : 0), fails);
-    for (size_t i = 0; i < j->n; i++) {
-        const tcpst_junit_conn *c = &j->v[i];
+    tcpst_xml_escape(r->source, src, sizeof src);
+    fprintf(f, "  <testsuite name=\"%s (%s)\" tests=\"%zu\" failures=\"%zu\">\n", rule, src,
+            j->n + (j->not_listed ? 1 : 0), suite_failures(j, r, i));
+    for (size_t k = 0; k < j->n; k++) {
+        const tcpst_junit_conn *c = &j->v[k];
         char name[160], esc[256];
         conn_name(c, name, sizeof name);
         tcpst_xml_escape(name, esc, sizeof esc);
         fprintf(f, "    <testcase classname=\"tcpstate.%s\" name=\"%s\"", rule, esc);
-        bool failed = false;
-        for (unsigned k = 0; violated && k < c->nf; k++) {
-            const tcpst_junit_finding *x = &c->f[k];
-            if (!tcpst_rule_matches(r, x->type)) {
-                continue;
-            }
-            const char *id = tcpst_anomaly_id((tcpst_anomaly_type)x->type);
-            if (!failed) {
-                fprintf(f, ">\n      <failure type=\"%s\" message=\"%s on the %s\">", id, id,
-                        who[x->who < 3 ? x->who : 2]);
-                failed = true;
-            } else {
-                fputs("\n", f);
-            }
-            fprintf(f, "%s (%s):", id, who[x->who < 3 ? x->who : 2]);
-            for (unsigned e = 0; e < x->nframes; e++) {
-                fprintf(f, "%s frame %llu", e ? "," : "", (unsigned long long)x->frames[e]);
-            }
+        if (fails(c, r, i)) {
+            write_failure(f, c, r);
+        } else {
+            fputs("/>\n", f);
         }
-        fputs(failed ? "</failure>\n    </testcase>\n" : "/>\n", f);
     }
     if (j->not_listed) {
         fprintf(f,
@@ -186,19 +230,12 @@ int tcpst_junit_write(tcpst_junit *j, const tcpst_policy *p, const char *path, t
     size_t tests = 0, failures = 0;
     for (size_t i = 0; i < p->n; i++) {
         tests += j->n + (j->not_listed ? 1 : 0);
-        for (size_t c = 0; tcpst_rule_violated(&p->rules[i]) && c < j->n; c++) {
-            for (unsigned k = 0; k < j->v[c].nf; k++) {
-                if (tcpst_rule_matches(&p->rules[i], j->v[c].f[k].type)) {
-                    failures++;
-                    break;
-                }
-            }
-        }
+        failures += suite_failures(j, &p->rules[i], i);
     }
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     fprintf(f, "<testsuites name=\"tcpstate\" tests=\"%zu\" failures=\"%zu\">\n", tests, failures);
     for (size_t i = 0; i < p->n; i++) {
-        write_suite(f, j, &p->rules[i]);
+        write_suite(f, j, &p->rules[i], i);
     }
     fputs("</testsuites>\n", f);
     int e = 0;

@@ -44,11 +44,17 @@ static int severity_parse(const char *s)
 }
 
 /* One item: "type", "type>=N", "type=N", "severity>=S", "severity>=S>=N"... */
-static int parse_item(tcpst_rule *r, char *item, tcpst_error *err)
+static void rule_defaults(tcpst_rule *r, const char *source)
 {
     memset(r, 0, sizeof *r);
-    snprintf(r->text, sizeof r->text, "%s", item);
+    r->scope.splen = r->scope.cplen = 255;
+    snprintf(r->source, sizeof r->source, "%s", source);
     r->min_count = 1;
+}
+
+static int parse_item(tcpst_rule *r, char *item, tcpst_error *err)
+{
+    snprintf(r->text, sizeof r->text, "%s", item);
     char *name = item;
     if (strncmp(item, "severity>=", 10) == 0) {
         r->kind = TCPST_RULE_SEVERITY;
@@ -107,6 +113,7 @@ int tcpst_policy_add_fail_on(tcpst_policy *p, const char *list, tcpst_error *err
             p->rules = r;
             p->cap = cap;
         }
+        rule_defaults(&p->rules[p->n], "--fail-on");
         int rc = parse_item(&p->rules[p->n], item, err);
         if (rc) {
             return rc;
@@ -120,18 +127,116 @@ int tcpst_policy_add_fail_on(tcpst_policy *p, const char *list, tcpst_error *err
     return 0;
 }
 
-bool tcpst_rule_matches(const tcpst_rule *r, int type)
+bool tcpst_rule_on_findings(const tcpst_rule *r)
 {
-    if (r->kind == TCPST_RULE_TYPE) {
-        return type == r->type;
-    }
-    return (int)tcpst_anomaly_severity((tcpst_anomaly_type)type) >= r->severity;
+    return r->kind == TCPST_RULE_TYPE || r->kind == TCPST_RULE_SEVERITY ||
+           r->kind == TCPST_RULE_ALLOW;
 }
 
-void tcpst_policy_check(tcpst_policy *p, const tcpst_conn *c)
+bool tcpst_rule_matches(const tcpst_rule *r, int type)
 {
+    switch (r->kind) {
+        case TCPST_RULE_TYPE:
+            return type == r->type;
+        case TCPST_RULE_SEVERITY:
+            return (int)tcpst_anomaly_severity((tcpst_anomaly_type)type) >= r->severity;
+        case TCPST_RULE_ALLOW:
+            return !(r->allow_mask & (UINT64_C(1) << type));
+        default:
+            return false;
+    }
+}
+
+static bool prefix_match(const tcpst_addr *a, const tcpst_addr *prefix, uint8_t len)
+{
+    if (len == 255) {
+        return true;
+    }
+    if (a->family != prefix->family) {
+        return false;
+    }
+    for (unsigned bit = 0; bit < len; bit += 8) {
+        unsigned n = len - bit >= 8 ? 8 : len - bit;
+        uint8_t mask = (uint8_t)(0xFF << (8 - n));
+        if ((a->bytes[bit / 8] & mask) != (prefix->bytes[bit / 8] & mask)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool in_scope(const tcpst_scope *s, const tcpst_conn *c)
+{
+    if (s->nports) {
+        bool hit = false;
+        for (unsigned i = 0; i < s->nports; i++) {
+            hit |= s->ports[i] == c->ep[1].port;
+        }
+        if (!hit) {
+            return false;
+        }
+    }
+    return prefix_match(&c->ep[1].addr, &s->sprefix, s->splen) &&
+           prefix_match(&c->ep[0].addr, &s->cprefix, s->cplen);
+}
+
+/* Connection-level rules: does this connection break it? */
+static bool conn_breaks(const tcpst_rule *r, const tcpst_conn *c)
+{
+    if (r->kind == TCPST_RULE_FINAL_STATE) {
+        return !(r->states_mask & (1u << c->ep[r->side].state));
+    }
+    /* TCPST_RULE_HANDSHAKE: the client sent a SYN, yet no side ever got to ESTABLISHED. */
+    if (c->ep[0].syns == 0) {
+        return false;
+    }
+    for (int i = 0; i < 2; i++) {
+        for (unsigned k = 0; k < c->ep[i].tl_count; k++) {
+            if (c->ep[i].tl[k].to == TCPST_ESTABLISHED) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+static tcpst_offender *offender(tcpst_rule *r, const tcpst_conn *c)
+{
+    r->conns++;
+    if (r->noff == TCPST_VERDICT_CONNS) {
+        return NULL; /* beyond the listed connections: counted only */
+    }
+    tcpst_offender *o = &r->off[r->noff++];
+    memset(o, 0, sizeof *o);
+    o->id = c->id;
+    o->caddr = c->ep[0].addr;
+    o->saddr = c->ep[1].addr;
+    o->cport = c->ep[0].port;
+    o->sport = c->ep[1].port;
+    return o;
+}
+
+uint64_t tcpst_policy_check(tcpst_policy *p, const tcpst_conn *c)
+{
+    uint64_t mask = 0;
     for (size_t i = 0; i < p->n; i++) {
         tcpst_rule *r = &p->rules[i];
+        if (!in_scope(&r->scope, c)) {
+            continue;
+        }
+        if (!tcpst_rule_on_findings(r)) {
+            if (conn_breaks(r, c)) {
+                r->matches++;
+                mask |= i < 64 ? UINT64_C(1) << i : 0;
+                tcpst_offender *o = offender(r, c);
+                if (o) {
+                    o->matches = 1;
+                    o->frames[o->nframes++] =
+                        r->kind == TCPST_RULE_HANDSHAKE ? c->first_frame : c->last_frame;
+                }
+            }
+            continue;
+        }
         tcpst_offender *o = NULL;
         bool seen = false;
         for (unsigned k = 0; k < c->findings.n; k++) {
@@ -142,19 +247,11 @@ void tcpst_policy_check(tcpst_policy *p, const tcpst_conn *c)
             r->matches++;
             if (!seen) {
                 seen = true;
-                r->conns++;
-                if (r->noff < TCPST_VERDICT_CONNS) {
-                    o = &r->off[r->noff++];
-                    memset(o, 0, sizeof *o);
-                    o->id = c->id;
-                    o->caddr = c->ep[0].addr;
-                    o->saddr = c->ep[1].addr;
-                    o->cport = c->ep[0].port;
-                    o->sport = c->ep[1].port;
-                }
+                mask |= i < 64 ? UINT64_C(1) << i : 0;
+                o = offender(r, c);
             }
             if (!o) {
-                continue; /* beyond the listed connections: counted only */
+                continue;
             }
             o->matches++;
             for (unsigned e = 0; e < f->nevidence && o->nframes < TCPST_VERDICT_FRAMES; e++) {
@@ -162,6 +259,7 @@ void tcpst_policy_check(tcpst_policy *p, const tcpst_conn *c)
             }
         }
     }
+    return mask;
 }
 
 bool tcpst_rule_violated(const tcpst_rule *r)

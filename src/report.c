@@ -508,11 +508,9 @@ void tcpst_report_conn(void *report, const tcpst_conn *c)
 {
     tcpst_report *r = report;
     tally(r, c);
-    if (r->opts.policy) {
-        tcpst_policy_check(r->opts.policy, c);
-    }
+    uint64_t matched = r->opts.policy ? tcpst_policy_check(r->opts.policy, c) : 0;
     if (r->opts.junit) {
-        tcpst_junit_add(r->opts.junit, c);
+        tcpst_junit_add(r->opts.junit, c, matched);
     }
     char *text;
     if (r->opts.format == TCPST_FORMAT_TEXT) {
@@ -701,7 +699,7 @@ static json_t *verdict_json(tcpst_policy *p)
         tcpst_rule *r = &p->rules[i];
         json_t *j = json_object();
         json_object_set_new(j, "rule", json_string(r->text));
-        json_object_set_new(j, "source", json_string("--fail-on"));
+        json_object_set_new(j, "source", json_string(r->source));
         json_object_set_new(j, "violated", json_boolean(tcpst_rule_violated(r)));
         json_object_set_new(j, "min_count", json_integer((json_int_t)r->min_count));
         json_object_set_new(j, "matches", json_integer((json_int_t)r->matches));

@@ -70,7 +70,7 @@ void tcpst_text_verdict(FILE *out, const char *prefix, const tcpst_policy *p, bo
         if (!tcpst_rule_violated(r)) {
             continue;
         }
-        fprintf(out, "%s  %s: %llu finding(s) in %llu connection(s), first:", prefix, r->text,
+        fprintf(out, "%s  %s: %llu match(es) in %llu connection(s), first:", prefix, r->text,
                 (unsigned long long)r->matches, (unsigned long long)r->conns);
         for (unsigned k = 0; k < r->noff && k < 3; k++) {
             char c[TCPST_ADDR_STRLEN], s[TCPST_ADDR_STRLEN];

@@ -29,6 +29,9 @@ typedef struct tcpst_junit_conn {
     uint64_t id;
     tcpst_addr caddr, saddr;
     uint16_t cport, sport;
+    uint8_t state[2];
+    uint64_t first_frame, last_frame;
+    uint64_t rules; /* bit i: the connection matched policy rule i */
     uint8_t nf;
     tcpst_junit_finding f[TCPST_FINDINGS_MAX];
 } tcpst_junit_conn;
@@ -42,8 +45,8 @@ typedef struct tcpst_junit {
 void tcpst_junit_init(tcpst_junit *j);
 void tcpst_junit_fini(tcpst_junit *j);
 
-/* Remember a finished connection (matches tcpst_emit_fn's shape). */
-void tcpst_junit_add(tcpst_junit *j, const tcpst_conn *c);
+/* Remember a finished connection and the rules it matched (tcpst_policy_check). */
+void tcpst_junit_add(tcpst_junit *j, const tcpst_conn *c, uint64_t rules);
 
 /* Write the XML for policy `p` to `path` (temp file + rename). */
 __attribute__((warn_unused_result)) int tcpst_junit_write(tcpst_junit *j, const tcpst_policy *p,

@@ -29,12 +29,33 @@ typedef struct tcpst_offender {
     uint64_t frames[TCPST_VERDICT_FRAMES];
 } tcpst_offender;
 
-typedef enum tcpst_rule_kind { TCPST_RULE_TYPE = 0, TCPST_RULE_SEVERITY } tcpst_rule_kind;
+typedef enum tcpst_rule_kind {
+    TCPST_RULE_TYPE = 0,    /* findings of one anomaly type */
+    TCPST_RULE_SEVERITY,    /* findings of at least a severity */
+    TCPST_RULE_ALLOW,       /* findings of any type outside allow_mask */
+    TCPST_RULE_FINAL_STATE, /* a side ends outside states_mask */
+    TCPST_RULE_HANDSHAKE    /* a connection that started never completed its handshake */
+} tcpst_rule_kind;
+
+#define TCPST_SCOPE_PORTS 8
+
+/* Which connections a rule looks at; an empty scope means all. */
+typedef struct tcpst_scope {
+    uint8_t nports;
+    uint16_t ports[TCPST_SCOPE_PORTS]; /* server ports */
+    uint8_t splen, cplen;              /* prefix lengths; 255 = no prefix */
+    tcpst_addr sprefix, cprefix;       /* server / client address prefixes */
+} tcpst_scope;
 
 typedef struct tcpst_rule {
     tcpst_rule_kind kind;
-    int type;     /* tcpst_anomaly_type, for TCPST_RULE_TYPE */
-    int severity; /* minimum tcpst_severity, for TCPST_RULE_SEVERITY */
+    int type;             /* tcpst_anomaly_type, for TCPST_RULE_TYPE */
+    int severity;         /* minimum tcpst_severity, for TCPST_RULE_SEVERITY */
+    uint64_t allow_mask;  /* TCPST_RULE_ALLOW: bit per allowed anomaly type */
+    uint8_t side;         /* TCPST_RULE_FINAL_STATE: 0 client, 1 server */
+    uint16_t states_mask; /* TCPST_RULE_FINAL_STATE: bit per allowed tcpst_state */
+    tcpst_scope scope;
+    char source[48]; /* "--fail-on" or "FILE rule N" */
     uint64_t min_count;
     char text[80];    /* the rule as written, for messages */
     uint64_t matches; /* matching findings so far */
@@ -59,14 +80,26 @@ void tcpst_policy_fini(tcpst_policy *p);
 __attribute__((warn_unused_result)) int tcpst_policy_add_fail_on(tcpst_policy *p, const char *list,
                                                                  tcpst_error *err);
 
-/* Check one finished connection against every rule. */
-void tcpst_policy_check(tcpst_policy *p, const tcpst_conn *c);
+/*
+ * Load a policy file (JSON, see docs/ci.md).  Every problem is an error that
+ * names the file and the rule's position; unknown keys, anomaly types and
+ * states are rejected, never ignored.
+ */
+__attribute__((warn_unused_result)) int tcpst_policy_load(tcpst_policy *p, const char *path,
+                                                          tcpst_error *err);
+
+/* Check one finished connection against every rule; returns a bit per rule it
+ * matched (rules beyond the 64th are checked but not in the mask). */
+uint64_t tcpst_policy_check(tcpst_policy *p, const tcpst_conn *c);
 
 /* Is any rule violated? */
 bool tcpst_policy_failed(const tcpst_policy *p);
 bool tcpst_rule_violated(const tcpst_rule *r);
 
-/* Does a finding of anomaly type `type` match rule r? */
+/* Does a finding of anomaly type `type` match rule r (finding-based kinds only)? */
 bool tcpst_rule_matches(const tcpst_rule *r, int type);
+
+/* Does the rule count findings (type, severity, allow) rather than connections? */
+bool tcpst_rule_on_findings(const tcpst_rule *r);
 
 #endif

@@ -6,7 +6,7 @@
  * held as text only until every lower id has been written.  A file report is
  * written to a temporary file beside the target and renamed into place only
  * when complete, so a reader never sees a partial report under the final
- * name.  This is the only module that includes jansson.h.
+ * name.  Only this module and the policy-file loader include jansson.h.
  */
 #ifndef TCPSTATE_REPORT_H
 #define TCPSTATE_REPORT_H

@@ -217,7 +217,7 @@ def main():
     suites = ET.fromstring(xml).findall("testsuite") if lint.returncode == 0 else []
     check("--junit: valid XML, suites per rule, failures with evidence",
           p.returncode == 1 and lint.returncode == 0 and len(suites) == 2 and
-          suites[1].get("name") == "--fail-on severity>=warning" and
+          suites[1].get("name") == "severity>=warning (--fail-on)" and
           suites[0].get("failures") == "1" and suites[0].get("tests") == "2" and
           "frame 8" in suites[0].find("testcase/failure").text, lint.stderr + xml[:300])
     p = run(["--junit", os.path.join(tmp, "no", "dir", "j.xml"), cw])
