@@ -84,6 +84,20 @@ static void header_checks(tcpst_conn *c, unsigned from, const tcpst_segment *seg
     }
 }
 
+/*
+ * Does `ack` acknowledge the peer's SYN and nothing it has not sent?  RFC 9293
+ * 3.10.7.3: ISS < SEG.ACK =< SND.NXT, so data on the SYN (TCP Fast Open) may
+ * be acknowledged along with it.
+ */
+static bool handshake_ack_ok(const tcpst_endpoint *peer, const tcpst_detect_pre *pre, unsigned p,
+                             uint32_t ack)
+{
+    if (!tcpst_seq_gt(ack, peer->isn)) {
+        return false;
+    }
+    return !(pre->has[p] & TCPST_EP_NEXT) || tcpst_seq_le(ack, pre->next_seq[p]);
+}
+
 static void handshake_checks(tcpst_conn *c, unsigned from, const tcpst_segment *seg, tcpst_time ts,
                              uint64_t frame, const tcpst_detect_pre *pre)
 {
@@ -99,7 +113,7 @@ static void handshake_checks(tcpst_conn *c, unsigned from, const tcpst_segment *
             if ((x = add(c, TCPST_A_HANDSHAKE_INVALID, from, ts, frame))) {
                 x->fact[0] = HS_SYNACK_FROM_CLIENT;
             }
-        } else if (peer_isn && seg->ack != peer->isn + 1) {
+        } else if (peer_isn && !handshake_ack_ok(peer, pre, from ^ 1, seg->ack)) {
             if ((x = add(c, TCPST_A_HANDSHAKE_INVALID, from, ts, frame))) {
                 x->fact[0] = HS_SYNACK_WRONG_ACK;
                 x->fact[1] = (uint32_t)(peer->isn + 1);
@@ -110,7 +124,8 @@ static void handshake_checks(tcpst_conn *c, unsigned from, const tcpst_segment *
     }
     if (!(f & (TCPST_SYN | TCPST_RST)) && (f & TCPST_ACK) &&
         pre->state[from ^ 1] == TCPST_SYN_RECEIVED && (pre->has[from ^ 1] & TCPST_EP_ISN) &&
-        !(pre->has[from ^ 1] & TCPST_EP_ISN_INFERRED) && seg->ack != peer->isn + 1) {
+        !(pre->has[from ^ 1] & TCPST_EP_ISN_INFERRED) &&
+        !handshake_ack_ok(peer, pre, from ^ 1, seg->ack)) {
         /* While the peer waits in SYN_RECEIVED it has sent nothing but its SYN:
          * the handshake's third segment must acknowledge exactly that. */
         if ((x = add(c, TCPST_A_HANDSHAKE_INVALID, from, ts, frame))) {
@@ -130,10 +145,16 @@ static void rst_checks(tcpst_conn *c, unsigned from, const tcpst_segment *seg, t
         if ((seg->flags & TCPST_SYN) == 0 &&
             (x = add(c, TCPST_A_RST_OUT_OF_WINDOW, from, ts, frame))) {
             x->fact[0] = seg->seq;
-            /* Inside the receiver's window but not at RCV.NXT: a challenge-ACK case. */
+            /* Inside the receiver's window but not at RCV.NXT: a challenge-ACK
+             * case.  The window is the one the receiver advertised, scaled when
+             * both SYNs carried window scale (RFC 7323 2.2). */
+            const tcpst_endpoint *rcv = &c->ep[peer];
+            uint32_t wnd = pre->window[peer];
+            if ((rcv->has & TCPST_EP_WSCALE) && (c->ep[from].has & TCPST_EP_WSCALE)) {
+                wnd <<= rcv->wscale > 14 ? 14 : rcv->wscale;
+            }
             x->fact[1] = (pre->has[peer] & TCPST_EP_ACK) &&
-                         tcpst_seq_in_range(seg->seq, pre->last_ack[peer],
-                                            pre->window[from] ? pre->window[from] : 1u);
+                         tcpst_seq_in_range(seg->seq, pre->last_ack[peer], wnd ? wnd : 1u);
         }
         return;
     }
@@ -157,7 +178,9 @@ static void rst_checks(tcpst_conn *c, unsigned from, const tcpst_segment *seg, t
         if ((pre->has[from] & TCPST_EP_NEXT) && (pre->has[peer] & TCPST_EP_ACK)) {
             out = tcpst_seq_diff(pre->next_seq[from], pre->last_ack[peer]);
         }
-        x->fact[2] = out > 0 ? out : 0;
+        /* Never more than it actually sent (a bogus ACK can make the gap huge). */
+        uint64_t sent = c->ep[from].payload_bytes;
+        x->fact[2] = out > 0 ? ((uint64_t)out < sent ? out : (int64_t)sent) : 0;
     }
     /*
      * A RST without ACK answering data comes from a host that has no

@@ -511,7 +511,7 @@ static void ack_side(judge *j)
      * handshake's final ACK is judged by handshake_invalid instead.  A peer
      * never captured sending (a one-sided capture) proves nothing. */
     if ((p->has & TCPST_EP_NEXT) && (p->has & TCPST_EP_SENT) && tcpst_seq_gt(ack, p->next_seq) &&
-        !(e->state == TCPST_SYN_SENT && p->state == TCPST_SYN_RECEIVED)) {
+        p->state != TCPST_SYN_RECEIVED) {
         uint32_t base = p->next_seq;
         if (eack && tcpst_seq_gt(e->last_ack, base)) {
             base = e->last_ack; /* those bytes were reported by an earlier ACK */

@@ -232,6 +232,16 @@ def main():
             env={k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"})
     check("no annotations outside GitHub Actions", "::error" not in p.stderr)
 
+    # The crafted sample's corrupt segment (port 9022) only counts with --verify-checksums.
+    crafted = sample("crafted-anomalies.pcap")
+    types = lambda rep, port: {a["type"] for c in rep["connections"] if c["server"]["port"] == port
+                               for a in c["anomalies"]}
+    plain = json.loads(run([crafted]).stdout)
+    ver = json.loads(run(["--verify-checksums", crafted]).stdout)
+    check("--verify-checksums drops and reports the corrupt segment",
+          "bad_checksum" not in types(plain, 9022) and types(ver, 9022) == {"bad_checksum"} and
+          ver["stats"]["bad_checksum"] == 1 and plain["stats"]["bad_checksum"] == 0)
+
     npass = sum(1 for _, ok in results if ok)
     nfail = len(results) - npass
     print(f"{npass} passed, {nfail} failed")

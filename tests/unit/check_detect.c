@@ -221,6 +221,13 @@ START_TEST(handshake_invalid)
     ck_assert_int_eq(f->fact[2], 999);
     ck_assert_str_eq(tcpst_anomaly_reason(TCPST_A_HANDSHAKE_INVALID, f->fact[0]),
                      "synack_wrong_ack");
+    /* TCP Fast Open: the SYN-ACK acknowledges the SYN and its 20 data bytes. */
+    reset();
+    tcpst_segment tfo = mkseg(C2S, S(SYN), 100, 0, 20);
+    tfo.opts.present = TCPST_HAS_TFO;
+    feed_seg(0, tfo);
+    feed(0.01, S2C, S(SYN) | S(ACK), 500, 121, 0);
+    ck_assert_ptr_null(get(TCPST_A_HANDSHAKE_INVALID, TCPST_WHO_SERVER));
     /* The client answers with a SYN-ACK of its own to a server that never sent a SYN. */
     reset();
     feed(0, C2S, S(SYN), 100, 0, 0);
@@ -263,6 +270,10 @@ START_TEST(rst_out_of_window_and_rst_with_data)
     ck_assert_ptr_nonnull(f);
     ck_assert_int_eq(f->fact[0], 123456789);
     ck_assert_int_eq(f->fact[1], 0);
+    /* In the receiver's window (client acked 101, advertised 1000) but not at RCV.NXT. */
+    feed(0.01, S2C, S(RST), 700, 0, 0);
+    ck_assert_uint_eq(f->count, 2);
+    ck_assert_int_eq(f->fact[1], 1);
     ck_assert_ptr_null(get(TCPST_A_CONNECTION_RESET, TCPST_WHO_SERVER));
     feed(0.01, S2C, S(RST) | S(ACK), 501, 101, 5);
     ck_assert_ptr_nonnull(get(TCPST_A_RST_WITH_DATA, TCPST_WHO_SERVER));
