@@ -337,16 +337,23 @@ static int compile_filters(tcpst_capture *cap, const char *filter, tcpst_error *
     return 0;
 }
 
-/* Packet time in ns, saturated: pcapng can encode seconds beyond int64 ns. */
+/*
+ * Packet time in ns, saturated: pcapng can encode seconds beyond int64 ns.
+ * The bound is +-2^62 ns (about 146 years either side of 1970, so every
+ * classic pcap time fits), not INT64_MAX: the engine adds timeouts to packet
+ * times and the report subtracts and rounds them, which overflowed (UB) for
+ * times at the int64 limits (found by fuzz_pcap).
+ */
+#define TIME_LIMIT ((int64_t)1 << 62)
 static tcpst_time hdr_time(const struct pcap_pkthdr *h)
 {
     int64_t sec = (int64_t)h->ts.tv_sec;
     int64_t frac = (int64_t)h->ts.tv_usec;
-    if (sec > INT64_MAX / TCPST_NS_PER_SEC - 1) {
-        return INT64_MAX;
+    if (sec >= TIME_LIMIT / TCPST_NS_PER_SEC) {
+        return TIME_LIMIT;
     }
-    if (sec < INT64_MIN / TCPST_NS_PER_SEC + 1) {
-        return INT64_MIN;
+    if (sec <= -TIME_LIMIT / TCPST_NS_PER_SEC) {
+        return -TIME_LIMIT;
     }
     return sec * TCPST_NS_PER_SEC + frac;
 }

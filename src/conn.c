@@ -164,15 +164,18 @@ void tcpst_conn_update(tcpst_conn *c, unsigned from, const tcpst_segment *seg, t
     tcpst_detect_pre pre;
     tcpst_detect_snapshot(c, &pre);
     if (c->first_frame == 0) {
-        c->first_ts = ts;
+        c->first_ts = c->last_ts = ts;
         c->first_frame = frame;
     }
-    c->last_ts = ts;
+    /* Capture clocks can step backwards: spans run from the earliest time to the latest. */
+    c->first_ts = ts < c->first_ts ? ts : c->first_ts;
+    c->last_ts = ts > c->last_ts ? ts : c->last_ts;
     c->last_frame = frame;
     if (e->packets == 0) {
-        e->first_ts = ts;
+        e->first_ts = e->last_ts = ts;
     }
-    e->last_ts = ts;
+    e->first_ts = ts < e->first_ts ? ts : e->first_ts;
+    e->last_ts = ts > e->last_ts ? ts : e->last_ts;
     e->packets++;
     e->bytes += seg->ip_len;
     e->payload_bytes += seg->payload_len;

@@ -189,12 +189,14 @@ void tcpst_engine_packet(tcpst_engine *e, int linktype, const uint8_t *data, uin
     if (e->stats.packets == 1 || ts < e->stats.first_ts) {
         e->stats.first_ts = ts;
     }
-    if (ts > e->stats.last_ts) {
+    if (e->stats.packets == 1 || ts > e->stats.last_ts) {
         e->stats.last_ts = ts;
     }
-    /* The clock never runs backwards, even when capture timestamps do. */
-    if (ts > e->now) {
+    /* The clock never runs backwards, even when capture timestamps do; it
+     * starts at the first packet, not at 0, since times before 1970 exist. */
+    if (!e->clock_set || ts > e->now) {
         e->now = ts;
+        e->clock_set = true;
         expire(e);
     }
     tcpst_segment seg;

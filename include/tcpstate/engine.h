@@ -58,6 +58,7 @@ typedef struct tcpst_engine {
     void *emit_ctx;
     uint64_t next_id;
     tcpst_time now;
+    bool clock_set; /* `now` holds a packet time (times may be negative) */
 } tcpst_engine;
 
 __attribute__((warn_unused_result)) int tcpst_engine_init(tcpst_engine *e,

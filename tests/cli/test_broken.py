@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""Broken and hostile captures: each case of tests/robust/make_broken.py with its exact
+outcome (exit status, stderr shape, report content). The corpus is generated into a scratch
+directory at test time. Reports are validated against docs/report.schema.json when
+python3-jsonschema is installed.
+
+usage: test_broken.py TCPSTATE_BIN SOURCE_DIR
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+BIN = SRC = D = SCHEMA = None
+results = []
+
+
+def check(name, cond, detail=""):
+    results.append((name, bool(cond)))
+    print(f"{'ok  ' if cond else 'FAIL'} {name}{'' if cond else ': ' + str(detail)[:600]}")
+
+
+def run(args, out=None):
+    out = out or os.path.join(D, "report.json")
+    if os.path.exists(out):
+        os.unlink(out)
+    p = subprocess.run([BIN, "-o", out] + args, capture_output=True, timeout=120)
+    doc = None
+    if os.path.exists(out):
+        with open(out, "rb") as fh:
+            raw = fh.read()
+        try:
+            doc = json.loads(raw)
+        except ValueError:
+            doc = "INVALID JSON"
+    return p.returncode, p.stderr.decode("utf-8", "replace"), doc
+
+
+def valid(doc):
+    if SCHEMA is None or not isinstance(doc, dict):
+        return isinstance(doc, dict)
+    import jsonschema
+    try:
+        jsonschema.validate(doc, SCHEMA)
+        return True
+    except jsonschema.ValidationError as e:
+        print(f"     schema: {e.message} at {list(e.absolute_path)}")
+        return False
+
+
+def f(name):
+    return os.path.join(D, name)
+
+
+def error_case(name, path, *words):
+    st, err, doc = run([path])
+    lines = err.strip().splitlines()
+    check(f"{name}: exit 2, one error line naming the file, no report",
+          st == 2 and len(lines) == 1 and lines[0].startswith(f"tcpstate: {path}: ")
+          and all(w in lines[0] for w in words) and doc is None, (st, err))
+
+
+def ok_case(name, path, packets, conns, truncated=False, warn_words=()):
+    """exit 0; report valid; inputs[0] packets/truncated; stats.connections."""
+    st, err, doc = run([path] if isinstance(path, str) else path)
+    lines = err.strip().splitlines()
+    if truncated:
+        quiet = (len(lines) == 1 and lines[0].startswith(f"tcpstate: warning: {path}: ")
+                 and all(w in lines[0] for w in warn_words))
+    else:
+        quiet = err == ""
+    good = st == 0 and isinstance(doc, dict)
+    check(f"{name}: exit 0, {'one warning naming the file' if truncated else 'silent'}",
+          good and quiet, (st, err))
+    if not good:
+        return None
+    inp = doc["inputs"][0]
+    check(f"{name}: {packets} packets, {conns} connections, truncated={truncated}",
+          inp["packets"] == packets and doc["stats"]["connections"] == conns
+          and len(doc["connections"]) == conns and inp["truncated"] is truncated
+          and (inp["error"] is not None) == truncated,
+          (inp, doc["stats"]["connections"]))
+    check(f"{name}: report validates", valid(doc))
+    return doc
+
+
+def strip_input(doc):
+    return {k: v for k, v in doc.items() if k != "inputs"}
+
+
+def main():
+    global BIN, SRC, D, SCHEMA
+    BIN, SRC = sys.argv[1], sys.argv[2]
+    sys.path.insert(0, os.path.join(SRC, "tests", "robust"))
+    import make_broken
+    D = tempfile.mkdtemp(prefix="tcpstate-broken-")
+    make_broken.generate(D)
+    try:
+        import jsonschema  # noqa: F401
+        with open(os.path.join(SRC, "docs", "report.schema.json")) as fh:
+            SCHEMA = json.load(fh)
+    except ImportError:
+        print("note: python3-jsonschema missing, schema validation reduced to JSON parsing")
+
+    # ---- file-level damage
+    error_case("empty file", f("empty.pcap"))
+    error_case("global header cut at 13 bytes", f("header_truncated.pcap"), "truncated")
+    error_case("wrong magic", f("wrong_magic.pcap"), "unknown file format")
+    prefix = ok_case("untruncated prefix (13 records)", f("prefix.pcap"), 13, 2)
+    for case in ("truncated_mid_data", "truncated_mid_rechdr"):
+        doc = ok_case(f"{case}", f(case + ".pcap"), 13, 2, True, ("truncated",))
+        if doc and prefix:
+            check(f"{case}: connections and stats equal those of the prefix",
+                  doc["connections"] == prefix["connections"]
+                  and strip_input(doc)["stats"] == prefix["stats"]
+                  and doc["summary"] == prefix["summary"])
+    # several files, the damaged one second: the first is read whole, the report written
+    st, err, doc = run([f("good.pcap"), f("truncated_mid_data.pcap")])
+    check("good + truncated: exit 0, warning names only the damaged file",
+          st == 0 and len(err.strip().splitlines()) == 1
+          and f("truncated_mid_data.pcap") in err and isinstance(doc, dict)
+          and [i["truncated"] for i in doc["inputs"]] == [False, True]
+          and [i["packets"] for i in doc["inputs"]] == [32, 13], (st, err))
+
+    # ---- record-level oddities
+    doc = ok_case("caplen > snaplen (snapped to 64)", f("caplen_gt_snaplen.pcap"), 17, 3)
+    if doc:
+        c = [c for c in doc["connections"] if c["client"]["port"] == 41002]
+        check("caplen > snaplen: the snapped SYN counts its 100 payload bytes from IP length",
+              len(c) == 1 and c[0]["client"]["payload_bytes"] == 100, c)
+    doc = ok_case("caplen 0 records", f("caplen_zero.pcap"), 19, 2)
+    if doc:
+        s = doc["stats"]
+        check("caplen 0: three truncated_link_header problems, frames accounted for",
+              s["decode_problems_by_reason"] == {"truncated_link_header": 3}
+              and s["analyzed"] == s["tcp_segments"] + s["non_tcp"] + s["decode_problems"], s)
+    ok_case("caplen > wire length stops reading there", f("caplen_gt_wirelen.pcap"), 8, 1,
+            True, ("exceeds original length",))
+    ok_case("caplen 2^31 stops reading there", f("caplen_huge.pcap"), 16, 2, True,
+            ("capture length",))
+
+    # ---- timestamps: valid report, both connections fully tracked
+    for case in ("ts_2106", "ts_zero", "ts_negative_ns", "ts_backwards", "ts_usec_overflow"):
+        doc = ok_case(case, f(case + ".pcap"), 16, 2)
+        if doc:
+            fs = [(c["client"]["state"], c["server"]["state"]) for c in doc["connections"]]
+            check(f"{case}: both connections closed by the client (TIME_WAIT/CLOSED)",
+                  fs == [("TIME_WAIT", "CLOSED")] * 2, fs)
+            check(f"{case}: durations are not negative",
+                  all(c["duration"] >= 0 for c in doc["connections"]),
+                  [c["duration"] for c in doc["connections"]])
+
+    # ---- link types
+    st, err, doc = run([f("link_eth.pcap"), f("link_raw.pcap")])
+    check("Ethernet + RAW merged: both read, one connection each",
+          st == 0 and err == "" and isinstance(doc, dict)
+          and [i["link_type_id"] for i in doc["inputs"]] == [1, 101]
+          and [i["packets"] for i in doc["inputs"]] == [8, 8]
+          and doc["stats"]["connections"] == 2 and valid(doc), (st, err))
+    st, err, doc = run([f("link_eth.pcap"), f("link_unsupported.pcap")])
+    lines = err.strip().splitlines()
+    check("Ethernet + 802.11 radiotap: exit 2 naming the unsupported file",
+          st == 2 and len(lines) == 1 and lines[0].startswith(
+              f"tcpstate: {f('link_unsupported.pcap')}: unsupported link type")
+          and "127" in lines[0] and doc is None, (st, err))
+
+    # ---- header damage: counted per reason, the clean sessions around it still tracked
+    for case, pk, reason, n in (("ipv4_ihl_lt5", 19, "bad_ip_header_length", 3),
+                                ("ipv4_ihl_beyond", 17, "bad_ip_header_length", 1),
+                                ("ipv6_ext_loop", 17, "ipv6_extension_chain_too_long", 1),
+                                ("tcp_doff_lt5", 18, "bad_tcp_header_length", 2),
+                                ("tcp_doff_beyond", 17, "bad_tcp_header_length", 1)):
+        doc = ok_case(case, f(case + ".pcap"), pk, 2)
+        if doc:
+            s = doc["stats"]
+            check(f"{case}: decode_problems_by_reason == {{{reason}: {n}}}",
+                  s["decode_problems_by_reason"] == {reason: n} and s["decode_problems"] == n,
+                  s["decode_problems_by_reason"])
+            fs = [(c["client"]["state"], c["server"]["state"]) for c in doc["connections"]]
+            check(f"{case}: surrounding sessions closed normally",
+                  fs == [("TIME_WAIT", "CLOSED")] * 2, fs)
+
+    # ---- malformed options
+    doc = ok_case("TCP options of length 0, 1 and overflowing", f("tcp_options_bad.pcap"), 11, 1)
+    if doc:
+        a = [a for a in doc["connections"][0]["anomalies"] if a["type"] == "malformed_options"]
+        check("bad options: malformed_segments 3, one malformed_options finding, count 3",
+              doc["stats"]["tcp_options"]["malformed_segments"] == 3 and len(a) == 1
+              and a[0]["count"] == 3 and a[0]["endpoint"] == "client", a)
+
+    # ---- all 512 flag values
+    doc = ok_case("all 512 flag values", f("flags_all.pcap"), 520, 33)
+    if doc:
+        il = [a for c in doc["connections"] for a in c["anomalies"]
+              if a["type"] == "illegal_flags"]
+        first = [a["type"] for a in doc["connections"][0]["anomalies"]]
+        check("512 flags: illegal_flags on the first connection, every segment analysed",
+              "illegal_flags" in first and len(il) >= 1
+              and doc["stats"]["tcp_segments"] == 520
+              and all(len(a["evidence"]) <= 8 for c in doc["connections"]
+                      for a in c["anomalies"]), first)
+
+    # ---- sequence wrap
+    doc = ok_case("sequence numbers wrap through 2^32", f("seq_wrap.pcap"), 30, 1)
+    if doc:
+        c = doc["connections"][0]
+        check("seq wrap: clean close, all bytes counted, no findings",
+              (c["client"]["state"], c["server"]["state"]) == ("TIME_WAIT", "CLOSED")
+              and c["client"]["payload_bytes"] == 12000 and c["server"]["payload_bytes"] == 480
+              and c["anomalies"] == [] and c["client"]["retransmissions"]["segments"] == 0
+              and c["conn_state"] == "SF", c)
+
+    # ---- 65,536 segments on one 4-tuple
+    doc = ok_case("65,536 segments on one 4-tuple", f("one_tuple_65536.pcap"), 65536, 1)
+    if doc:
+        c, s = doc["connections"][0], doc["stats"]
+        caps = (len(c["anomalies"]) <= 8
+                and all(len(a["evidence"]) <= 8 for a in c["anomalies"])
+                and all(len(c[e]["transitions"]) <= 10 for e in ("client", "server")))
+        il = [a for a in c["anomalies"] if a["type"] == "illegal_flags"]
+        check("65,536: caps hold, capped evidence counted, illegal_flags counted in full",
+              caps and s["anomalies_capped"]["evidence"] > 0 and len(il) == 1
+              and il[0]["count"] == 676 and c["client"]["packets"] + c["server"]["packets"]
+              == 65536, (s["anomalies_capped"], [(a["type"], a["count"]) for a in il]))
+
+    # ---- odd file names and filter text
+    odd = ['q"uote.pcap', "back\\slash.pcap", "new\nline.pcap", "tab\there.pcap",
+           "ütf-8 ✓.pcap"]
+    paths = []
+    for n in odd:
+        p = os.path.join(D, n)
+        shutil.copy(f("link_eth.pcap"), p)
+        paths.append(p)
+    filt = 'tcp and not host 10.0.0.1 or (port 80)'
+    st, err, doc = run(["--filter", filt] + paths)
+    check("odd file names: exit 0, names and filter round-trip through the JSON",
+          st == 0 and isinstance(doc, dict)
+          and [i["name"] for i in doc["inputs"]] == paths and doc["stats"]["filter"] == filt
+          and valid(doc), (st, err, doc if not isinstance(doc, dict) else doc["inputs"]))
+    st, err, doc = run(['--filter', 'port "80\\\t\u00e9'] + paths[:1])
+    lines = err.strip().splitlines()
+    check("invalid filter with quote/backslash/tab/UTF-8: exit 2, one error line",
+          st == 2 and len(lines) == 1 and lines[0].startswith("tcpstate: ") and doc is None,
+          (st, err))
+    bad = os.path.join(D, 'bad "name\\.pcap')
+    shutil.copy(f("wrong_magic.pcap"), bad)
+    error_case("unreadable file with quote and backslash in its name", bad,
+               "unknown file format")
+
+    shutil.rmtree(D, ignore_errors=True)
+    failed = sum(1 for _, ok in results if not ok)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
