@@ -465,17 +465,22 @@ static void tally_anomalies(tcpst_report *r, const tcpst_conn *c)
         const tcpst_finding *f = &c->findings.f[i];
         r->anomaly_counts[f->type]++;
         hostcount *h = NULL;
-        if (f->type == TCPST_A_SYN_UNANSWERED && (h = host(r, &c->ep[1].addr))) {
-            h->unanswered_syns++;
-        } else if ((f->type == TCPST_A_CONNECTION_RESET ||
-                    f->type == TCPST_A_CONNECTION_REJECTED) &&
-                   f->who < 2 && (h = host(r, &c->ep[f->who].addr))) {
+        if ((f->type == TCPST_A_CONNECTION_RESET || f->type == TCPST_A_CONNECTION_REJECTED) &&
+            f->who < 2 && (h = host(r, &c->ep[f->who].addr))) {
             h->resets++;
         }
         if (h) {
             host_time(h, f->first_ts);
         }
         lossy |= f->type == TCPST_A_SEGMENT_NOT_CAPTURED || f->type == TCPST_A_ACK_OF_UNSEEN_DATA;
+    }
+    /* A flood or scan is judged on attempts, however short: a SYN that was
+     * never answered at all, even if its record was evicted at once. */
+    hostcount *h;
+    if (c->ep[0].state == TCPST_SYN_SENT && c->ep[1].packets == 0 &&
+        (h = host(r, &c->ep[1].addr))) {
+        h->unanswered_syns++;
+        host_time(h, c->first_ts);
     }
     /* Capture quality: an established connection should show both directions. */
     bool established = false;

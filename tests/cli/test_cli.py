@@ -242,6 +242,29 @@ def main():
           "bad_checksum" not in types(plain, 9022) and types(ver, 9022) == {"bad_checksum"} and
           ver["stats"]["bad_checksum"] == 1 and plain["stats"]["bad_checksum"] == 0)
 
+    # A burst of 50 SYNs within 10 ms is flagged capture-wide even though no single
+    # attempt waited long enough to be syn_unanswered.
+    def csum(b):
+        s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+        s = (s >> 16) + (s & 0xFFFF)
+        s += s >> 16
+        return ~s & 0xFFFF
+    flood = os.path.join(tmp, "burst.pcap")
+    with open(flood, "wb") as fh:
+        fh.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for i in range(50):
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, i, 0, 64, 6, 0,
+                             bytes([198, 18, 0, 1]), bytes([198, 18, 0, 2]))
+            ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+            tcp = struct.pack("!HHIIBBHHH", 30000 + i, 80, 1000 + i, 0, 0x50, 2, 1000, 0, 0)
+            tcp = tcp[:16] + struct.pack("!H", csum(ip[12:20] + b"\0\x06\0\x14" + tcp)) + tcp[18:]
+            fr = b"\0" * 12 + b"\x08\x00" + ip + tcp
+            fh.write(struct.pack("<IIII", 1700000000, i * 200, len(fr), len(fr)) + fr)
+    rep = json.loads(run([flood]).stdout)
+    hits = rep["summary"]["capture"]["syn_flood_or_scan"]
+    check("SYN burst flagged capture-wide", hits and hits[0]["server"] == "198.18.0.2" and
+          hits[0]["unanswered_syns"] == 50 and "syn_unanswered" not in rep["summary"]["anomalies"])
+
     npass = sum(1 for _, ok in results if ok)
     nfail = len(results) - npass
     print(f"{npass} passed, {nfail} failed")
