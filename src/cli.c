@@ -23,7 +23,8 @@ enum {
     OPT_FAIL_ON,
     OPT_FORMAT,
     OPT_JUNIT,
-    OPT_POLICY
+    OPT_POLICY,
+    OPT_CONNECTIONS
 };
 
 static const struct option longopts[] = {
@@ -42,6 +43,7 @@ static const struct option longopts[] = {
     {"format", required_argument, NULL, OPT_FORMAT},
     {"junit", required_argument, NULL, OPT_JUNIT},
     {"policy", required_argument, NULL, OPT_POLICY},
+    {"connections", required_argument, NULL, OPT_CONNECTIONS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0}};
@@ -58,6 +60,9 @@ const char *tcpst_cli_usage(void)
            "  -o, --output FILE          write the report to FILE atomically (default: stdout)\n"
            "      --pretty               indent the JSON\n"
            "      --format json|text     JSON report (default) or a table for people\n"
+           "      --connections WHICH    records listed: all (default), anomalous (a finding\n"
+           "                             of severity warning or error) or none; summary,\n"
+           "                             stats and verdict always count every connection\n"
            "      --max-connections N    connections tracked at once (default 262144);\n"
            "                             beyond it the least recently seen is written out\n"
            "      --time-wait SECONDS    TIME_WAIT duration, 2*MSL (default 60, as Linux)\n"
@@ -204,6 +209,19 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
             case OPT_TO_CLOSED:
                 rc = parse_seconds("--timeout-closed", optarg, &o->engine.timeout[TCPST_LRU_CLOSED],
                                    err);
+                break;
+            case OPT_CONNECTIONS:
+                if (strcmp(optarg, "all") == 0) {
+                    o->connections = 0;
+                } else if (strcmp(optarg, "anomalous") == 0) {
+                    o->connections = 1;
+                } else if (strcmp(optarg, "none") == 0) {
+                    o->connections = 2;
+                } else {
+                    rc = tcpst_error_set(err, TCPST_EUSAGE,
+                                         "--connections: expected all, anomalous or none, got '%s'",
+                                         optarg);
+                }
                 break;
             case OPT_POLICY:
                 rc = tcpst_policy_load(&o->policy, optarg, err);

@@ -87,6 +87,7 @@ int main(int argc, char **argv)
     tcpst_report_opts ropts = {.pretty = opt.pretty,
                                .policy = &opt.policy,
                                .junit = opt.junit ? &junit : NULL,
+                               .which = (tcpst_conns)opt.connections,
                                .format = opt.text ? TCPST_FORMAT_TEXT : TCPST_FORMAT_JSON};
     if (tcpst_report_open(&rep, opt.output, &ropts, &err) != 0) {
         tcpst_capture_close(cap);

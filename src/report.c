@@ -340,8 +340,13 @@ static void put_head(tcpst_report *r)
     }
 }
 
+/* `text` NULL: a record left out by --connections; its id is still consumed. */
 static void write_record(tcpst_report *r, const char *text)
 {
+    if (!text) {
+        r->next_id++;
+        return;
+    }
     put_head(r);
     if (r->opts.format == TCPST_FORMAT_JSON) {
         puts_str(r, r->written ? ",\n" : "\n");
@@ -517,8 +522,13 @@ void tcpst_report_conn(void *report, const tcpst_conn *c)
     if (r->opts.junit) {
         tcpst_junit_add(r->opts.junit, c, matched);
     }
+    bool keep = r->opts.which == TCPST_CONNS_ALL ||
+                (r->opts.which == TCPST_CONNS_ANOMALOUS &&
+                 tcpst_findings_max_severity(&c->findings) >= TCPST_SEV_WARNING);
     char *text;
-    if (r->opts.format == TCPST_FORMAT_TEXT) {
+    if (!keep) {
+        text = NULL;
+    } else if (r->opts.format == TCPST_FORMAT_TEXT) {
         text = tcpst_text_conn(c);
     } else {
         json_t *o = conn_json(c);
@@ -526,7 +536,7 @@ void tcpst_report_conn(void *report, const tcpst_conn *c)
             json_dumps(o, r->opts.pretty ? (JSON_INDENT(2) | JSON_REAL_PRECISION(16)) : DUMP_FLAGS);
         json_decref(o);
     }
-    if (!text) {
+    if (keep && !text) {
         r->err = ENOMEM;
         return;
     }

@@ -19,7 +19,8 @@ typedef struct tcpst_options {
     const char *output; /* NULL = stdout */
     const char *junit;  /* --junit FILE, or NULL */
     bool pretty;
-    bool text; /* --format text */
+    bool text;       /* --format text */
+    int connections; /* --connections: tcpst_conns value */
     bool help, version;
     tcpst_engine_config engine;
     tcpst_policy policy; /* --fail-on rules (owned) */

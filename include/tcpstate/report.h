@@ -27,8 +27,16 @@ typedef struct tcpst_report tcpst_report;
 
 typedef enum tcpst_format { TCPST_FORMAT_JSON = 0, TCPST_FORMAT_TEXT } tcpst_format;
 
+/* Which connection records the report lists (summary and stats always count all). */
+typedef enum tcpst_conns {
+    TCPST_CONNS_ALL = 0,
+    TCPST_CONNS_ANOMALOUS, /* with a finding of severity warning or error */
+    TCPST_CONNS_NONE
+} tcpst_conns;
+
 typedef struct tcpst_report_opts {
     tcpst_format format;
+    tcpst_conns which;
     bool pretty;          /* indent records (default: one record per line) */
     tcpst_policy *policy; /* borrowed; every record is checked against it; may be NULL */
     tcpst_junit *junit;   /* borrowed; every record is remembered for it; may be NULL */

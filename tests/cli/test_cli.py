@@ -265,6 +265,17 @@ def main():
     check("SYN burst flagged capture-wide", hits and hits[0]["server"] == "198.18.0.2" and
           hits[0]["unanswered_syns"] == 50 and "syn_unanswered" not in rep["summary"]["anomalies"])
 
+    # --connections: which records are listed; totals always cover all of them.
+    allr = json.loads(run(["--stuck-after", "5", cw]).stdout)
+    anom = json.loads(run(["--stuck-after", "5", "--connections", "anomalous", cw]).stdout)
+    none = json.loads(run(["--connections", "none", cw]).stdout)
+    check("--connections anomalous/none",
+          [c["id"] for c in anom["connections"]] == [1] and none["connections"] == [] and
+          anom["summary"] == allr["summary"] and anom["stats"]["connections"] == 2 and
+          anom["stats"]["connections_written"] == 1 and none["stats"]["connections_written"] == 0)
+    p = run(["--connections", "some", cw])
+    check("bad --connections", one_line_error(p, "--connections", "some"), p.stderr)
+
     npass = sum(1 for _, ok in results if ok)
     nfail = len(results) - npass
     print(f"{npass} passed, {nfail} failed")

@@ -146,6 +146,49 @@ START_TEST(ordered_atomic_file)
 }
 END_TEST
 
+START_TEST(only_anomalous_records)
+{
+    char dir[] = "/tmp/tcpst-report-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/out.json", dir);
+    tcpst_report_opts opts = {.which = TCPST_CONNS_ANOMALOUS};
+    tcpst_report *r;
+    ck_assert_int_eq(tcpst_report_open(&r, path, &opts, NULL), 0);
+    /* Ends in the order 4, 2, 1, 3; only 2 and 4 carry a warning. Ids 1 and 3 are
+     * skipped, yet must not stall the ordered output of the others. */
+    uint64_t order[] = {4, 2, 1, 3};
+    for (int i = 0; i < 4; i++) {
+        tcpst_conn c;
+        refused(&c, order[i], (tcpst_time)order[i] * SEC);
+        memset(&c.findings, 0, sizeof c.findings);
+        if (order[i] % 2 == 0) {
+            tcpst_findings_add(&c.findings, TCPST_A_CONNECTION_RESET, TCPST_WHO_SERVER, 1, 7);
+        } else {
+            tcpst_findings_add(&c.findings, TCPST_A_KEEPALIVE, TCPST_WHO_CLIENT, 1, 7); /* info */
+        }
+        tcpst_report_conn(r, &c);
+    }
+    tcpst_engine_stats st;
+    memset(&st, 0, sizeof st);
+    tcpst_report_meta meta = {.n_inputs = 0};
+    ck_assert_int_eq(tcpst_report_finish(r, &st, &meta, NULL), 0);
+    json_error_t je;
+    json_t *rep = json_load_file(path, 0, &je);
+    ck_assert_ptr_nonnull(rep);
+    json_t *conns = json_object_get(rep, "connections");
+    ck_assert_uint_eq(json_array_size(conns), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(conns, 0), "id")), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(conns, 1), "id")), 4);
+    /* The summary still counts all four. */
+    json_t *fs = json_object_get(json_object_get(rep, "summary"), "final_states");
+    ck_assert_int_eq(json_integer_value(json_object_get(fs, "CLOSED/CLOSED")), 4);
+    json_decref(rep);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
 START_TEST(discard_leaves_nothing)
 {
     char dir[] = "/tmp/tcpst-report-XXXXXX";
@@ -201,6 +244,7 @@ int main(void)
     tcase_add_test(t, record_fields);
     tcase_add_test(t, ordered_atomic_file);
     tcase_add_test(t, discard_leaves_nothing);
+    tcase_add_test(t, only_anomalous_records);
     tcase_add_test(t, open_errors);
     tcase_add_test(t, write_error_is_reported);
     suite_add_tcase(s, t);
