@@ -89,6 +89,16 @@ void tcpst_conn_init(tcpst_conn *c, uint64_t id, const tcpst_segment *seg)
     tcpst_xfer_init(&c->xfer);
 }
 
+tcpst_conn_ref tcpst_conn_ref_of(const tcpst_conn *c)
+{
+    tcpst_conn_ref r = {.id = c->id,
+                        .caddr = c->ep[0].addr,
+                        .saddr = c->ep[1].addr,
+                        .cport = c->ep[0].port,
+                        .sport = c->ep[1].port};
+    return r;
+}
+
 unsigned tcpst_conn_dir(const tcpst_conn *c, const tcpst_segment *seg)
 {
     return (seg->sport == c->ep[0].port && tcpst_addr_cmp(&seg->src, &c->ep[0].addr) == 0) ? 0 : 1;

@@ -42,11 +42,7 @@ void tcpst_junit_add(tcpst_junit *j, const tcpst_conn *c, uint64_t rules)
     }
     tcpst_junit_conn *o = &j->v[j->n++];
     memset(o, 0, sizeof *o);
-    o->id = c->id;
-    o->caddr = c->ep[0].addr;
-    o->saddr = c->ep[1].addr;
-    o->cport = c->ep[0].port;
-    o->sport = c->ep[1].port;
+    o->ref = tcpst_conn_ref_of(c);
     o->state[0] = c->ep[0].state;
     o->state[1] = c->ep[1].state;
     o->first_frame = c->first_frame;
@@ -101,17 +97,16 @@ void tcpst_xml_escape(const char *s, char *out, size_t n)
 
 static int by_id(const void *a, const void *b)
 {
-    uint64_t x = ((const tcpst_junit_conn *)a)->id, y = ((const tcpst_junit_conn *)b)->id;
+    uint64_t x = ((const tcpst_junit_conn *)a)->ref.id, y = ((const tcpst_junit_conn *)b)->ref.id;
     return x < y ? -1 : x > y;
 }
 
 static void conn_name(const tcpst_junit_conn *c, char *out, size_t n)
 {
-    char a[TCPST_ADDR_STRLEN], b[TCPST_ADDR_STRLEN];
-    tcpst_addr_format(&c->caddr, a);
-    tcpst_addr_format(&c->saddr, b);
-    snprintf(out, n, c->caddr.family == 6 ? "#%llu [%s]:%u -> [%s]:%u" : "#%llu %s:%u -> %s:%u",
-             (unsigned long long)c->id, a, c->cport, b, c->sport);
+    char a[TCPST_ADDRPORT_STRLEN], b[TCPST_ADDRPORT_STRLEN];
+    tcpst_addrport_format(&c->ref.caddr, c->ref.cport, a);
+    tcpst_addrport_format(&c->ref.saddr, c->ref.sport, b);
+    snprintf(out, n, "#%llu %s -> %s", (unsigned long long)c->ref.id, a, b);
 }
 
 /* Did connection c fail rule number `i`? */

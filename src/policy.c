@@ -44,12 +44,23 @@ static int severity_parse(const char *s)
 }
 
 /* One item: "type", "type>=N", "type=N", "severity>=S", "severity>=S>=N"... */
-static void rule_defaults(tcpst_rule *r, const char *source)
+tcpst_rule *tcpst_policy_new_rule(tcpst_policy *p, const char *source)
 {
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 8;
+        tcpst_rule *r = realloc(p->rules, cap * sizeof *r);
+        if (!r) {
+            return NULL;
+        }
+        p->rules = r;
+        p->cap = cap;
+    }
+    tcpst_rule *r = &p->rules[p->n++];
     memset(r, 0, sizeof *r);
-    r->scope.splen = r->scope.cplen = 255;
+    r->scope.splen = r->scope.cplen = 255; /* no prefix: every address */
     snprintf(r->source, sizeof r->source, "%s", source);
     r->min_count = 1;
+    return r;
 }
 
 static int parse_item(tcpst_rule *r, char *item, tcpst_error *err)
@@ -104,21 +115,15 @@ int tcpst_policy_add_fail_on(tcpst_policy *p, const char *list, tcpst_error *err
     char *save = NULL;
     int n = 0;
     for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-        if (p->n == p->cap) {
-            size_t cap = p->cap ? p->cap * 2 : 8;
-            tcpst_rule *r = realloc(p->rules, cap * sizeof *r);
-            if (!r) {
-                return tcpst_error_set(err, TCPST_ENOMEM, "out of memory");
-            }
-            p->rules = r;
-            p->cap = cap;
+        tcpst_rule *r = tcpst_policy_new_rule(p, "--fail-on");
+        if (!r) {
+            return tcpst_error_set(err, TCPST_ENOMEM, "out of memory");
         }
-        rule_defaults(&p->rules[p->n], "--fail-on");
-        int rc = parse_item(&p->rules[p->n], item, err);
+        int rc = parse_item(r, item, err);
         if (rc) {
+            p->n--; /* a rejected rule is not kept */
             return rc;
         }
-        p->n++;
         n++;
     }
     if (n == 0) {
@@ -208,11 +213,7 @@ static tcpst_offender *offender(tcpst_rule *r, const tcpst_conn *c)
     }
     tcpst_offender *o = &r->off[r->noff++];
     memset(o, 0, sizeof *o);
-    o->id = c->id;
-    o->caddr = c->ep[0].addr;
-    o->saddr = c->ep[1].addr;
-    o->cport = c->ep[0].port;
-    o->sport = c->ep[1].port;
+    o->ref = tcpst_conn_ref_of(c);
     return o;
 }
 

@@ -35,21 +35,13 @@ static int bad(loader *l, const char *what, const char *detail)
 
 static tcpst_rule *new_rule(loader *l, const char *check)
 {
-    tcpst_policy *p = l->p;
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 8;
-        tcpst_rule *r = realloc(p->rules, cap * sizeof *r);
-        if (!r) {
-            return NULL;
-        }
-        p->rules = r;
-        p->cap = cap;
+    char source[sizeof((tcpst_rule *)0)->source];
+    snprintf(source, sizeof source, "%s rule %zu", l->path, l->index);
+    tcpst_rule *r = tcpst_policy_new_rule(l->p, source);
+    if (!r) {
+        return NULL;
     }
-    tcpst_rule *r = &p->rules[p->n++];
-    memset(r, 0, sizeof *r);
     r->scope = l->scope;
-    r->min_count = 1;
-    snprintf(r->source, sizeof r->source, "%s rule %zu", l->path, l->index);
     snprintf(r->text, sizeof r->text, "%s: %s", l->name, check);
     return r;
 }

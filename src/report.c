@@ -693,15 +693,14 @@ static json_t *capture_json(const tcpst_report *r)
 
 static int by_offender_id(const void *a, const void *b)
 {
-    uint64_t x = ((const tcpst_offender *)a)->id, y = ((const tcpst_offender *)b)->id;
+    uint64_t x = ((const tcpst_offender *)a)->ref.id, y = ((const tcpst_offender *)b)->ref.id;
     return x < y ? -1 : x > y;
 }
 
 static json_t *endpoint_text(const tcpst_addr *a, uint16_t port)
 {
-    char buf[TCPST_ADDR_STRLEN], out[TCPST_ADDR_STRLEN + 10];
-    tcpst_addr_format(a, buf);
-    snprintf(out, sizeof out, a->family == 6 ? "[%s]:%u" : "%s:%u", buf, port);
+    char out[TCPST_ADDRPORT_STRLEN];
+    tcpst_addrport_format(a, port, out);
     return json_string(out);
 }
 
@@ -728,11 +727,11 @@ static json_t *verdict_json(tcpst_policy *p)
             for (unsigned e = 0; e < f->nframes; e++) {
                 json_array_append_new(fr, json_integer((json_int_t)f->frames[e]));
             }
-            json_array_append_new(offs,
-                                  json_pack("{s:I, s:o, s:o, s:I, s:o}", "id", (json_int_t)f->id,
-                                            "client", endpoint_text(&f->caddr, f->cport), "server",
-                                            endpoint_text(&f->saddr, f->sport), "matches",
-                                            (json_int_t)f->matches, "frames", fr));
+            json_array_append_new(
+                offs, json_pack("{s:I, s:o, s:o, s:I, s:o}", "id", (json_int_t)f->ref.id, "client",
+                                endpoint_text(&f->ref.caddr, f->ref.cport), "server",
+                                endpoint_text(&f->ref.saddr, f->ref.sport), "matches",
+                                (json_int_t)f->matches, "frames", fr));
         }
         json_object_set_new(j, "offenders", offs);
         json_object_set_new(j, "offenders_not_listed",

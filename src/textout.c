@@ -14,18 +14,11 @@ const char *tcpst_text_header(void)
            "  DURATION  ANOMALIES\n";
 }
 
-static void endpoint(char *out, size_t n, const tcpst_endpoint *e)
-{
-    char a[TCPST_ADDR_STRLEN];
-    tcpst_addr_format(&e->addr, a);
-    snprintf(out, n, e->addr.family == 6 ? "[%s]:%u" : "%s:%u", a, e->port);
-}
-
 char *tcpst_text_conn(const tcpst_conn *c)
 {
-    char cl[TCPST_ADDR_STRLEN + 10], sv[TCPST_ADDR_STRLEN + 10], pair[2 * sizeof cl + 8];
-    endpoint(cl, sizeof cl, &c->ep[0]);
-    endpoint(sv, sizeof sv, &c->ep[1]);
+    char cl[TCPST_ADDRPORT_STRLEN], sv[TCPST_ADDRPORT_STRLEN], pair[2 * sizeof cl + 8];
+    tcpst_addrport_format(&c->ep[0].addr, c->ep[0].port, cl);
+    tcpst_addrport_format(&c->ep[1].addr, c->ep[1].port, sv);
     snprintf(pair, sizeof pair, "%s -> %s", cl, sv);
     size_t cap = 256 + TCPST_FINDINGS_MAX * 48;
     char *line = malloc(cap);
@@ -73,11 +66,11 @@ void tcpst_text_verdict(FILE *out, const char *prefix, const tcpst_policy *p, bo
         fprintf(out, "%s  %s: %llu match(es) in %llu connection(s), first:", prefix, r->text,
                 (unsigned long long)r->matches, (unsigned long long)r->conns);
         for (unsigned k = 0; k < r->noff && k < 3; k++) {
-            char c[TCPST_ADDR_STRLEN], s[TCPST_ADDR_STRLEN];
-            tcpst_addr_format(&r->off[k].caddr, c);
-            tcpst_addr_format(&r->off[k].saddr, s);
-            fprintf(out, " #%llu %s:%u->%s:%u", (unsigned long long)r->off[k].id, c,
-                    r->off[k].cport, s, r->off[k].sport);
+            const tcpst_conn_ref *o = &r->off[k].ref;
+            char c[TCPST_ADDRPORT_STRLEN], s[TCPST_ADDRPORT_STRLEN];
+            tcpst_addrport_format(&o->caddr, o->cport, c);
+            tcpst_addrport_format(&o->saddr, o->sport, s);
+            fprintf(out, " #%llu %s->%s", (unsigned long long)o->id, c, s);
             if (r->off[k].nframes) {
                 fprintf(out, " (frame %llu)", (unsigned long long)r->off[k].frames[0]);
             }
@@ -111,11 +104,11 @@ void tcpst_text_annotations(FILE *out, const tcpst_policy *p)
         gha_escape(r->text, rule, sizeof rule);
         for (unsigned k = 0; k < r->noff; k++) {
             const tcpst_offender *o = &r->off[k];
-            char c[TCPST_ADDR_STRLEN], s[TCPST_ADDR_STRLEN];
-            tcpst_addr_format(&o->caddr, c);
-            tcpst_addr_format(&o->saddr, s);
-            fprintf(out, "::error title=tcpstate %s::connection #%llu %s:%u -> %s:%u violates %s",
-                    rule, (unsigned long long)o->id, c, o->cport, s, o->sport, rule);
+            char c[TCPST_ADDRPORT_STRLEN], s[TCPST_ADDRPORT_STRLEN];
+            tcpst_addrport_format(&o->ref.caddr, o->ref.cport, c);
+            tcpst_addrport_format(&o->ref.saddr, o->ref.sport, s);
+            fprintf(out, "::error title=tcpstate %s::connection #%llu %s -> %s violates %s", rule,
+                    (unsigned long long)o->ref.id, c, s, rule);
             for (unsigned e = 0; e < o->nframes; e++) {
                 fprintf(out, "%s%llu", e ? "," : " (frames ", (unsigned long long)o->frames[e]);
             }

@@ -8,6 +8,7 @@
 #include "tcpstate/types.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -67,4 +68,11 @@ void tcpst_flags_format(uint16_t flags, char out[16])
         return;
     }
     out[n] = '\0';
+}
+
+void tcpst_addrport_format(const tcpst_addr *a, uint16_t port, char out[TCPST_ADDRPORT_STRLEN])
+{
+    char buf[TCPST_ADDR_STRLEN];
+    tcpst_addr_format(a, buf);
+    snprintf(out, TCPST_ADDRPORT_STRLEN, a->family == 6 ? "[%s]:%u" : "%s:%u", buf, port);
 }

@@ -154,6 +154,15 @@ typedef struct tcpst_conn {
     uint8_t lru_class;
 } tcpst_conn;
 
+/* What names a connection in verdicts and JUnit: its id and 4-tuple. */
+typedef struct tcpst_conn_ref {
+    uint64_t id;
+    tcpst_addr caddr, saddr;
+    uint16_t cport, sport;
+} tcpst_conn_ref;
+
+tcpst_conn_ref tcpst_conn_ref_of(const tcpst_conn *c);
+
 /*
  * Start a record from its first segment: decides roles.  `seg` is then fed
  * through tcpst_conn_update() by the caller.

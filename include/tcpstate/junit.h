@@ -26,9 +26,7 @@ typedef struct tcpst_junit_finding {
 } tcpst_junit_finding;
 
 typedef struct tcpst_junit_conn {
-    uint64_t id;
-    tcpst_addr caddr, saddr;
-    uint16_t cport, sport;
+    tcpst_conn_ref ref;
     uint8_t state[2];
     uint64_t first_frame, last_frame;
     uint64_t rules; /* bit i: the connection matched policy rule i */

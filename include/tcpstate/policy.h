@@ -21,9 +21,7 @@
 #define TCPST_VERDICT_FRAMES 4  /* evidence frames listed per connection */
 
 typedef struct tcpst_offender {
-    uint64_t id;
-    tcpst_addr caddr, saddr;
-    uint16_t cport, sport;
+    tcpst_conn_ref ref;
     uint8_t nframes;
     uint32_t matches;
     uint64_t frames[TCPST_VERDICT_FRAMES];
@@ -79,6 +77,9 @@ void tcpst_policy_fini(tcpst_policy *p);
  */
 __attribute__((warn_unused_result)) int tcpst_policy_add_fail_on(tcpst_policy *p, const char *list,
                                                                  tcpst_error *err);
+
+/* A new rule appended to p with defaults (all connections, count 1); NULL on ENOMEM. */
+tcpst_rule *tcpst_policy_new_rule(tcpst_policy *p, const char *source);
 
 /*
  * Load a policy file (JSON, see docs/ci.md).  Every problem is an error that

@@ -32,6 +32,10 @@ typedef struct tcpst_addr {
  */
 void tcpst_addr_format(const tcpst_addr *a, char out[TCPST_ADDR_STRLEN]);
 
+/* "addr:port", IPv6 in brackets ("[2001:db8::1]:80"). */
+#define TCPST_ADDRPORT_STRLEN (TCPST_ADDR_STRLEN + 8)
+void tcpst_addrport_format(const tcpst_addr *a, uint16_t port, char out[TCPST_ADDRPORT_STRLEN]);
+
 /* Total order on addresses: family first, then bytes; returns -1, 0 or 1. */
 int tcpst_addr_cmp(const tcpst_addr *a, const tcpst_addr *b);
 

@@ -80,7 +80,7 @@ START_TEST(evaluate)
     ck_assert(tcpst_policy_failed(&p));
     ck_assert_uint_eq(p.rules[0].conns, 2);
     ck_assert_uint_eq(p.rules[0].noff, 2);
-    ck_assert_uint_eq(p.rules[0].off[1].id, 3);
+    ck_assert_uint_eq(p.rules[0].off[1].ref.id, 3);
     ck_assert_uint_eq(p.rules[0].off[1].frames[0], 100);
     const tcpst_anomaly_type e[] = {TCPST_A_CLOSE_WAIT_STUCK, TCPST_A_HALF_OPEN};
     tcpst_conn c3 = conn_with(9, e, 2);

@@ -74,6 +74,24 @@ START_TEST(test_addr_format_unset)
 }
 END_TEST
 
+START_TEST(test_addrport_format)
+{
+    tcpst_addr a = {.family = 4};
+    char out[TCPST_ADDRPORT_STRLEN];
+    inet_pton(AF_INET, "198.18.0.1", a.bytes);
+    tcpst_addrport_format(&a, 443, out);
+    ck_assert_str_eq(out, "198.18.0.1:443");
+    tcpst_addr b = {.family = 6};
+    /* The longest IPv6 text plus a 5-digit port must fit, brackets and all. */
+    inet_pton(AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", b.bytes);
+    tcpst_addrport_format(&b, 65535, out);
+    ck_assert_str_eq(out, "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
+    inet_pton(AF_INET6, "2001:db8::1", b.bytes);
+    tcpst_addrport_format(&b, 80, out);
+    ck_assert_str_eq(out, "[2001:db8::1]:80");
+}
+END_TEST
+
 START_TEST(test_addr_format_longest_fits)
 {
     char out[TCPST_ADDR_STRLEN];
@@ -155,6 +173,7 @@ static Suite *types_suite(void)
                         (int)(sizeof addr_cases / sizeof addr_cases[0]));
     tcase_add_test(tc, test_addr_format_unset);
     tcase_add_test(tc, test_addr_format_longest_fits);
+    tcase_add_test(tc, test_addrport_format);
     tcase_add_test(tc, test_addr_cmp);
     suite_add_tcase(s, tc);
 
