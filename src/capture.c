@@ -1,5 +1,6 @@
 /*
- * capture.c - read one or more pcap/pcapng files as one packet stream.
+ * capture.c - read one or more pcap/pcapng files as one packet stream, or
+ * capture live on an interface; optionally save what is read to a pcap file.
  *
  * Each input is opened with our own FILE and a large stdio buffer, because
  * pcap_open_offline() leaves the default (4 KiB) buffer and read() calls then
@@ -17,18 +18,33 @@
  * A damaged record (short read, captured length above the original length)
  * ends that input only; what was read before stays valid.
  *
- * Not done here: decoding (decode.c), live capture, and printing (main.c).
- * Memory is allocated only when opening; reading does not allocate.
+ * Live capture uses one handle in immediate mode with the filter in the
+ * kernel, so every packet delivered gets a frame number.  The handle is put in
+ * non-blocking mode and waited for with poll() on its selectable descriptor
+ * plus a self-pipe, because a blocking pcap_next_ex() need not honour the
+ * packet buffer timeout (pcap_set_timeout(3PCAP)): with libpcap 1.10 on Linux
+ * in immediate mode it does not return at all while the interface is idle
+ * (check_capture's idle test hangs without the poll), and a signal handler
+ * cannot wake it portably.  The pipe lets tcpst_capture_interrupt() wake the
+ * poll from a handler or another thread.
+ *
+ * Not done here: decoding (decode.c), dropping privileges (privdrop.c), and
+ * printing (main.c).  Memory is allocated only when opening; reading (and
+ * saving, which goes through a stdio buffer set up at open) does not allocate.
  */
 #include "tcpstate/capture.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <pcap/pcap.h>
@@ -57,6 +73,15 @@
 #define PCAPNG_BLOCK_MAX   (16u << 20) /* sanity bound for header peeking */
 #define PCAPNG_PEEK_BLOCKS 16
 
+/* Default live poll interval: short enough for timely stats and timeouts,
+ * long enough that an idle capture costs nothing measurable. */
+#define LIVE_POLL_MS 100
+/* Without a selectable descriptor (or after a readiness report that yielded
+ * no packet) wait at most this long before trying to read again. */
+#define LIVE_RETRY_MS 10
+/* stdio buffer of the -w file. */
+#define DUMPBUF_SIZE ((size_t)256 << 10)
+
 struct input {
     tcpst_input_info info;
     pcap_t *pcap;
@@ -64,6 +89,8 @@ struct input {
     struct bpf_program prog;
     bool has_prog;
     char ltname[32]; /* fallback link type name */
+    int dlt;         /* pcap_datalink(), for the -w file */
+    int32_t frac_ns; /* multiplier from the handle's fraction to ns (1 or 1000) */
     /* The record read but not yet consumed (valid while the input is in the heap). */
     struct pcap_pkthdr *hdr;
     const u_char *data;
@@ -79,6 +106,19 @@ struct tcpst_capture {
     uint64_t frame;
     uint64_t packets;
     uint64_t filtered;
+
+    /* Live capture (in[0] is the interface). */
+    bool live;
+    int poll_ms; /* <= 0: wait for a packet or an interrupt only */
+    int sel_fd;  /* pcap_get_selectable_fd(), -1 if the platform has none */
+    int wake[2]; /* self-pipe written by tcpst_capture_interrupt(); -1 offline */
+    volatile sig_atomic_t interrupted;
+    char warning[TCPST_ERRMSG_MAX]; /* pcap_activate() warning; "" if none */
+
+    /* -w: every packet handed out is also written here. */
+    pcap_t *dump_pcap; /* dead handle giving the file's link type and precision */
+    pcap_dumper_t *dumper;
+    char *dumpbuf; /* stdio buffer of the dump FILE; freed after pcap_dump_close */
 };
 
 /* What peeking at the raw file header could tell (regular files only). */
@@ -239,6 +279,28 @@ static int dlt_to_linktype(int dlt)
     return dlt;
 }
 
+/* Link type number and name of an opened handle. */
+static void set_linktype(struct input *in)
+{
+    in->dlt = pcap_datalink(in->pcap);
+    in->info.linktype = dlt_to_linktype(in->dlt);
+    const char *ltname = pcap_datalink_val_to_name(in->dlt);
+    if (ltname == NULL) {
+        snprintf(in->ltname, sizeof(in->ltname), "LINKTYPE_%d", in->info.linktype);
+        ltname = in->ltname;
+    }
+    in->info.linktype_name = ltname;
+}
+
+static int check_linktype(const struct input *in, const char *shown, tcpst_error *err)
+{
+    if (!tcpst_decode_linktype_supported(in->info.linktype)) {
+        return tcpst_error_set(err, TCPST_ELINKTYPE, "%s: unsupported link type %s (%d)", shown,
+                               in->info.linktype_name, in->info.linktype);
+    }
+    return 0;
+}
+
 static int open_stream(const char *name, FILE **fpp, tcpst_error *err)
 {
     FILE *fp;
@@ -290,14 +352,7 @@ static int open_input(struct input *in, const char *name, size_t bufsz, tcpst_er
                                errbuf[0] != '\0' ? errbuf : "unreadable capture file");
     }
 
-    int dlt = pcap_datalink(in->pcap);
-    in->info.linktype = dlt_to_linktype(dlt);
-    const char *ltname = pcap_datalink_val_to_name(dlt);
-    if (ltname == NULL) {
-        snprintf(in->ltname, sizeof(in->ltname), "LINKTYPE_%d", in->info.linktype);
-        ltname = in->ltname;
-    }
-    in->info.linktype_name = ltname;
+    set_linktype(in);
     if (pk.known) {
         in->info.format = pk.pcapng ? "pcapng" : "pcap";
         in->info.nanosecond = pk.nanosecond;
@@ -308,11 +363,8 @@ static int open_input(struct input *in, const char *name, size_t bufsz, tcpst_er
     }
     in->info.snaplen = pcap_snapshot(in->pcap);
 
-    if (!tcpst_decode_linktype_supported(in->info.linktype)) {
-        return tcpst_error_set(err, TCPST_ELINKTYPE, "%s: unsupported link type %s (%d)", shown,
-                               ltname, in->info.linktype);
-    }
-    return 0;
+    in->frac_ns = 1; /* opened at nanosecond precision */
+    return check_linktype(in, shown, err);
 }
 
 static int compile_filters(tcpst_capture *cap, const char *filter, tcpst_error *err)
@@ -345,10 +397,10 @@ static int compile_filters(tcpst_capture *cap, const char *filter, tcpst_error *
  * times at the int64 limits (found by fuzz_pcap).
  */
 #define TIME_LIMIT ((int64_t)1 << 62)
-static tcpst_time hdr_time(const struct pcap_pkthdr *h)
+static tcpst_time hdr_time(const struct pcap_pkthdr *h, int32_t frac_ns)
 {
     int64_t sec = (int64_t)h->ts.tv_sec;
-    int64_t frac = (int64_t)h->ts.tv_usec;
+    int64_t frac = (int64_t)h->ts.tv_usec * frac_ns;
     if (sec >= TIME_LIMIT / TCPST_NS_PER_SEC) {
         return TIME_LIMIT;
     }
@@ -380,7 +432,7 @@ static bool advance(struct input *in)
         }
         in->hdr = hdr;
         in->data = data;
-        in->ts = hdr_time(hdr);
+        in->ts = hdr_time(hdr, in->frac_ns);
         return true;
     }
     if (r == PCAP_ERROR) {
@@ -438,6 +490,24 @@ static void prime(tcpst_capture *cap)
     }
 }
 
+/* A capture with room for n inputs; descriptors marked unused. */
+static tcpst_capture *cap_alloc(size_t n)
+{
+    tcpst_capture *cap = calloc(1, sizeof(*cap));
+    if (cap == NULL) {
+        return NULL;
+    }
+    cap->sel_fd = -1;
+    cap->wake[0] = cap->wake[1] = -1;
+    cap->in = calloc(n, sizeof(*cap->in));
+    cap->heap = calloc(n, sizeof(*cap->heap));
+    if (cap->in == NULL || cap->heap == NULL) {
+        tcpst_capture_close(cap);
+        return NULL;
+    }
+    return cap;
+}
+
 int tcpst_capture_open(tcpst_capture **out, const char *const *files, size_t nfiles,
                        const char *filter, tcpst_error *err)
 {
@@ -465,14 +535,8 @@ int tcpst_capture_open(tcpst_capture **out, const char *const *files, size_t nfi
         }
     }
 
-    tcpst_capture *cap = calloc(1, sizeof(*cap));
+    tcpst_capture *cap = cap_alloc(nfiles);
     if (cap == NULL) {
-        return tcpst_error_set(err, TCPST_ENOMEM, "out of memory opening capture");
-    }
-    cap->in = calloc(nfiles, sizeof(*cap->in));
-    cap->heap = calloc(nfiles, sizeof(*cap->heap));
-    if (cap->in == NULL || cap->heap == NULL) {
-        tcpst_capture_close(cap);
         return tcpst_error_set(err, TCPST_ENOMEM, "out of memory opening capture");
     }
 
@@ -495,7 +559,360 @@ int tcpst_capture_open(tcpst_capture **out, const char *const *files, size_t nfi
     return 0;
 }
 
-int tcpst_capture_next(tcpst_capture *cap, tcpst_pkt *pkt)
+/* ---- live capture -------------------------------------------------------- */
+
+void tcpst_live_config_default(tcpst_live_config *cfg)
+{
+    cfg->iface = NULL;
+    cfg->snaplen = TCPST_LIVE_SNAPLEN;
+    cfg->buffer_size = 0;
+    cfg->promisc = true;
+    cfg->poll_ms = LIVE_POLL_MS;
+}
+
+static bool set_cloexec_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    int fdfl = fcntl(fd, F_GETFD);
+    return fl >= 0 && fdfl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0 &&
+           fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) == 0;
+}
+
+/* The self-pipe: non-blocking at both ends, so the handler's write() never
+ * blocks on a full pipe and draining stops when it is empty. */
+static bool open_wake_pipe(tcpst_capture *cap)
+{
+    if (pipe(cap->wake) != 0) {
+        cap->wake[0] = cap->wake[1] = -1;
+        return false;
+    }
+    return set_cloexec_nonblock(cap->wake[0]) && set_cloexec_nonblock(cap->wake[1]);
+}
+
+static void drain_wake_pipe(tcpst_capture *cap)
+{
+    char buf[64];
+    while (read(cap->wake[0], buf, sizeof(buf)) > 0) {
+    }
+}
+
+static const char perm_hint[] = "permission denied: capturing needs root or the CAP_NET_RAW and "
+                                "CAP_NET_ADMIN capabilities (e.g. sudo setcap "
+                                "cap_net_raw,cap_net_admin=eip /path/to/tcpstate)";
+
+/* Was this libpcap error text caused by missing privileges? libpcap maps
+ * EPERM/EACCES to PCAP_ERROR_PERM_DENIED on Linux, but not on every path or
+ * platform, so the text is checked too. */
+static bool text_says_perm(const char *text)
+{
+    return strstr(text, strerror(EPERM)) != NULL || strstr(text, strerror(EACCES)) != NULL;
+}
+
+/* One line for a failed pcap_activate(), naming the interface and the fix. */
+static int activate_error(pcap_t *p, const char *iface, int status, tcpst_error *err)
+{
+    const char *why = pcap_geterr(p);
+    switch (status) {
+        case PCAP_ERROR_PERM_DENIED:
+            return tcpst_error_set(err, TCPST_EPERM, "%s: %s", iface, perm_hint);
+        case PCAP_ERROR_PROMISC_PERM_DENIED:
+            return tcpst_error_set(err, TCPST_EPERM,
+                                   "%s: no permission to capture in promiscuous mode "
+                                   "(-p captures without it)",
+                                   iface);
+        case PCAP_ERROR_NO_SUCH_DEVICE:
+            return tcpst_error_set(err, TCPST_EOPEN,
+                                   "%s: no such interface (tcpstate -D lists them)", iface);
+        case PCAP_ERROR_IFACE_NOT_UP:
+            return tcpst_error_set(err, TCPST_EOPEN, "%s: interface is down", iface);
+        default:
+            break;
+    }
+    if (why != NULL && why[0] != '\0' && text_says_perm(why)) {
+        return tcpst_error_set(err, TCPST_EPERM, "%s: %s", iface, perm_hint);
+    }
+    if (why == NULL || why[0] == '\0') {
+        why = pcap_statustostr(status);
+    }
+    return tcpst_error_set(err, TCPST_EOPEN, "%s: %s", iface, why);
+}
+
+/* A pcap_activate() warning, kept for the caller to show (capture works). */
+static void keep_warning(tcpst_capture *cap, pcap_t *p, const char *iface, int status)
+{
+    const char *why = pcap_geterr(p);
+    if (status == PCAP_WARNING_PROMISC_NOTSUP) {
+        why = "promiscuous mode not supported";
+    } else if (why == NULL || why[0] == '\0') {
+        why = pcap_statustostr(status);
+    }
+    snprintf(cap->warning, sizeof(cap->warning), "%s: %s", iface, why);
+}
+
+static int create_live(tcpst_capture *cap, const tcpst_live_config *cfg, tcpst_error *err)
+{
+    const char *iface = cfg->iface;
+    char errbuf[PCAP_ERRBUF_SIZE];
+    errbuf[0] = '\0';
+    errno = 0;
+    pcap_t *p = pcap_create(iface, errbuf);
+    if (p == NULL) {
+        /* Some platforms and versions open a socket here (notably for "any"). */
+        if (errno == EPERM || errno == EACCES || text_says_perm(errbuf)) {
+            return tcpst_error_set(err, TCPST_EPERM, "%s: %s", iface, perm_hint);
+        }
+        return tcpst_error_set(err, TCPST_EOPEN, "%s: %s", iface,
+                               errbuf[0] != '\0' ? errbuf : "cannot open interface");
+    }
+    struct input *in = &cap->in[0];
+    in->pcap = p;
+    cap->n = 1;
+    int snaplen = cfg->snaplen > 0 ? cfg->snaplen : TCPST_LIVE_SNAPLEN;
+    /* The setters fail only on an activated handle, which this is not. */
+    (void)pcap_set_snaplen(p, snaplen);
+    (void)pcap_set_promisc(p, cfg->promisc ? 1 : 0);
+    (void)pcap_set_immediate_mode(p, 1);
+    (void)pcap_set_timeout(p, cfg->poll_ms > 0 ? cfg->poll_ms : LIVE_POLL_MS);
+    if (cfg->buffer_size > 0) {
+        (void)pcap_set_buffer_size(p, cfg->buffer_size);
+    }
+    /* Not every platform has nanosecond time stamps; micro is the fallback. */
+    bool nano = pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO) == 0;
+
+    int status = pcap_activate(p);
+    if (status < 0) {
+        return activate_error(p, iface, status, err);
+    }
+    if (status > 0) {
+        keep_warning(cap, p, iface, status);
+    }
+    nano = nano && pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
+    in->frac_ns = nano ? 1 : 1000;
+    in->info.nanosecond = nano;
+    in->info.name = iface;
+    in->info.format = "live";
+    in->info.snaplen = pcap_snapshot(p);
+    set_linktype(in);
+    return check_linktype(in, iface, err);
+}
+
+static int set_live_filter(struct input *in, const char *iface, const char *filter,
+                           tcpst_error *err)
+{
+    /* The netmask only matters for "ip broadcast"; interfaces without IPv4
+     * (and "any") have none, which libpcap accepts as unknown. */
+    bpf_u_int32 net = 0;
+    bpf_u_int32 mask = PCAP_NETMASK_UNKNOWN;
+    char errbuf[PCAP_ERRBUF_SIZE];
+    if (pcap_lookupnet(iface, &net, &mask, errbuf) != 0) {
+        mask = PCAP_NETMASK_UNKNOWN;
+    }
+    struct bpf_program prog;
+    if (pcap_compile(in->pcap, &prog, filter, 1, mask) != 0) {
+        return tcpst_error_set(err, TCPST_EFILTER, "invalid filter '%s': %s", filter,
+                               pcap_geterr(in->pcap));
+    }
+    /* libpcap keeps its own copy (in the kernel, or for its userland fallback). */
+    int rc = pcap_setfilter(in->pcap, &prog);
+    pcap_freecode(&prog);
+    if (rc != 0) {
+        return tcpst_error_set(err, TCPST_EFILTER, "%s: cannot set filter '%s': %s", iface, filter,
+                               pcap_geterr(in->pcap));
+    }
+    return 0;
+}
+
+int tcpst_capture_open_live(tcpst_capture **out, const tcpst_live_config *cfg, const char *filter,
+                            tcpst_error *err)
+{
+    if (out == NULL) {
+        return tcpst_error_set(err, TCPST_EUSAGE, "no capture handle to fill");
+    }
+    *out = NULL;
+    if (cfg == NULL || cfg->iface == NULL || cfg->iface[0] == '\0') {
+        return tcpst_error_set(err, TCPST_EUSAGE, "no interface to capture on");
+    }
+    tcpst_capture *cap = cap_alloc(1);
+    if (cap == NULL) {
+        return tcpst_error_set(err, TCPST_ENOMEM, "out of memory opening capture");
+    }
+    cap->live = true;
+    cap->poll_ms = cfg->poll_ms;
+    int rc = create_live(cap, cfg, err);
+    if (rc == 0 && filter != NULL && filter[0] != '\0') {
+        rc = set_live_filter(&cap->in[0], cfg->iface, filter, err);
+    }
+    if (rc == 0) {
+        char errbuf[PCAP_ERRBUF_SIZE];
+        errbuf[0] = '\0';
+        if (pcap_setnonblock(cap->in[0].pcap, 1, errbuf) != 0) {
+            rc = tcpst_error_set(err, TCPST_EOPEN, "%s: cannot set non-blocking mode: %s",
+                                 cfg->iface, errbuf);
+        } else if (!open_wake_pipe(cap)) {
+            rc = tcpst_error_set(err, TCPST_EOPEN, "%s: cannot create wake-up pipe: %s", cfg->iface,
+                                 strerror(errno));
+        }
+    }
+    if (rc != 0) {
+        tcpst_capture_close(cap);
+        return rc;
+    }
+    cap->sel_fd = pcap_get_selectable_fd(cap->in[0].pcap);
+    *out = cap;
+    return 0;
+}
+
+const char *tcpst_capture_warning(const tcpst_capture *cap)
+{
+    return cap->warning[0] != '\0' ? cap->warning : NULL;
+}
+
+bool tcpst_capture_is_live(const tcpst_capture *cap)
+{
+    return cap->live;
+}
+
+void tcpst_capture_get_counters(tcpst_capture *cap, tcpst_capture_counters *out)
+{
+    memset(out, 0, sizeof(*out));
+    struct pcap_stat ps;
+    if (!cap->live || cap->in[0].pcap == NULL || pcap_stats(cap->in[0].pcap, &ps) != 0) {
+        return;
+    }
+    out->valid = true;
+    out->received = ps.ps_recv;
+    out->dropped = ps.ps_drop;
+    out->if_dropped = ps.ps_ifdrop;
+}
+
+/*
+ * Only async-signal-safe operations: a store to a volatile sig_atomic_t and
+ * write(2) (POSIX.1-2017 2.4.3), with errno preserved for the interrupted
+ * code.  A full pipe (EAGAIN) is fine: a wake-up is already pending.
+ */
+void tcpst_capture_interrupt(tcpst_capture *cap)
+{
+    if (cap == NULL) {
+        return;
+    }
+    int saved = errno;
+    cap->interrupted = 1;
+    if (cap->wake[1] >= 0) {
+        if (write(cap->wake[1], "", 1) < 0) {
+            /* nothing to do: see above */
+        }
+    }
+    errno = saved;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Count a record read from input i (it gets the next frame number). */
+static void count_record(tcpst_capture *cap, size_t i)
+{
+    struct input *in = &cap->in[i];
+    tcpst_input_info *info = &in->info;
+    cap->frame++;
+    cap->packets++;
+    if (info->packets == 0 || in->ts < info->first_ts) {
+        info->first_ts = in->ts;
+    }
+    if (info->packets == 0 || in->ts > info->last_ts) {
+        info->last_ts = in->ts;
+    }
+    info->packets++;
+    info->bytes += in->hdr->len;
+}
+
+static void fill_pkt(const tcpst_capture *cap, size_t i, tcpst_pkt *pkt)
+{
+    const struct input *in = &cap->in[i];
+    pkt->data = in->data;
+    pkt->caplen = in->hdr->caplen;
+    pkt->wirelen = in->hdr->len;
+    pkt->ts = in->ts;
+    pkt->linktype = in->info.linktype;
+    pkt->frame = cap->frame;
+    pkt->input = (unsigned)i;
+}
+
+/* What the wait before the next read should watch. */
+enum wait_kind {
+    WAIT_ALL,      /* the capture descriptor and the wake-up pipe */
+    WAIT_WAKE_ONLY /* the pipe only, for a short retry delay */
+};
+
+/*
+ * Live: read a buffered packet if there is one, else poll until one may be
+ * there, the poll interval ends (2), or an interrupt (2).  An error from
+ * libpcap (the interface went away) ends the capture (0).
+ */
+static int next_live(tcpst_capture *cap, tcpst_pkt *pkt)
+{
+    struct input *in = &cap->in[0];
+    if (in->info.truncated) {
+        return 0;
+    }
+    int64_t deadline = cap->poll_ms > 0 ? now_ms() + cap->poll_ms : 0;
+    enum wait_kind kind = WAIT_ALL;
+    for (;;) {
+        if (cap->interrupted) {
+            cap->interrupted = 0;
+            drain_wake_pipe(cap);
+            return 2;
+        }
+        struct pcap_pkthdr *hdr;
+        const u_char *data;
+        int r = pcap_next_ex(in->pcap, &hdr, &data);
+        if (r == 1) {
+            in->hdr = hdr;
+            in->data = data;
+            in->ts = hdr_time(hdr, in->frac_ns);
+            count_record(cap, 0);
+            fill_pkt(cap, 0, pkt);
+            return 1;
+        }
+        if (r == PCAP_ERROR_BREAK) {
+            return 2;
+        }
+        if (r != 0) {
+            stop_input(in, pcap_geterr(in->pcap));
+            return 0;
+        }
+        /* Nothing buffered: wait. */
+        int timeout = -1;
+        if (cap->poll_ms > 0) {
+            int64_t left = deadline - now_ms();
+            if (left <= 0) {
+                return 2;
+            }
+            timeout = (int)left;
+        }
+        bool with_cap = kind == WAIT_ALL && cap->sel_fd >= 0;
+        if (!with_cap && (timeout < 0 || timeout > LIVE_RETRY_MS)) {
+            timeout = LIVE_RETRY_MS;
+        }
+        struct pollfd pfd[2] = {{.fd = cap->wake[0], .events = POLLIN},
+                                {.fd = cap->sel_fd, .events = POLLIN}};
+        int n = poll(pfd, with_cap ? 2 : 1, timeout);
+        if (n < 0) {
+            /* A signal: the caller looks at its flags (EINTR); anything
+             * else is not worth spinning on. */
+            return 2;
+        }
+        /* A readiness report that then yields no packet (an error condition
+         * libpcap does not treat as fatal, e.g. the interface went down)
+         * must not make this loop spin: wait a little before reading again. */
+        kind = with_cap && n > 0 && pfd[1].revents != 0 ? WAIT_WAKE_ONLY : WAIT_ALL;
+    }
+}
+
+static int next_offline(tcpst_capture *cap, tcpst_pkt *pkt)
 {
     for (;;) {
         if (cap->advance_top) {
@@ -511,33 +928,211 @@ int tcpst_capture_next(tcpst_capture *cap, tcpst_pkt *pkt)
         }
         size_t i = cap->heap[0];
         struct input *in = &cap->in[i];
-        tcpst_input_info *info = &in->info;
         cap->advance_top = true;
-        cap->frame++;
-        cap->packets++;
-        if (info->packets == 0 || in->ts < info->first_ts) {
-            info->first_ts = in->ts;
-        }
-        if (info->packets == 0 || in->ts > info->last_ts) {
-            info->last_ts = in->ts;
-        }
-        info->packets++;
-        info->bytes += in->hdr->len;
+        count_record(cap, i);
         if (in->has_prog && pcap_offline_filter(&in->prog, in->hdr, in->data) == 0) {
-            info->filtered++;
+            in->info.filtered++;
             cap->filtered++;
             continue;
         }
-        pkt->data = in->data;
-        pkt->caplen = in->hdr->caplen;
-        pkt->wirelen = in->hdr->len;
-        pkt->ts = in->ts;
-        pkt->linktype = info->linktype;
-        pkt->frame = cap->frame;
-        pkt->input = (unsigned)i;
+        fill_pkt(cap, i, pkt);
         return 1;
     }
 }
+
+/* Write the packet just handed out to the -w file, fraction in ns. */
+static void dump_packet(tcpst_capture *cap, const tcpst_pkt *pkt)
+{
+    const struct input *in = &cap->in[pkt->input];
+    struct pcap_pkthdr h = *in->hdr;
+    h.ts.tv_usec = in->hdr->ts.tv_usec * in->frac_ns;
+    pcap_dump((u_char *)cap->dumper, &h, pkt->data);
+}
+
+int tcpst_capture_next(tcpst_capture *cap, tcpst_pkt *pkt)
+{
+    int r = cap->live ? next_live(cap, pkt) : next_offline(cap, pkt);
+    if (r == 1 && cap->dumper != NULL) {
+        dump_packet(cap, pkt);
+    }
+    return r;
+}
+
+/* ---- interface list (-D) ------------------------------------------------ */
+
+/* tcpdump -D's format: "N.name (description) [flags, connection status]". */
+static void print_interface(FILE *out, int n, const pcap_if_t *d)
+{
+    fprintf(out, "%d.%s", n, d->name);
+    if (d->description != NULL) {
+        fprintf(out, " (%s)", d->description);
+    }
+    if (d->flags == 0) {
+        fputc('\n', out);
+        return;
+    }
+    static const struct {
+        bpf_u_int32 bit;
+        const char *name;
+    } names[] = {{PCAP_IF_UP, "Up"},
+                 {PCAP_IF_RUNNING, "Running"},
+                 {PCAP_IF_LOOPBACK, "Loopback"},
+                 {PCAP_IF_WIRELESS, "Wireless"}};
+    const char *sep = "";
+    fputs(" [", out);
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        if (d->flags & names[k].bit) {
+            fprintf(out, "%s%s", sep, names[k].name);
+            sep = ", ";
+        }
+    }
+    if (sep[0] == '\0') {
+        fputs("none", out);
+    }
+    bool wireless = (d->flags & PCAP_IF_WIRELESS) != 0;
+    switch (d->flags & PCAP_IF_CONNECTION_STATUS) {
+        case PCAP_IF_CONNECTION_STATUS_UNKNOWN:
+            fputs(wireless ? ", Association status unknown" : ", Connection status unknown", out);
+            break;
+        case PCAP_IF_CONNECTION_STATUS_CONNECTED:
+            fputs(wireless ? ", Associated" : ", Connected", out);
+            break;
+        case PCAP_IF_CONNECTION_STATUS_DISCONNECTED:
+            fputs(wireless ? ", Not associated" : ", Disconnected", out);
+            break;
+        default: /* not applicable */
+            break;
+    }
+    fputs("]\n", out);
+}
+
+int tcpst_capture_list_interfaces(FILE *out, tcpst_error *err)
+{
+    pcap_if_t *devs = NULL;
+    char errbuf[PCAP_ERRBUF_SIZE];
+    errbuf[0] = '\0';
+    if (pcap_findalldevs(&devs, errbuf) != 0) {
+        return tcpst_error_set(err, TCPST_EOPEN, "cannot list interfaces: %s",
+                               errbuf[0] != '\0' ? errbuf : "unknown error");
+    }
+    int n = 0;
+    for (const pcap_if_t *d = devs; d != NULL; d = d->next) {
+        print_interface(out, ++n, d);
+    }
+    pcap_freealldevs(devs);
+    if (fflush(out) != 0 || ferror(out)) {
+        return tcpst_error_set(err, TCPST_EWRITE, "cannot write the interface list: %s",
+                               strerror(errno));
+    }
+    return 0;
+}
+
+/* ---- saving packets (-w) ------------------------------------------------- */
+
+/* Close the -w file (flushing it) and free what it used; safe to repeat. */
+static void dump_release(tcpst_capture *cap)
+{
+    if (cap->dumper != NULL) {
+        pcap_dump_close(cap->dumper); /* flushes and closes the FILE using dumpbuf */
+        cap->dumper = NULL;
+    }
+    if (cap->dump_pcap != NULL) {
+        pcap_close(cap->dump_pcap);
+        cap->dump_pcap = NULL;
+    }
+    free(cap->dumpbuf);
+    cap->dumpbuf = NULL;
+}
+
+static FILE *open_dump_stream(const char *path)
+{
+    if (strcmp(path, "-") == 0) {
+        /* A private descriptor, as for standard input: closing the dump must
+         * not close the process's stdout. */
+        int fd = dup(STDOUT_FILENO);
+        FILE *fp = fd >= 0 ? fdopen(fd, "wb") : NULL;
+        if (fp == NULL && fd >= 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+        }
+        return fp;
+    }
+    return fopen(path, "wb");
+}
+
+int tcpst_capture_dump_open(tcpst_capture *cap, const char *path, tcpst_error *err)
+{
+    if (path == NULL || path[0] == '\0') {
+        return tcpst_error_set(err, TCPST_EUSAGE, "no file name to write packets to");
+    }
+    const char *shown = strcmp(path, "-") == 0 ? "standard output" : path;
+    if (cap->dumper != NULL) {
+        return tcpst_error_set(err, TCPST_EUSAGE, "%s: already writing packets to a file", shown);
+    }
+    int rc;
+    /* One pcap file has one link type; the snapshot length must cover every
+     * record, or a reader would cut the longer ones. */
+    int snaplen = 0;
+    for (size_t i = 0; i < cap->n; i++) {
+        const struct input *in = &cap->in[i];
+        if (in->dlt != cap->in[0].dlt) {
+            return tcpst_error_set(err, TCPST_ELINKTYPE,
+                                   "%s: cannot save inputs of link types %s and %s in one "
+                                   "pcap file",
+                                   shown, cap->in[0].info.linktype_name, in->info.linktype_name);
+        }
+        snaplen = in->info.snaplen > snaplen ? in->info.snaplen : snaplen;
+    }
+    if (snaplen <= 0) {
+        snaplen = TCPST_LIVE_SNAPLEN;
+    }
+    cap->dump_pcap =
+        pcap_open_dead_with_tstamp_precision(cap->in[0].dlt, snaplen, PCAP_TSTAMP_PRECISION_NANO);
+    cap->dumpbuf = malloc(DUMPBUF_SIZE);
+    if (cap->dump_pcap == NULL || cap->dumpbuf == NULL) {
+        dump_release(cap);
+        return tcpst_error_set(err, TCPST_ENOMEM, "%s: out of memory", shown);
+    }
+    FILE *fp = open_dump_stream(path);
+    if (fp == NULL) {
+        int e = errno;
+        dump_release(cap);
+        return tcpst_error_set(err, TCPST_EWRITE, "%s: cannot write: %s", shown, strerror(e));
+    }
+    /* Our own buffer: fewer write() calls, and the 24-byte file header is
+     * only buffered by pcap_dump_fopen(), so the one way it can fail is an
+     * unsupported link type, after which the FILE is still ours to close. */
+    (void)setvbuf(fp, cap->dumpbuf, _IOFBF, DUMPBUF_SIZE);
+    cap->dumper = pcap_dump_fopen(cap->dump_pcap, fp);
+    if (cap->dumper == NULL) {
+        fclose(fp);
+        rc = tcpst_error_set(err, TCPST_EWRITE, "%s: cannot write: %s", shown,
+                             pcap_geterr(cap->dump_pcap));
+        dump_release(cap);
+        return rc;
+    }
+    return 0;
+}
+
+/* errno is set when this fails (pcap_dump() itself cannot report errors; it
+ * stops writing once the stream has an error, which ferror() shows here). */
+int tcpst_capture_dump_flush(tcpst_capture *cap)
+{
+    if (cap->dumper == NULL) {
+        return 0;
+    }
+    if (pcap_dump_flush(cap->dumper) != 0) {
+        return -1;
+    }
+    if (ferror(pcap_dump_file(cap->dumper))) {
+        errno = EIO;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- common ---------------------------------------------------------------- */
 
 size_t tcpst_capture_ninputs(const tcpst_capture *cap)
 {
@@ -564,6 +1159,7 @@ void tcpst_capture_close(tcpst_capture *cap)
     if (cap == NULL) {
         return;
     }
+    dump_release(cap);
     for (size_t i = 0; cap->in != NULL && i < cap->n; i++) {
         struct input *in = &cap->in[i];
         if (in->has_prog) {
@@ -573,6 +1169,11 @@ void tcpst_capture_close(tcpst_capture *cap)
             pcap_close(in->pcap); /* also closes the FILE, which uses iobuf */
         }
         free(in->iobuf);
+    }
+    for (int k = 0; k < 2; k++) {
+        if (cap->wake[k] >= 0) {
+            close(cap->wake[k]);
+        }
     }
     free(cap->in);
     free(cap->heap);

@@ -4,6 +4,8 @@
  */
 #include "tcpstate/cli.h"
 
+#include "tcpstate/report.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -24,7 +26,18 @@ enum {
     OPT_FORMAT,
     OPT_JUNIT,
     OPT_POLICY,
-    OPT_CONNECTIONS
+    OPT_CONNECTIONS,
+    OPT_DURATION,
+    OPT_STATS_INTERVAL,
+    OPT_VXLAN_PORT,
+    OPT_GENEVE_PORT,
+    OPT_GTPU_PORT,
+    OPT_TEREDO_PORT,
+    OPT_AYIYA_PORT,
+    OPT_GRE_UDP_PORT,
+    OPT_NO_TUNNELS,
+    OPT_IGNORE_ENCAP_KEY,
+    OPT_NO_REASSEMBLY
 };
 
 static const struct option longopts[] = {
@@ -44,61 +57,160 @@ static const struct option longopts[] = {
     {"junit", required_argument, NULL, OPT_JUNIT},
     {"policy", required_argument, NULL, OPT_POLICY},
     {"connections", required_argument, NULL, OPT_CONNECTIONS},
+    {"interface", required_argument, NULL, 'i'},
+    {"list-interfaces", no_argument, NULL, 'D'},
+    {"snaplen", required_argument, NULL, 's'},
+    {"buffer-size", required_argument, NULL, 'B'},
+    {"no-promiscuous-mode", no_argument, NULL, 'p'},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"count", required_argument, NULL, 'c'},
+    {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
+    {"write", required_argument, NULL, 'w'},
+    {"relinquish-privileges", required_argument, NULL, 'Z'},
+    {"vxlan-port", required_argument, NULL, OPT_VXLAN_PORT},
+    {"geneve-port", required_argument, NULL, OPT_GENEVE_PORT},
+    {"gtpu-port", required_argument, NULL, OPT_GTPU_PORT},
+    {"teredo-port", required_argument, NULL, OPT_TEREDO_PORT},
+    {"ayiya-port", required_argument, NULL, OPT_AYIYA_PORT},
+    {"gre-udp-port", required_argument, NULL, OPT_GRE_UDP_PORT},
+    {"no-tunnels", no_argument, NULL, OPT_NO_TUNNELS},
+    {"ignore-encap-key", no_argument, NULL, OPT_IGNORE_ENCAP_KEY},
+    {"no-reassembly", no_argument, NULL, OPT_NO_REASSEMBLY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0}};
 
+/* Split in parts: ISO C caps one string literal at 4095 characters. */
+static const char *const usage_parts[] = {
+    "Usage: tcpstate [OPTIONS] FILE...\n"
+    "       tcpstate [OPTIONS] -i INTERFACE\n"
+    "Infer the RFC 9293 state of both endpoints of every TCP connection in\n"
+    "pcap/pcapng captures, or live on an interface, and write a JSON report.\n"
+    "FILE '-' reads standard input; several files are merged in timestamp order\n"
+    "as one capture.\n"
+    "\n"
+    "Options:\n"
+    "  -f, --filter EXPR          BPF filter, as tcpdump takes it\n"
+    "  -o, --output FILE          write the report to FILE atomically (default: stdout)\n"
+    "      --pretty               indent the JSON\n"
+    "      --format FORMAT        json (default), text (a table for people) or ndjson\n"
+    "                             (a line per event, written as it happens)\n"
+    "      --stats-interval S     ndjson: a stats line every S seconds (default 10;\n"
+    "                             0 = none)\n"
+    "\n",
+    "Live capture:\n"
+    "  -i, --interface IFACE      capture on IFACE ('any' for all) instead of files\n"
+    "  -D, --list-interfaces      list the interfaces that can be captured on\n"
+    "  -s, --snaplen BYTES        bytes kept per packet (default 262144)\n"
+    "  -B, --buffer-size KIB      kernel capture buffer in KiB (default: libpcap's)\n"
+    "  -p, --no-promiscuous-mode  do not put the interface in promiscuous mode\n"
+    "  -w, --write FILE           also save the packets to FILE (pcap), to re-analyse\n"
+    "  -Z, --relinquish-privileges USER\n"
+    "                             after opening the interface, run as USER (root only)\n"
+    "      --duration SECONDS     stop after SECONDS (live: of running; files: of\n"
+    "                             capture time from the first packet)\n"
+    "  -c, --count N              stop after N packets\n"
+    "\n",
+    "Encapsulations (docs/encapsulations.md):\n"
+    "      --vxlan-port P         UDP port(s) carrying VXLAN (default 4789); also\n"
+    "      --geneve-port P        (6081), --gtpu-port (2152), --teredo-port (3544),\n"
+    "      --ayiya-port P         (5072), --gre-udp-port (4754): repeatable, each\n"
+    "                             replaces the default; 0 turns it off\n"
+    "      --no-tunnels           do not look inside GRE, IP-in-IP or UDP tunnels\n"
+    "      --ignore-encap-key     VLAN and tunnel ids do not separate connections\n"
+    "      --no-reassembly        do not reassemble IP fragments\n"
+    "\n",
+    "Analysis:\n"
+    "      --connections WHICH    records listed: all (default), anomalous (a finding\n"
+    "                             of severity warning or error) or none; summary,\n"
+    "                             stats and verdict always count every connection\n"
+    "      --max-connections N    connections tracked at once (default 262144);\n"
+    "                             beyond it the least recently seen is written out\n"
+    "      --time-wait SECONDS    TIME_WAIT duration, 2*MSL (default 60, as Linux)\n"
+    "      --timeout-handshake S  idle time before an unfinished handshake is\n"
+    "                             written out (default 300)\n"
+    "      --timeout-active S     idle time before an open connection is written\n"
+    "                             out (default 3600)\n"
+    "      --timeout-closed S     how long a terminated connection is kept for late\n"
+    "                             segments (default 60)\n"
+    "      --stuck-after SPEC     how long a state may last before it is reported as\n"
+    "                             stuck: SECONDS for all, or state=SECONDS,... e.g.\n"
+    "                             close_wait=60,syn_sent=5 (defaults: 30; 3 for\n"
+    "                             syn_sent/syn_received; zero_window=30 for stalls)\n"
+    "      --verify-checksums     check IPv4 and TCP checksums; bad segments are\n"
+    "                             reported (bad_checksum) and ignored, as the receiver\n"
+    "                             would (off by default: offloading breaks them)\n"
+    "      --split rfc|zeek       where one connection record ends and the next\n"
+    "                             begins on the same 4-tuple: RFC 9293 (default),\n"
+    "                             or exactly as Zeek's conn.log rows\n"
+    "      --fail-on LIST         exit 1 when findings match: anomaly ids and/or\n"
+    "                             severity>=info|warning|error, each with an optional\n"
+    "                             minimum count, e.g. close_wait_stuck,\n"
+    "                             retransmission>=3,severity>=error (repeatable)\n"
+    "      --policy FILE          rules scoped by port/address from a JSON file\n"
+    "                             (docs/ci.md); violations exit 1 like --fail-on\n"
+    "      --junit FILE           also write JUnit XML: a testsuite per rule,\n"
+    "                             a testcase per connection\n"
+    "  -h, --help                 show this help\n"
+    "  -V, --version              show the version\n"
+    "\n"
+    "Exit status: 0 success (and every --fail-on rule passed), 1 a --fail-on rule\n"
+    "was violated, 2 usage error, unreadable input or unwritable report.\n"
+    "Documentation: docs/ in the source tree.\n"};
+
 const char *tcpst_cli_usage(void)
 {
-    return "Usage: tcpstate [OPTIONS] FILE...\n"
-           "Infer the RFC 9293 state of both endpoints of every TCP connection in\n"
-           "pcap/pcapng captures and write a JSON report. FILE '-' reads standard input;\n"
-           "several files are merged in timestamp order as one capture.\n"
-           "\n"
-           "Options:\n"
-           "  -f, --filter EXPR          BPF filter, as tcpdump takes it\n"
-           "  -o, --output FILE          write the report to FILE atomically (default: stdout)\n"
-           "      --pretty               indent the JSON\n"
-           "      --format json|text     JSON report (default) or a table for people\n"
-           "      --connections WHICH    records listed: all (default), anomalous (a finding\n"
-           "                             of severity warning or error) or none; summary,\n"
-           "                             stats and verdict always count every connection\n"
-           "      --max-connections N    connections tracked at once (default 262144);\n"
-           "                             beyond it the least recently seen is written out\n"
-           "      --time-wait SECONDS    TIME_WAIT duration, 2*MSL (default 60, as Linux)\n"
-           "      --timeout-handshake S  idle time before an unfinished handshake is\n"
-           "                             written out (default 300)\n"
-           "      --timeout-active S     idle time before an open connection is written\n"
-           "                             out (default 3600)\n"
-           "      --timeout-closed S     how long a terminated connection is kept for late\n"
-           "                             segments (default 60)\n"
-           "      --stuck-after SPEC     how long a state may last before it is reported as\n"
-           "                             stuck: SECONDS for all, or state=SECONDS,... e.g.\n"
-           "                             close_wait=60,syn_sent=5 (defaults: 30; 3 for\n"
-           "                             syn_sent/syn_received; zero_window=30 for stalls)\n"
-           "      --verify-checksums     check IPv4 and TCP checksums; bad segments are\n"
-           "                             reported (bad_checksum) and ignored, as the receiver\n"
-           "                             would (off by default: offloading breaks them)\n"
-           "      --split rfc|zeek       where one connection record ends and the next\n"
-           "                             begins on the same 4-tuple: RFC 9293 (default),\n"
-           "                             or exactly as Zeek's conn.log rows\n"
-           "      --fail-on LIST         exit 1 when findings match: anomaly ids and/or\n"
-           "                             severity>=info|warning|error, each with an optional\n"
-           "                             minimum count, e.g. close_wait_stuck,\n"
-           "                             retransmission>=3,severity>=error (repeatable)\n"
-           "      --policy FILE          rules scoped by port/address from a JSON file\n"
-           "                             (docs/ci.md); violations exit 1 like --fail-on\n"
-           "      --junit FILE           also write JUnit XML: a testsuite per rule,\n"
-           "                             a testcase per connection\n"
-           "  -h, --help                 show this help\n"
-           "  -V, --version              show the version\n"
-           "\n"
-           "Exit status: 0 success (and every --fail-on rule passed), 1 a --fail-on rule\n"
-           "was violated, 2 usage error, unreadable input or unwritable report.\n"
-           "Documentation: docs/ in the source tree.\n";
+    static char text[8192];
+    if (!text[0]) {
+        for (size_t i = 0; i < sizeof usage_parts / sizeof usage_parts[0]; i++) {
+            strncat(text, usage_parts[i], sizeof text - strlen(text) - 1);
+        }
+    }
+    return text;
 }
 
 static int parse_seconds(const char *opt, const char *s, tcpst_time *out, tcpst_error *err);
+
+static int parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out,
+                     tcpst_error *err)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi) {
+        return tcpst_error_set(err, TCPST_EUSAGE, "%s: expected %llu..%llu, got '%s'", opt,
+                               (unsigned long long)lo, (unsigned long long)hi, s);
+    }
+    *out = v;
+    return 0;
+}
+
+/*
+ * A tunnel port option: the first use replaces the default list, later uses
+ * add to it; 0 empties it (the tunnel is not looked for on UDP).
+ */
+static int add_port(const char *opt, const char *s, uint16_t ports[TCPST_DECODE_PORTS_MAX],
+                    bool *replaced, tcpst_error *err)
+{
+    uint64_t v;
+    if (parse_u64(opt, s, 0, 65535, &v, err)) {
+        return TCPST_EUSAGE;
+    }
+    if (!*replaced) {
+        memset(ports, 0, sizeof(uint16_t) * TCPST_DECODE_PORTS_MAX);
+        *replaced = true;
+    }
+    if (v == 0) {
+        return 0;
+    }
+    for (unsigned i = 0; i < TCPST_DECODE_PORTS_MAX; i++) {
+        if (ports[i] == 0 || ports[i] == v) {
+            ports[i] = (uint16_t)v;
+            return 0;
+        }
+    }
+    return tcpst_error_set(err, TCPST_EUSAGE, "%s: at most %d ports", opt, TCPST_DECODE_PORTS_MAX);
+}
 
 /*
  * --stuck-after SPEC: "SECONDS" sets every state (and the zero-window stall);
@@ -168,11 +280,80 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
     memset(o, 0, sizeof *o);
     tcpst_engine_config_default(&o->engine);
     tcpst_policy_init(&o->policy);
+    tcpst_live_config_default(&o->live_cfg);
+    o->stats_interval = 10 * TCPST_NS_PER_SEC;
+    bool replaced[6] = {false, false, false, false, false, false};
+    tcpst_decode_config *dc = &o->engine.decode;
+    uint64_t n64;
     optind = 1;
     opterr = 0;
     int ch, rc = 0;
-    while (rc == 0 && (ch = getopt_long(argc, argv, ":f:o:hV", longopts, NULL)) != -1) {
+    while (rc == 0 &&
+           (ch = getopt_long(argc, argv, ":f:o:i:Ds:B:pw:Z:c:hV", longopts, NULL)) != -1) {
         switch (ch) {
+            case 'i':
+                o->live = true;
+                o->live_cfg.iface = optarg;
+                break;
+            case 'D':
+                o->list_interfaces = true;
+                break;
+            case 's':
+                rc = parse_u64("--snaplen", optarg, 64, 262144, &n64, err);
+                o->live_cfg.snaplen = (int)n64;
+                break;
+            case 'B':
+                rc = parse_u64("--buffer-size", optarg, 1, 1024 * 1024, &n64, err);
+                o->live_cfg.buffer_size = (int)(n64 * 1024);
+                break;
+            case 'p':
+                o->live_cfg.promisc = false;
+                break;
+            case 'w':
+                o->write_file = optarg;
+                break;
+            case 'Z':
+                o->user = optarg;
+                break;
+            case 'c':
+                rc = parse_u64("--count", optarg, 1, UINT64_MAX, &o->count, err);
+                break;
+            case OPT_DURATION:
+                rc = parse_seconds("--duration", optarg, &o->duration, err);
+                if (rc == 0 && o->duration == 0) {
+                    rc = tcpst_error_set(err, TCPST_EUSAGE, "--duration: must be above 0");
+                }
+                break;
+            case OPT_STATS_INTERVAL:
+                rc = parse_seconds("--stats-interval", optarg, &o->stats_interval, err);
+                break;
+            case OPT_VXLAN_PORT:
+                rc = add_port("--vxlan-port", optarg, dc->vxlan_ports, &replaced[0], err);
+                break;
+            case OPT_GENEVE_PORT:
+                rc = add_port("--geneve-port", optarg, dc->geneve_ports, &replaced[1], err);
+                break;
+            case OPT_GTPU_PORT:
+                rc = add_port("--gtpu-port", optarg, dc->gtpu_ports, &replaced[2], err);
+                break;
+            case OPT_TEREDO_PORT:
+                rc = add_port("--teredo-port", optarg, dc->teredo_ports, &replaced[3], err);
+                break;
+            case OPT_AYIYA_PORT:
+                rc = add_port("--ayiya-port", optarg, dc->ayiya_ports, &replaced[4], err);
+                break;
+            case OPT_GRE_UDP_PORT:
+                rc = add_port("--gre-udp-port", optarg, dc->gre_udp_ports, &replaced[5], err);
+                break;
+            case OPT_NO_TUNNELS:
+                dc->tunnels = false;
+                break;
+            case OPT_IGNORE_ENCAP_KEY:
+                dc->key_encap = false;
+                break;
+            case OPT_NO_REASSEMBLY:
+                o->engine.reassemble = false;
+                break;
             case 'f':
                 o->filter = optarg;
                 break;
@@ -230,11 +411,16 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
                 o->junit = optarg;
                 break;
             case OPT_FORMAT:
-                if (strcmp(optarg, "json") == 0 || strcmp(optarg, "text") == 0) {
-                    o->text = optarg[0] == 't';
+                if (strcmp(optarg, "json") == 0) {
+                    o->format = TCPST_FORMAT_JSON;
+                } else if (strcmp(optarg, "text") == 0) {
+                    o->format = TCPST_FORMAT_TEXT;
+                } else if (strcmp(optarg, "ndjson") == 0) {
+                    o->format = TCPST_FORMAT_NDJSON;
                 } else {
                     rc = tcpst_error_set(err, TCPST_EUSAGE,
-                                         "--format: expected 'json' or 'text', got '%s'", optarg);
+                                         "--format: expected 'json', 'text' or 'ndjson', got '%s'",
+                                         optarg);
                 }
                 break;
             case OPT_FAIL_ON:
@@ -272,8 +458,25 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
     if (rc) {
         return rc;
     }
-    if (o->help || o->version) {
+    if (o->help || o->version || o->list_interfaces) {
         return 0;
+    }
+    if (o->write_file && strcmp(o->write_file, "-") == 0 &&
+        (!o->output || strcmp(o->output, "-") == 0)) {
+        return tcpst_error_set(err, TCPST_EUSAGE,
+                               "-w -: packets and report cannot both go to standard output "
+                               "(give -o FILE)");
+    }
+    if (o->live) {
+        if (optind < argc) {
+            return tcpst_error_set(err, TCPST_EUSAGE,
+                                   "give either -i INTERFACE or capture files, not both ('%s')",
+                                   argv[optind]);
+        }
+        return 0;
+    }
+    if (o->user) {
+        return tcpst_error_set(err, TCPST_EUSAGE, "-Z: only for live capture (-i)");
     }
     if (optind >= argc) {
         return tcpst_error_set(err, TCPST_EUSAGE, "no capture file given (try --help)");

@@ -85,6 +85,11 @@ void tcpst_conn_init(tcpst_conn *c, uint64_t id, const tcpst_segment *seg)
     for (unsigned i = 0; i < TCPST_MAX_VLAN && i < seg->nvlan; i++) {
         c->vlan[i] = seg->vlan[i];
     }
+    c->nencap = seg->nencap;
+    for (unsigned i = 0; i < TCPST_ENCAP_MAX && i < seg->nencap; i++) {
+        c->encap[i] = seg->encap[i];
+    }
+    c->key_ctx = seg->key_ctx;
     tcpst_zeek_init(&c->zeek);
     tcpst_xfer_init(&c->xfer);
 }

@@ -21,6 +21,9 @@ void tcpst_engine_config_default(tcpst_engine_config *cfg)
     cfg->timeout[TCPST_LRU_ACTIVE] = TCPST_DEFAULT_TIMEOUT_ACTIVE;
     cfg->timeout[TCPST_LRU_CLOSED] = TCPST_DEFAULT_TIMEOUT_CLOSED;
     cfg->max_connections = TCPST_DEFAULT_MAX_CONNECTIONS;
+    tcpst_decode_config_default(&cfg->decode);
+    cfg->reassemble = true;
+    tcpst_reasm_config_default(&cfg->reasm);
 }
 
 int tcpst_engine_init(tcpst_engine *e, const tcpst_engine_config *cfg, tcpst_emit_fn emit,
@@ -31,12 +34,94 @@ int tcpst_engine_init(tcpst_engine *e, const tcpst_engine_config *cfg, tcpst_emi
     e->emit = emit;
     e->emit_ctx = ctx;
     e->next_id = 1;
-    return tcpst_flowtab_init(&e->ft, cfg->max_connections, err);
+    e->scratch = malloc(sizeof *e->scratch);
+    if (!e->scratch) {
+        return tcpst_error_set(err, TCPST_ENOMEM, "out of memory");
+    }
+    if (cfg->reassemble && tcpst_reasm_init(&e->reasm, &cfg->reasm, err) != 0) {
+        tcpst_engine_fini(e);
+        return TCPST_ENOMEM;
+    }
+    if (tcpst_flowtab_init(&e->ft, cfg->max_connections, err) != 0) {
+        tcpst_engine_fini(e);
+        return TCPST_ENOMEM;
+    }
+    return 0;
 }
 
 void tcpst_engine_fini(tcpst_engine *e)
 {
     tcpst_flowtab_fini(&e->ft);
+    tcpst_reasm_free(e->reasm);
+    e->reasm = NULL;
+    free(e->scratch);
+    e->scratch = NULL;
+}
+
+/* ---- streaming: findings announced as they happen ---- */
+
+static bool announced(const tcpst_conn *c, const tcpst_finding *f)
+{
+    unsigned bit = f->type * 3u + f->who;
+    return (c->announced[bit / 64] >> (bit % 64)) & 1u;
+}
+
+static void mark_announced(tcpst_conn *c, const tcpst_finding *f)
+{
+    unsigned bit = f->type * 3u + f->who;
+    c->announced[bit / 64] |= UINT64_C(1) << (bit % 64);
+}
+
+/* Announce the findings of `view` (c itself, or a provisional copy of it) that c has not. */
+static void announce(tcpst_engine *e, tcpst_conn *c, const tcpst_conn *view)
+{
+    for (unsigned i = 0; i < view->findings.n; i++) {
+        const tcpst_finding *f = &view->findings.f[i];
+        if (!announced(c, f)) {
+            mark_announced(c, f);
+            e->stats.announced++;
+            e->on_anomaly(e->anomaly_ctx, view, f, e->now);
+        }
+    }
+}
+
+/* Could a duration finding (stuck state, unanswered SYN) be due for c by now? */
+static bool duration_due(const tcpst_engine *e, const tcpst_conn *c)
+{
+    for (unsigned who = 0; who < 2; who++) {
+        const tcpst_endpoint *ep = &c->ep[who];
+        uint8_t s = ep->state;
+        bool watched = s == TCPST_CLOSE_WAIT || s == TCPST_FIN_WAIT_1 || s == TCPST_FIN_WAIT_2 ||
+                       s == TCPST_LAST_ACK || s == TCPST_SYN_RECEIVED || s == TCPST_SYN_SENT;
+        if (watched && e->now - ep->state_since >= e->cfg.conn.stuck_after[s]) {
+            return true;
+        }
+    }
+    /* An open zero-window episode may become a stall (transfer.c decides). */
+    return tcpst_xfer_zero_window_open(&c->xfer);
+}
+
+/*
+ * Once per second of clock: run the end-of-record detectors on a copy of
+ * every connection that may have crossed a threshold, as if it ended now, and
+ * announce what they find.  The real record is untouched; when it is written
+ * out, the same finding (with its final duration) is not announced twice.
+ */
+static void scan_durations(tcpst_engine *e)
+{
+    e->next_scan = e->now + TCPST_SCAN_INTERVAL;
+    for (uint32_t i = 1; i <= e->ft.hwm; i++) {
+        tcpst_conn *c = &e->ft.conns[i];
+        if (c->id == 0 || !duration_due(e, c)) {
+            continue;
+        }
+        memcpy(e->scratch, c, sizeof *c);
+        tcpst_conn_advance(e->scratch, e->now, &e->cfg.conn);
+        e->scratch->end_reason = TCPST_END_CAPTURE_END; /* "still holds now" */
+        e->scratch->end_ts = e->now > c->last_ts ? e->now : c->last_ts;
+        tcpst_detect_finish(e->scratch, &e->cfg.conn);
+        announce(e, c, e->scratch);
+    }
 }
 
 static unsigned age_class(const tcpst_conn *c)
@@ -84,6 +169,9 @@ static void retire(tcpst_engine *e, tcpst_conn *c, tcpst_end_reason why, tcpst_t
     }
     e->stats.rst_not_accepted += c->rst_not_accepted;
     tcpst_detect_finish(c, &e->cfg.conn);
+    if (e->on_anomaly) {
+        announce(e, c, c);
+    }
     e->stats.findings_dropped += c->findings.dropped;
     e->stats.evidence_dropped += c->findings.evidence_dropped;
     if (e->emit) {
@@ -180,6 +268,45 @@ void tcpst_engine_segment(tcpst_engine *e, const tcpst_segment *seg, tcpst_time 
     }
     tcpst_conn_update(c, tcpst_conn_dir(c, seg), seg, ts, frame, &e->cfg.conn);
     tcpst_flowtab_touch(&e->ft, c, age_class(c));
+    if (e->on_anomaly) {
+        announce(e, c, c);
+    }
+}
+
+/* The clock moved forward to e->now: timers, expiry, duration scans. */
+static void clock_moved(tcpst_engine *e)
+{
+    expire(e);
+    if (e->on_anomaly && e->now >= e->next_scan) {
+        scan_durations(e);
+    }
+}
+
+void tcpst_engine_advance(tcpst_engine *e, tcpst_time now)
+{
+    if (e->clock_set && now <= e->now) {
+        return;
+    }
+    e->now = now;
+    e->clock_set = true;
+    clock_moved(e);
+    if (e->reasm) {
+        tcpst_reasm_expire(e->reasm, now);
+    }
+}
+
+void tcpst_engine_open_counts(const tcpst_engine *e, tcpst_engine_open *out)
+{
+    memset(out, 0, sizeof *out);
+    for (uint32_t i = 1; i <= e->ft.hwm; i++) {
+        const tcpst_conn *c = &e->ft.conns[i];
+        if (c->id == 0) {
+            continue;
+        }
+        out->total++;
+        out->client[c->ep[0].state]++;
+        out->server[c->ep[1].state]++;
+    }
 }
 
 void tcpst_engine_packet(tcpst_engine *e, int linktype, const uint8_t *data, uint32_t caplen,
@@ -197,10 +324,25 @@ void tcpst_engine_packet(tcpst_engine *e, int linktype, const uint8_t *data, uin
     if (!e->clock_set || ts > e->now) {
         e->now = ts;
         e->clock_set = true;
-        expire(e);
+        clock_moved(e);
     }
     tcpst_segment seg;
-    tcpst_decode_status st = tcpst_decode(linktype, data, caplen, wirelen, &seg);
+    tcpst_decode_status st = tcpst_decode_ex(&e->cfg.decode, linktype, data, caplen, wirelen, &seg);
+    if (st == TCPST_DEC_IP_FRAGMENT && e->reasm) {
+        /* A fragment is not a problem but a piece: the datagram is decoded when whole. */
+        const uint8_t *dgram;
+        size_t dlen;
+        int done = tcpst_reasm_add(e->reasm, data + seg.l3_off, caplen - seg.l3_off, seg.key_ctx,
+                                   e->now, &dgram, &dlen);
+        e->stats.frag = *tcpst_reasm_get_stats(e->reasm);
+        if (done != 1) {
+            e->stats.frag_absorbed++;
+            return;
+        }
+        st = tcpst_decode_ip(&e->cfg.decode, dgram, dlen, &seg);
+        data = dgram;
+        caplen = (uint32_t)dlen;
+    }
     e->stats.decode[st]++;
     if (st == TCPST_DEC_OK && e->cfg.verify_checksums) {
         tcpst_csum cs = tcpst_decode_checksum(data, caplen, &seg);

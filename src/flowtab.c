@@ -63,7 +63,7 @@ uint32_t tcpst_flowtab_hash(const tcpst_segment *seg)
 {
     /* Addition commutes, so both directions hash alike without ordering the sides. */
     uint64_t h = side_hash(&seg->src, seg->sport) + side_hash(&seg->dst, seg->dport);
-    return (uint32_t)(mix64(h) >> 32);
+    return (uint32_t)(mix64(h ^ seg->key_ctx) >> 32);
 }
 
 static int same_side(const tcpst_endpoint *e, const tcpst_addr *a, uint16_t port)
@@ -78,7 +78,7 @@ tcpst_conn *tcpst_flowtab_lookup(tcpst_flowtab *ft, const tcpst_segment *seg, ui
     for (uint32_t i = ft->buckets[hash & ft->mask]; i; i = ft->conns[i].hnext) {
         tcpst_conn *c = &ft->conns[i];
         ft->probes++;
-        if (c->hash != hash) {
+        if (c->hash != hash || c->key_ctx != seg->key_ctx) {
             continue;
         }
         if ((same_side(&c->ep[0], &seg->src, seg->sport) &&

@@ -9,17 +9,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tcpstate/capture.h"
 #include "tcpstate/cli.h"
 #include "tcpstate/engine.h"
+#include "tcpstate/privdrop.h"
 #include "tcpstate/report.h"
 #include "tcpstate/textout.h"
 
 enum { EXIT_OK = 0, EXIT_POLICY = 1, EXIT_USAGE = 2 };
 
 static volatile sig_atomic_t stop_requested;
+static tcpst_capture *volatile signal_cap; /* woken from the handler (live capture) */
 
 static void on_signal(int sig)
 {
@@ -30,6 +33,20 @@ static void on_signal(int sig)
         return;
     }
     stop_requested = 1;
+    if (signal_cap) {
+        tcpst_capture_interrupt(signal_cap);
+    }
+}
+
+/* The reader of a streamed report went away (`| head`): stop as for SIGINT so
+ * the -w file is completed, but never die of it. */
+static void on_sigpipe(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+    if (signal_cap) {
+        tcpst_capture_interrupt(signal_cap);
+    }
 }
 
 static void install_signals(void)
@@ -40,6 +57,15 @@ static void install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_sigpipe;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+static tcpst_time clock_ns(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (tcpst_time)ts.tv_sec * TCPST_NS_PER_SEC + ts.tv_nsec;
 }
 
 /* CI logs show stderr even when the report goes to a file or a pipe. Colour
@@ -76,8 +102,27 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
 
+    if (opt.list_interfaces) {
+        int rc = tcpst_capture_list_interfaces(stdout, &err);
+        tcpst_cli_free(&opt);
+        return rc ? fail(&err) : EXIT_OK;
+    }
+
     tcpst_capture *cap = NULL;
-    if (tcpst_capture_open(&cap, opt.files, opt.nfiles, opt.filter, &err) != 0) {
+    int rc = opt.live ? tcpst_capture_open_live(&cap, &opt.live_cfg, opt.filter, &err)
+                      : tcpst_capture_open(&cap, opt.files, opt.nfiles, opt.filter, &err);
+    if (rc == 0 && tcpst_capture_warning(cap)) {
+        fprintf(stderr, "tcpstate: warning: %s\n", tcpst_capture_warning(cap));
+    }
+    /* Privileges go before any output file is created, as tcpdump -Z does. */
+    if (rc == 0 && opt.user) {
+        rc = tcpst_privdrop(opt.user, &err);
+    }
+    if (rc == 0 && opt.write_file) {
+        rc = tcpst_capture_dump_open(cap, opt.write_file, &err);
+    }
+    if (rc != 0) {
+        tcpst_capture_close(cap);
         tcpst_cli_free(&opt);
         return fail(&err);
     }
@@ -88,7 +133,7 @@ int main(int argc, char **argv)
                                .policy = &opt.policy,
                                .junit = opt.junit ? &junit : NULL,
                                .which = (tcpst_conns)opt.connections,
-                               .format = opt.text ? TCPST_FORMAT_TEXT : TCPST_FORMAT_JSON};
+                               .format = (tcpst_format)opt.format};
     if (tcpst_report_open(&rep, opt.output, &ropts, &err) != 0) {
         tcpst_capture_close(cap);
         tcpst_cli_free(&opt);
@@ -101,14 +146,73 @@ int main(int argc, char **argv)
         tcpst_cli_free(&opt);
         return fail(&err);
     }
+    bool stream = opt.format == TCPST_FORMAT_NDJSON;
+    if (stream) {
+        eng.on_anomaly = tcpst_report_anomaly;
+        eng.anomaly_ctx = rep;
+    }
 
+    signal_cap = cap;
     install_signals();
+    const char *stop = "end_of_input";
+    tcpst_time started = clock_ns(CLOCK_MONOTONIC);
+    tcpst_time first_ts = 0, next_stats = 0;
+    bool have_first = false, stats_due = stream && opt.stats_interval > 0;
+    uint64_t seen = 0;
     tcpst_pkt pkt;
-    while (!stop_requested && tcpst_capture_next(cap, &pkt) == 1) {
-        tcpst_engine_packet(&eng, pkt.linktype, pkt.data, pkt.caplen, pkt.wirelen, pkt.ts,
-                            pkt.frame);
+    for (;;) {
+        if (stop_requested) {
+            stop = "signal";
+            break;
+        }
+        if (opt.count && seen >= opt.count) {
+            stop = "count";
+            break;
+        }
+        if (opt.duration && opt.live && clock_ns(CLOCK_MONOTONIC) - started >= opt.duration) {
+            stop = "duration";
+            break;
+        }
+        int got = tcpst_capture_next(cap, &pkt);
+        if (got == 0) {
+            break;
+        }
+        if (got == 1) {
+            if (!have_first) {
+                first_ts = pkt.ts;
+                have_first = true;
+            }
+            if (opt.duration && !opt.live && pkt.ts - first_ts >= opt.duration) {
+                stop = "duration";
+                break;
+            }
+            seen++;
+            tcpst_engine_packet(&eng, pkt.linktype, pkt.data, pkt.caplen, pkt.wirelen, pkt.ts,
+                                pkt.frame);
+        } else {
+            /* Idle live capture: the wall clock drives timers and stuck states. */
+            tcpst_engine_advance(&eng, clock_ns(CLOCK_REALTIME));
+        }
+        if (stats_due && eng.clock_set && eng.now >= next_stats) {
+            if (next_stats != 0) {
+                tcpst_engine_open open;
+                tcpst_capture_counters cc;
+                tcpst_engine_open_counts(&eng, &open);
+                tcpst_capture_get_counters(cap, &cc);
+                tcpst_report_stats(rep, eng.now, &eng.stats, &open, &cc);
+                tcpst_capture_dump_flush(cap);
+            }
+            next_stats = eng.now + opt.stats_interval;
+        }
+    }
+    if (opt.live) {
+        tcpst_engine_advance(&eng, clock_ns(CLOCK_REALTIME));
     }
     tcpst_engine_finish(&eng);
+    signal_cap = NULL;
+    if (opt.write_file && tcpst_capture_dump_flush(cap) != 0) {
+        fprintf(stderr, "tcpstate: %s: cannot write the packets\n", opt.write_file);
+    }
 
     int status = EXIT_OK;
     size_t n = tcpst_capture_ninputs(cap);
@@ -133,8 +237,11 @@ int main(int argc, char **argv)
         .filter = opt.filter,
         .filtered = tcpst_capture_filtered(cap),
         .interrupted = stop_requested != 0,
+        .stop = stop,
+        .interface = opt.live ? opt.live_cfg.iface : NULL,
         .time_wait = opt.engine.conn.time_wait,
     };
+    tcpst_capture_get_counters(cap, &meta.counters);
     if (status != EXIT_OK) {
         tcpst_report_discard(rep);
     } else if (tcpst_report_finish(rep, &eng.stats, &meta, &err) != 0) {

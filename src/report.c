@@ -1,10 +1,16 @@
 /*
  * report.c - serialise records and the run summary with jansson; atomic commit.
  *
- * Layout: {"tcpstate_version", "schema_version", "connections": [...],
- * "inputs", "stats", "summary"} - connections come first so they can stream
- * out while the capture is still being read; the totals follow at the end.
- * Times are epoch seconds rounded to microseconds.
+ * JSON layout: {"tcpstate_version", "schema_version", "connections": [...],
+ * "inputs", "stats", "summary", "verdict"} - connections come first so they
+ * can stream out while the capture is still being read; the totals follow at
+ * the end.  NDJSON writes the same objects one per line, tagged with a "type"
+ * first, as they happen: records in the order connections end (no id-order
+ * buffer, so memory does not grow with the capture), anomaly and stats lines
+ * in between, and the totals as a last "summary" line.  Every NDJSON line is
+ * flushed at once so `tail -f` and `jq` see it; an NDJSON file is therefore
+ * written in place, not atomically renamed.  Times are epoch seconds rounded
+ * to microseconds.  The text table lives in textout.c.
  */
 #include "tcpstate/report.h"
 
@@ -56,6 +62,7 @@ struct tcpst_report {
     size_t nheap, capheap;
     int err; /* first write error (errno), 0 if none */
     bool head_written;
+    bool stream; /* NDJSON: one flushed line per event, nothing held */
     uint64_t final_pairs[TCPST_STATE__COUNT][TCPST_STATE__COUNT];
     uint64_t zeek_counts[N_ZEEK_STATES];
     uint64_t roles_inferred;
@@ -65,6 +72,7 @@ struct tcpst_report {
     size_t nhosts, caphosts;
     uint64_t hosts_untracked; /* addresses beyond the table's cap */
     uint64_t established_conns, one_sided_conns, lossy_conns;
+    uint64_t announced[TCPST_A__COUNT]; /* NDJSON: anomaly lines written, per type */
 };
 
 static json_t *jtime(tcpst_time ns)
@@ -215,10 +223,52 @@ static json_t *finding_json(const tcpst_finding *f)
     return o;
 }
 
-static json_t *conn_json(const tcpst_conn *c)
+static json_t *vlan_json(const tcpst_conn *c)
+{
+    json_t *v = json_array();
+    for (unsigned i = 0; i < c->nvlan && i < TCPST_MAX_VLAN; i++) {
+        json_array_append_new(v, json_integer(c->vlan[i]));
+    }
+    return v;
+}
+
+/* Layers stripped on the way to the segment, outermost first (decode.h). */
+static json_t *encap_json(const tcpst_conn *c)
+{
+    json_t *a = json_array();
+    for (unsigned i = 0; i < c->nencap && i < TCPST_ENCAP_MAX; i++) {
+        const tcpst_encap *e = &c->encap[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "type",
+                            json_string(tcpst_encap_type_name((tcpst_encap_type)e->type)));
+        /* Named as the protocol names it ("vni", "teid"), so jq filters read naturally. */
+        const char *idkey = tcpst_encap_id_name((tcpst_encap_type)e->type);
+        if (e->has_id && idkey) {
+            json_object_set_new(o, idkey, json_integer((json_int_t)e->id));
+        }
+        if (e->in_key) {
+            json_object_set_new(o, "in_key", json_true());
+        }
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+/* VLAN ids and encapsulation layers, only when there are any. */
+static void layers_fill(json_t *o, const tcpst_conn *c)
+{
+    if (c->nvlan) {
+        json_object_set_new(o, "vlan", vlan_json(c));
+    }
+    if (c->nencap) {
+        json_object_set_new(o, "encap", encap_json(c));
+    }
+}
+
+/* The record's members, appended to `o` (NDJSON puts "type" before them). */
+static json_t *conn_fill(json_t *o, const tcpst_conn *c)
 {
     bool open_at_end = c->end_reason == TCPST_END_CAPTURE_END && !tcpst_conn_terminated(c);
-    json_t *o = json_object();
     json_object_set_new(o, "id", json_integer((json_int_t)c->id));
     json_object_set_new(o, "ip_version", json_integer(c->ip_version));
     json_object_set_new(o, "roles", json_string(c->roles_inferred ? "inferred" : "observed"));
@@ -240,19 +290,18 @@ static json_t *conn_json(const tcpst_conn *c)
     json_object_set_new(o, "rst_not_accepted", json_integer(c->rst_not_accepted));
     json_object_set_new(o, "simultaneous_open", json_boolean(c->events & TCPST_EV_SIMUL_OPEN));
     json_object_set_new(o, "simultaneous_close", json_boolean(c->events & TCPST_EV_SIMUL_CLOSE));
-    if (c->nvlan) {
-        json_t *v = json_array();
-        for (unsigned i = 0; i < c->nvlan && i < TCPST_MAX_VLAN; i++) {
-            json_array_append_new(v, json_integer(c->vlan[i]));
-        }
-        json_object_set_new(o, "vlan", v);
-    }
+    layers_fill(o, c);
     json_t *an = json_array();
     for (unsigned i = 0; i < c->findings.n; i++) {
         json_array_append_new(an, finding_json(&c->findings.f[i]));
     }
     json_object_set_new(o, "anomalies", an);
     return o;
+}
+
+static json_t *conn_json(const tcpst_conn *c)
+{
+    return conn_fill(json_object(), c);
 }
 
 char *tcpst_report_conn_text(const tcpst_conn *c)
@@ -275,6 +324,31 @@ static void puts_str(tcpst_report *r, const char *s)
     put(r, s, strlen(s));
 }
 
+/* NDJSON: one compact object, its own line, flushed so a follower sees it now. */
+static void put_line(tcpst_report *r, json_t *o)
+{
+    char *s = json_dumps(o, DUMP_FLAGS);
+    json_decref(o);
+    if (!s) {
+        r->err = r->err ? r->err : ENOMEM;
+        return;
+    }
+    puts_str(r, s);
+    put(r, "\n", 1);
+    free(s);
+    if (!r->err && fflush(r->out) != 0) {
+        r->err = errno ? errno : EIO;
+    }
+}
+
+/* An object whose first member is "type": what an NDJSON line is. */
+static json_t *typed(const char *type)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string(type));
+    return o;
+}
+
 int tcpst_report_open(tcpst_report **out, const char *path, const tcpst_report_opts *opts,
                       tcpst_error *err)
 {
@@ -287,11 +361,14 @@ int tcpst_report_open(tcpst_report **out, const char *path, const tcpst_report_o
         r->opts = *opts;
     }
     r->next_id = 1;
+    r->stream = r->opts.format == TCPST_FORMAT_NDJSON;
     struct stat sb;
     if (!path || strcmp(path, "-") == 0) {
         r->out = stdout;
-    } else if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-        /* A device or pipe cannot be replaced by rename(): write to it directly. */
+    } else if (r->stream || (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))) {
+        /* A device or pipe cannot be replaced by rename(), and a stream is read while it is
+         * written (tail -f): write to it directly.  An NDJSON reader knows the file is
+         * complete when its last line is the "summary". */
         r->out = fopen(path, "w");
         if (!r->out) {
             int e = errno;
@@ -525,6 +602,14 @@ void tcpst_report_conn(void *report, const tcpst_conn *c)
     bool keep = r->opts.which == TCPST_CONNS_ALL ||
                 (r->opts.which == TCPST_CONNS_ANOMALOUS &&
                  tcpst_findings_max_severity(&c->findings) >= TCPST_SEV_WARNING);
+    if (r->stream) {
+        /* Written as it ends: ids are not in order, and nothing is held. */
+        if (keep) {
+            put_line(r, conn_fill(typed("connection"), c));
+            r->written++;
+        }
+        return;
+    }
     char *text;
     if (!keep) {
         text = NULL;
@@ -551,6 +636,125 @@ void tcpst_report_conn(void *report, const tcpst_conn *c)
         write_record(r, p.text);
         free(p.text);
     }
+}
+
+/* The endpoint's address and port, named as in records ("addr", "port"). */
+static json_t *where_json(const tcpst_endpoint *e)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "addr", addr_json(&e->addr));
+    json_object_set_new(o, "port", json_integer(e->port));
+    return o;
+}
+
+void tcpst_report_anomaly(void *report, const tcpst_conn *c, const tcpst_finding *f, tcpst_time now)
+{
+    tcpst_report *r = report;
+    if (!r->stream) {
+        return;
+    }
+    if (f->type < TCPST_A__COUNT) {
+        r->announced[f->type]++;
+    }
+    json_t *o = typed("anomaly");
+    json_object_set_new(o, "ts", jtime(now));
+    json_object_set_new(o, "connection", json_integer((json_int_t)c->id));
+    json_object_set_new(o, "client", where_json(&c->ep[0]));
+    json_object_set_new(o, "server", where_json(&c->ep[1]));
+    layers_fill(o, c);
+    json_object_set_new(o, "anomaly", finding_json(f));
+    put_line(r, o);
+}
+
+/* Endpoints by state, the states nobody is in left out. */
+static json_t *states_json(const uint32_t n[TCPST_STATE__COUNT])
+{
+    json_t *o = json_object();
+    for (int i = 0; i < TCPST_STATE__COUNT; i++) {
+        if (n[i]) {
+            json_object_set_new(o, tcpst_state_name((tcpst_state)i), json_integer(n[i]));
+        }
+    }
+    return o;
+}
+
+/* Per anomaly type, the types with a zero count left out. */
+static json_t *type_counts_json(const uint64_t n[TCPST_A__COUNT])
+{
+    json_t *o = json_object();
+    for (int t = 0; t < TCPST_A__COUNT; t++) {
+        if (n[t]) {
+            json_object_set_new(o, tcpst_anomaly_id((tcpst_anomaly_type)t),
+                                json_integer((json_int_t)n[t]));
+        }
+    }
+    return o;
+}
+
+static json_t *counters_json(const tcpst_capture_counters *cc)
+{
+    return json_pack("{s:I, s:I, s:I}", "received", (json_int_t)cc->received, "dropped",
+                     (json_int_t)cc->dropped, "if_dropped", (json_int_t)cc->if_dropped);
+}
+
+static uint64_t decode_problems(const tcpst_engine_stats *st)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < TCPST_DEC__COUNT; i++) {
+        if (tcpst_decode_is_problem((tcpst_decode_status)i)) {
+            n += st->decode[i];
+        }
+    }
+    return n;
+}
+
+/* IP fragment reassembly, only when a fragment was seen (ipreasm.h). */
+static void reasm_fill(json_t *o, const tcpst_engine_stats *st)
+{
+    const tcpst_reasm_stats *f = &st->frag;
+    if (f->fragments == 0) {
+        return;
+    }
+    json_t *j = json_object();
+    json_object_set_new(j, "fragments", json_integer((json_int_t)f->fragments));
+    json_object_set_new(j, "reassembled", json_integer((json_int_t)f->reassembled));
+    json_object_set_new(j, "timed_out", json_integer((json_int_t)f->timed_out));
+    json_object_set_new(j, "evicted", json_integer((json_int_t)f->evicted));
+    json_object_set_new(j, "overlaps", json_integer((json_int_t)f->overlaps));
+    json_object_set_new(j, "conflicts", json_integer((json_int_t)f->conflicts));
+    json_object_set_new(j, "too_big", json_integer((json_int_t)f->too_big));
+    json_object_set_new(j, "malformed", json_integer((json_int_t)f->malformed));
+    json_object_set_new(j, "frames_absorbed", json_integer((json_int_t)st->frag_absorbed));
+    json_object_set_new(o, "ip_reassembly", j);
+}
+
+void tcpst_report_stats(tcpst_report *r, tcpst_time now, const tcpst_engine_stats *st,
+                        const tcpst_engine_open *open, const tcpst_capture_counters *cc)
+{
+    if (!r->stream) {
+        return;
+    }
+    json_t *o = typed("stats");
+    json_object_set_new(o, "ts", jtime(now));
+    json_object_set_new(o, "analyzed", json_integer((json_int_t)st->packets));
+    json_object_set_new(o, "tcp_segments", json_integer((json_int_t)st->tcp));
+    json_object_set_new(o, "non_tcp", json_integer((json_int_t)st->non_tcp));
+    json_object_set_new(o, "decode_problems", json_integer((json_int_t)decode_problems(st)));
+    json_object_set_new(o, "connections", json_integer((json_int_t)st->connections));
+    json_object_set_new(o, "connections_written", json_integer((json_int_t)r->written));
+    if (open) {
+        json_t *j = json_object();
+        json_object_set_new(j, "total", json_integer(open->total));
+        json_object_set_new(j, "client", states_json(open->client));
+        json_object_set_new(j, "server", states_json(open->server));
+        json_object_set_new(o, "open", j);
+    }
+    json_object_set_new(o, "anomalies", type_counts_json(r->announced));
+    reasm_fill(o, st);
+    if (cc && cc->valid) {
+        json_object_set_new(o, "capture", counters_json(cc));
+    }
+    put_line(r, o);
 }
 
 static json_t *inputs_json(const tcpst_report_meta *m)
@@ -620,8 +824,22 @@ static json_t *stats_json(const tcpst_engine_stats *st, const tcpst_report_meta 
     json_object_set_new(o, "first_ts", jtime_or_null(st->first_ts, st->packets > 0));
     json_object_set_new(o, "last_ts", jtime_or_null(st->last_ts, st->packets > 0));
     json_object_set_new(o, "interrupted", json_boolean(m->interrupted));
+    json_object_set_new(o, "stop",
+                        json_string(m->stop          ? m->stop
+                                    : m->interrupted ? "signal"
+                                                     : "end_of_input"));
     json_object_set_new(o, "filter", m->filter ? json_string(m->filter) : json_null());
     json_object_set_new(o, "time_wait", jtime(m->time_wait));
+    reasm_fill(o, st);
+    if (r->stream) {
+        json_object_set_new(o, "anomalies_announced", json_integer((json_int_t)st->announced));
+    }
+    if (m->interface) {
+        json_object_set_new(o, "interface", json_string(m->interface));
+    }
+    if (m->counters.valid) {
+        json_object_set_new(o, "capture", counters_json(&m->counters));
+    }
     return o;
 }
 
@@ -765,14 +983,7 @@ static json_t *summary_json(const tcpst_report *r)
     }
     json_object_set_new(o, "conn_state", zs);
     json_object_set_new(o, "roles_inferred", json_integer((json_int_t)r->roles_inferred));
-    json_t *an = json_object();
-    for (int t = 0; t < TCPST_A__COUNT; t++) {
-        if (r->anomaly_counts[t]) {
-            json_object_set_new(an, tcpst_anomaly_id((tcpst_anomaly_type)t),
-                                json_integer((json_int_t)r->anomaly_counts[t]));
-        }
-    }
-    json_object_set_new(o, "anomalies", an);
+    json_object_set_new(o, "anomalies", type_counts_json(r->anomaly_counts));
     json_object_set_new(o, "connections_by_severity",
                         json_pack("{s:I, s:I, s:I}", "info", (json_int_t)r->anomaly_conns[0],
                                   "warning", (json_int_t)r->anomaly_conns[1], "error",
@@ -850,6 +1061,20 @@ static void text_tail(tcpst_report *r, const tcpst_engine_stats *st)
     }
 }
 
+/* NDJSON: the document without its records, as the last line. */
+static void summary_line(tcpst_report *r, const tcpst_engine_stats *st,
+                         const tcpst_report_meta *meta)
+{
+    json_t *o = typed("summary");
+    json_object_set_new(o, "tcpstate_version", json_string(TCPSTATE_VERSION));
+    json_object_set_new(o, "schema_version", json_integer(TCPST_SCHEMA_VERSION));
+    json_object_set_new(o, "inputs", inputs_json(meta));
+    json_object_set_new(o, "stats", stats_json(st, meta, r));
+    json_object_set_new(o, "summary", summary_json(r));
+    json_object_set_new(o, "verdict", verdict_json(r->opts.policy));
+    put_line(r, o);
+}
+
 int tcpst_report_finish(tcpst_report *r, const tcpst_engine_stats *st,
                         const tcpst_report_meta *meta, tcpst_error *err)
 {
@@ -859,10 +1084,13 @@ int tcpst_report_finish(tcpst_report *r, const tcpst_engine_stats *st,
         write_record(r, p.text);
         free(p.text);
     }
-    put_head(r);
-    if (r->opts.format == TCPST_FORMAT_TEXT) {
+    if (r->stream) {
+        summary_line(r, st, meta);
+    } else if (r->opts.format == TCPST_FORMAT_TEXT) {
+        put_head(r);
         text_tail(r, st);
     } else {
+        put_head(r);
         puts_str(r, r->written ? "\n]" : "]");
         put_member(r, "inputs", inputs_json(meta));
         put_member(r, "stats", stats_json(st, meta, r));

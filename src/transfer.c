@@ -248,6 +248,11 @@ static void zw_close(tcpst_xfer_dir *d, tcpst_findings *fs, unsigned who, tcpst_
     d->flags = (uint16_t)(d->flags & ~XD_ZW);
 }
 
+bool tcpst_xfer_zero_window_open(const tcpst_xfer *x)
+{
+    return ((x->d[0].flags | x->d[1].flags) & XD_ZW) != 0;
+}
+
 static void zw_probe(tcpst_xfer_dir *pd, uint64_t frame)
 {
     uint64_t off = frame > pd->zw_frame ? frame - pd->zw_frame : 0;

@@ -1,6 +1,9 @@
 /*
  * capture.h - reading packets from capture files (pcap, pcapng) via libpcap.
  *
+ * Live capture on an interface (tcpst_capture_open_live) gives the same
+ * stream with one input; -w (tcpst_capture_dump_open) saves what is read.
+ *
  * Several files are read as one capture: packets are merged in timestamp order
  * (ties go to the earlier file on the command line), and frame numbers count
  * every packet read across the merged stream, 1-based, so a single file gets
@@ -18,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "tcpstate/error.h"
 #include "tcpstate/types.h"
@@ -51,6 +55,80 @@ typedef struct tcpst_input_info {
                                      did not */
 } tcpst_input_info;
 
+/* Live capture counters from libpcap (pcap_stats); valid = false offline. */
+typedef struct tcpst_capture_counters {
+    bool valid;
+    uint64_t received, dropped, if_dropped;
+} tcpst_capture_counters;
+
+/* Live capture settings (tcpdump's -i, -s, -B, -p). */
+typedef struct tcpst_live_config {
+    const char *iface; /* name, or "any" */
+    int snaplen;       /* default TCPST_LIVE_SNAPLEN */
+    int buffer_size;   /* kernel buffer bytes; 0 = libpcap default */
+    bool promisc;      /* default true */
+    int poll_ms;       /* tcpst_capture_next() returns 2 after this long without a packet
+                          (default 100); <= 0: only a packet or an interrupt returns */
+} tcpst_live_config;
+
+#define TCPST_LIVE_SNAPLEN 262144
+
+void tcpst_live_config_default(tcpst_live_config *cfg);
+
+/*
+ * Open an interface for live capture in immediate mode, the filter compiled
+ * and set in the kernel.  One input, named after the interface, format
+ * "live".  Errors are one line naming the interface and telling the fix,
+ * e.g. "eth0: permission denied: capturing needs root or the CAP_NET_RAW and
+ * CAP_NET_ADMIN capabilities", "eth9: no such interface (tcpstate -D lists
+ * them)", "eth1: interface is down".  Codes: TCPST_EUSAGE (no interface),
+ * TCPST_EPERM, TCPST_EOPEN, TCPST_ELINKTYPE, TCPST_EFILTER, TCPST_ENOMEM.
+ * cfg->iface must outlive *out (it is the input's name).  Timestamps are
+ * nanosecond where the platform offers it (info->nanosecond says).
+ */
+__attribute__((warn_unused_result)) int tcpst_capture_open_live(tcpst_capture **out,
+                                                                const tcpst_live_config *cfg,
+                                                                const char *filter,
+                                                                tcpst_error *err);
+
+/* Print the interfaces libpcap can capture on, one per line, like tcpdump -D. */
+__attribute__((warn_unused_result)) int tcpst_capture_list_interfaces(FILE *out, tcpst_error *err);
+
+/* A warning from opening the interface that did not stop the capture
+ * ("eth0: promiscuous mode not supported"), or NULL. */
+const char *tcpst_capture_warning(const tcpst_capture *cap);
+
+/* Is this a live capture? */
+bool tcpst_capture_is_live(const tcpst_capture *cap);
+
+/* libpcap's counters for a live capture (valid = false offline). */
+void tcpst_capture_get_counters(tcpst_capture *cap, tcpst_capture_counters *out);
+
+/*
+ * Make a blocked tcpst_capture_next() on a live capture return 2 soon (or at
+ * once, if called between two calls); async-signal-safe and callable from
+ * another thread.  A signal caught while next() waits also makes it return 2.
+ * Offline reading does not block, and this has no effect on it: the caller
+ * checks its own flag between packets.
+ */
+void tcpst_capture_interrupt(tcpst_capture *cap);
+
+/*
+ * -w: also write every packet tcpst_capture_next() returns to a pcap file
+ * ("-" = standard output), with the inputs' link type (they must all have the
+ * same one), the largest snaplen among them, and nanosecond timestamps (magic
+ * 0xa1b23c4d).  An offline run over it sees the same packets with the same
+ * frame numbers, except after an offline filter: filtered packets are not
+ * saved, so later frames are renumbered.  Errors: "FILE: cannot write: why"
+ * (TCPST_EWRITE), TCPST_ELINKTYPE (mixed link types), TCPST_EUSAGE (already
+ * open), TCPST_ENOMEM.  tcpst_capture_close() closes the file.
+ */
+__attribute__((warn_unused_result)) int tcpst_capture_dump_open(tcpst_capture *cap,
+                                                                const char *path, tcpst_error *err);
+/* Flush the -w file (call on stats intervals and before exit).  0, or -1
+ * with errno set if writing failed at any point since it was opened. */
+int tcpst_capture_dump_flush(tcpst_capture *cap);
+
 /*
  * Open all `nfiles` inputs ("-" = standard input, at most once), check that
  * their link types are supported, and compile `filter` (NULL or "" = none)
@@ -66,7 +144,10 @@ __attribute__((warn_unused_result)) int tcpst_capture_open(tcpst_capture **out,
 
 /*
  * Next packet that passes the filter, in merged timestamp order.
- * Returns 1 with *pkt set, 0 at the end of all inputs.  A damaged record ends
+ * Returns 1 with *pkt set, 0 at the end of all inputs, and for a live capture
+ * 2 when no packet came within poll_ms (or after tcpst_capture_interrupt()),
+ * and 0 when the interface went away (its info gets truncated=true and
+ * error; later calls return 0 too).  Offline, a damaged record ends
  * that input (its info gets truncated=true and an error text) and reading
  * continues with the others; it is not an error return.
  */

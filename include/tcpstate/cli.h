@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "tcpstate/capture.h"
 #include "tcpstate/engine.h"
 #include "tcpstate/error.h"
 #include "tcpstate/policy.h"
@@ -19,9 +20,18 @@ typedef struct tcpst_options {
     const char *output; /* NULL = stdout */
     const char *junit;  /* --junit FILE, or NULL */
     bool pretty;
-    bool text;       /* --format text */
+    int format;      /* --format: tcpst_format value (report.h) */
     int connections; /* --connections: tcpst_conns value */
     bool help, version;
+    /* Live capture (-i) and stop conditions. */
+    bool live;            /* -i given: live.iface set, no files */
+    bool list_interfaces; /* -D */
+    tcpst_live_config live_cfg;
+    tcpst_time duration;       /* --duration; 0 = none */
+    uint64_t count;            /* --count packets; 0 = none */
+    tcpst_time stats_interval; /* --stats-interval (ndjson); 0 = off */
+    const char *write_file;    /* -w FILE */
+    const char *user;          /* -Z USER */
     tcpst_engine_config engine;
     tcpst_policy policy; /* --fail-on rules (owned) */
 } tcpst_options;

@@ -139,6 +139,11 @@ typedef struct tcpst_conn {
     uint8_t end_reason; /* tcpst_end_reason, set when written out */
     uint8_t nvlan;
     uint16_t vlan[TCPST_MAX_VLAN];
+    uint8_t nencap; /* encapsulation of its first segment, outermost first */
+    tcpst_encap encap[TCPST_ENCAP_MAX];
+    uint32_t key_ctx; /* part of the table key (decode.h) */
+    /* (type * 3 + who) bits of findings already announced as they happened (engine.c) */
+    uint64_t announced[2];
     tcpst_time first_ts, last_ts;
     tcpst_time end_ts; /* clock when written out (capture end, expiry time) */
     uint64_t first_frame, last_frame;

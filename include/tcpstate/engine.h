@@ -19,13 +19,17 @@
 #include "tcpstate/decode.h"
 #include "tcpstate/error.h"
 #include "tcpstate/flowtab.h"
+#include "tcpstate/ipreasm.h"
 
 typedef struct tcpst_engine_config {
     tcpst_conn_config conn;
     tcpst_time timeout[TCPST_LRU__COUNT]; /* idle timeouts per age class */
     uint32_t max_connections;
-    bool split_zeek;       /* record boundaries as Zeek's conn.log rows instead of RFC 9293 */
-    bool verify_checksums; /* drop segments with a bad IPv4/TCP checksum (offload: off) */
+    bool split_zeek;            /* record boundaries as Zeek's conn.log rows instead of RFC 9293 */
+    bool verify_checksums;      /* drop segments with a bad IPv4/TCP checksum (offload: off) */
+    tcpst_decode_config decode; /* tunnel ports, connection key */
+    bool reassemble;            /* reassemble IP fragments (default true) */
+    tcpst_reasm_config reasm;
 } tcpst_engine_config;
 
 /* Defaults from limits.h. */
@@ -45,10 +49,29 @@ typedef struct tcpst_engine_stats {
     uint64_t opt_unknown;   /* options of unknown kinds */
     uint64_t ip_options;    /* IPv4 packets with options */
     uint32_t peak_live;
+    uint64_t announced;     /* findings announced as they happened (streaming) */
+    tcpst_reasm_stats frag; /* IP fragment reassembly (all zero when none seen) */
+    uint64_t frag_absorbed; /* fragment frames that completed no datagram (in no other count) */
     tcpst_time first_ts, last_ts;
 } tcpst_engine_stats;
 
 typedef void (*tcpst_emit_fn)(void *ctx, const tcpst_conn *c);
+
+/*
+ * A finding seen for the first time (per type and endpoint), at once: after
+ * the segment that raised it, on a clock tick for duration findings (stuck
+ * states, unanswered SYNs: a provisional copy whose facts hold at `now`), or
+ * when the record is written out.  Only called when set (streaming output).
+ */
+typedef void (*tcpst_anomaly_fn)(void *ctx, const tcpst_conn *c, const tcpst_finding *f,
+                                 tcpst_time now);
+
+/* Connections tracked right now, by endpoint state. */
+typedef struct tcpst_engine_open {
+    uint32_t total;
+    uint32_t client[TCPST_STATE__COUNT]; /* endpoint 0 */
+    uint32_t server[TCPST_STATE__COUNT]; /* endpoint 1 */
+} tcpst_engine_open;
 
 typedef struct tcpst_engine {
     tcpst_engine_config cfg;
@@ -56,6 +79,11 @@ typedef struct tcpst_engine {
     tcpst_engine_stats stats;
     tcpst_emit_fn emit;
     void *emit_ctx;
+    tcpst_anomaly_fn on_anomaly; /* optional; set after init */
+    void *anomaly_ctx;
+    tcpst_time next_scan; /* next duration-finding scan (on_anomaly only) */
+    tcpst_conn *scratch;  /* provisional copy for those scans */
+    tcpst_reasm *reasm;   /* NULL when reassembly is off */
     uint64_t next_id;
     tcpst_time now;
     bool clock_set; /* `now` holds a packet time (times may be negative) */
@@ -73,6 +101,16 @@ void tcpst_engine_packet(tcpst_engine *e, int linktype, const uint8_t *data, uin
 
 /* One decoded segment (used by the above, and by tests). */
 void tcpst_engine_segment(tcpst_engine *e, const tcpst_segment *seg, tcpst_time ts, uint64_t frame);
+
+/*
+ * Move the clock to `now` without a packet (live capture while idle: the
+ * wall clock): expiry, TIME_WAIT timers and duration findings fire as if a
+ * packet had arrived then.  A time at or before the clock does nothing.
+ */
+void tcpst_engine_advance(tcpst_engine *e, tcpst_time now);
+
+/* Count the connections tracked now, by state. O(live connections). */
+void tcpst_engine_open_counts(const tcpst_engine *e, tcpst_engine_open *out);
 
 /* End of input: emit every record still tracked, in id order. */
 void tcpst_engine_finish(tcpst_engine *e);

@@ -18,7 +18,8 @@
     X(FILTER, -5, "invalid filter")                                                                \
     X(READ, -6, "read error")                                                                      \
     X(WRITE, -7, "cannot write output")                                                            \
-    X(NOMEM, -8, "out of memory")
+    X(NOMEM, -8, "out of memory")                                                                  \
+    X(PERM, -9, "permission denied")
 
 enum tcpst_errcode {
     TCPST_OK = 0,

@@ -34,6 +34,8 @@
 /* Handshake states: Linux retransmits an unanswered SYN after 1 s and again
  * after 3 s, so 3 s without an answer means at least two tries went unheard. */
 #define TCPST_DEFAULT_STUCK_HANDSHAKE (3 * TCPST_NS_PER_SEC)
+/* Streaming output: how often (clock time) duration findings are looked for. */
+#define TCPST_SCAN_INTERVAL (1 * TCPST_NS_PER_SEC)
 
 /* ---- internal caps ---- */
 

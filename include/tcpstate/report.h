@@ -1,12 +1,15 @@
 /*
  * report.h - the JSON report: connection records, inputs, stats, summary.
  *
- * Records arrive in the order connections end; the report lists them in id
- * order (= order of first packet), so each record is serialised at once and
- * held as text only until every lower id has been written.  A file report is
- * written to a temporary file beside the target and renamed into place only
- * when complete, so a reader never sees a partial report under the final
- * name.  Only this module and the policy-file loader include jansson.h.
+ * Records arrive in the order connections end; the JSON and text reports
+ * list them in id order (= order of first packet), so each record is
+ * serialised at once and held as text only until every lower id has been
+ * written.  Such a file report is written to a temporary file beside the
+ * target and renamed into place only when complete, so a reader never sees a
+ * partial report under the final name.  NDJSON holds nothing: each line is
+ * written and flushed as it happens, to the target itself (a reader knows
+ * the stream is complete by its last, "summary", line).  Only this module
+ * and the policy-file loader include jansson.h.
  */
 #ifndef TCPSTATE_REPORT_H
 #define TCPSTATE_REPORT_H
@@ -25,7 +28,16 @@
 
 typedef struct tcpst_report tcpst_report;
 
-typedef enum tcpst_format { TCPST_FORMAT_JSON = 0, TCPST_FORMAT_TEXT } tcpst_format;
+/*
+ * JSON: one document, records in id order.  TEXT: a table.  NDJSON: one JSON
+ * object per line, each with a "type" (connection, anomaly, stats, summary),
+ * written and flushed as things happen (records in the order they end).
+ */
+typedef enum tcpst_format {
+    TCPST_FORMAT_JSON = 0,
+    TCPST_FORMAT_TEXT,
+    TCPST_FORMAT_NDJSON
+} tcpst_format;
 
 /* Which connection records the report lists (summary and stats always count all). */
 typedef enum tcpst_conns {
@@ -46,13 +58,16 @@ typedef struct tcpst_report_opts {
 typedef struct tcpst_report_meta {
     const tcpst_input_info *inputs; /* array of n_inputs */
     size_t n_inputs;
-    const char *filter; /* NULL if none */
-    uint64_t filtered;  /* packets rejected by the filter */
-    bool interrupted;   /* stopped by a signal before the end of input */
+    const char *filter;    /* NULL if none */
+    uint64_t filtered;     /* packets rejected by the filter */
+    bool interrupted;      /* stopped by a signal before the end of input */
+    const char *stop;      /* why reading stopped: "end_of_input", "signal", "duration", "count" */
+    const char *interface; /* live capture: the interface; NULL offline */
+    tcpst_capture_counters counters; /* live capture: libpcap's counters at the end */
     tcpst_time time_wait;
 } tcpst_report_meta;
 
-/* path NULL or "-" = standard output. */
+/* path NULL or "-" = standard output.  NDJSON to a file: written in place, not renamed. */
 __attribute__((warn_unused_result)) int tcpst_report_open(tcpst_report **out, const char *path,
                                                           const tcpst_report_opts *opts,
                                                           tcpst_error *err);
@@ -60,13 +75,25 @@ __attribute__((warn_unused_result)) int tcpst_report_open(tcpst_report **out, co
 /* Add one finished record (matches tcpst_emit_fn; ctx is the report). */
 void tcpst_report_conn(void *report, const tcpst_conn *c);
 
-/* Write inputs, stats and summary, then commit the file. Frees the report. */
+/* NDJSON only (no-op otherwise): an "anomaly" line (matches tcpst_anomaly_fn). */
+void tcpst_report_anomaly(void *report, const tcpst_conn *c, const tcpst_finding *f,
+                          tcpst_time now);
+
+/* NDJSON only (no-op otherwise): a "stats" line at clock time `now`. */
+void tcpst_report_stats(tcpst_report *r, tcpst_time now, const tcpst_engine_stats *st,
+                        const tcpst_engine_open *open, const tcpst_capture_counters *cc);
+
+/*
+ * Write inputs, stats and summary (NDJSON: the "summary" line), then commit
+ * the file.  meta->stop NULL reads as "signal" if interrupted, else
+ * "end_of_input".  Frees the report.
+ */
 __attribute__((warn_unused_result)) int tcpst_report_finish(tcpst_report *r,
                                                             const tcpst_engine_stats *st,
                                                             const tcpst_report_meta *meta,
                                                             tcpst_error *err);
 
-/* Drop everything (temporary file removed). Frees the report. */
+/* Drop everything (temporary file removed; NDJSON lines already written stay). Frees the report. */
 void tcpst_report_discard(tcpst_report *r);
 
 /* One record as compact JSON text (malloc'd; caller frees). For tests and tools. */

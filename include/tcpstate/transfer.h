@@ -82,6 +82,9 @@ void tcpst_xfer_segment(tcpst_xfer *x, tcpst_findings *fs, unsigned from,
  * (a zero window that never reopened), marking still_at_end when
  * `at_capture_end`.  Calling it twice adds nothing the second time.
  */
+/* Is a zero-window episode open (so a stall may become due)? */
+bool tcpst_xfer_zero_window_open(const tcpst_xfer *x);
+
 void tcpst_xfer_finish(tcpst_xfer *x, tcpst_findings *fs, tcpst_time end_ts, bool at_capture_end,
                        const tcpst_xfer_config *cfg);
 

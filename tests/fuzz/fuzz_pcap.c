@@ -77,7 +77,7 @@ static void run(char **argv, int argc)
     tcpst_report_opts ropts = {.pretty = opt.pretty,
                                .policy = &opt.policy,
                                .junit = opt.junit ? &junit : NULL,
-                               .format = opt.text ? TCPST_FORMAT_TEXT : TCPST_FORMAT_JSON};
+                               .format = (tcpst_format)opt.format};
     if (tcpst_report_open(&rep, opt.output, &ropts, &err) != 0) {
         abort();
     }

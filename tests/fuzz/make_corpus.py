@@ -4,15 +4,18 @@
 Writes corpus/decode (link type byte + one frame, re-wrapped for every
 supported link type), corpus/engine (fuzz_engine's framed format, one per
 sample capture) and corpus/pcap (small whole captures, a pcapng rewrite,
-truncated and damaged variants).  Deterministic; does not remove inputs that
-fuzzing added (crash reproducers stay).  Usage: make_corpus.py [REPO_ROOT]
+truncated and damaged variants), and corpus/reasm (fuzz_reasm's fragment
+sequences, built here, not from samples).  Deterministic; does not remove
+inputs that fuzzing added (crash reproducers stay).
+Usage: make_corpus.py [REPO_ROOT] [--only-reasm]
 """
 import hashlib
 import os
 import struct
 import sys
 
-ROOT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), '..', '..')
+ARGS = [a for a in sys.argv[1:] if not a.startswith('--')]
+ROOT = ARGS[0] if ARGS else os.path.join(os.path.dirname(__file__), '..', '..')
 SAMPLES = os.path.join(ROOT, 'samples')
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'corpus')
 # Same order as linktypes[] in fuzz_decode.c / fuzz_engine.c.
@@ -155,5 +158,116 @@ def pcapng(lt, pkts, tsresol=6):
     return out
 
 
+# ---- corpus/reasm: fragment sequences for fuzz_reasm.c --------------------
+
+def csum16(b):
+    s = sum(struct.unpack('>%dH' % (len(b) // 2), b[:len(b) // 2 * 2]))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def tcp_payload(n, seed):
+    """A TCP header (ports 40000 -> 80, ACK|PSH) and n - 20 data bytes."""
+    hdr = struct.pack('>HHIIBBHHH', 40000, 80, 1000 + seed, 2000, 0x50, 0x18, 65535, 0, 0)
+    return hdr + bytes((seed * 7 + i * 13) & 0xff for i in range(n - 20))
+
+
+def v4_frag(payload, off, n, more, ident=0x1234, proto=6, opts=b'', src=b'\xc0\x00\x02\x01'):
+    hl = 20 + len(opts)
+    fl = (0x2000 if more else 0) | (off // 8)
+    h = struct.pack('>BBHHHBBH4s4s', 0x40 | hl // 4, 0, hl + n, ident, fl, 64, proto, 0, src,
+                    b'\xc6\x33\x64\x07') + opts
+    h = h[:10] + struct.pack('>H', csum16(h)) + h[12:]
+    return h + payload[off:off + n]
+
+
+V6_SRC = bytes.fromhex('20010db8000000000000000000000001')
+V6_DST = bytes.fromhex('20010db8000000000000000000000002')
+
+
+def v6_frag(rest, off, n, more, ident=0xcafe, ext=True, nh=6):
+    """IPv6 [+ hop-by-hop + routing] + fragment header + rest[off:off+n]."""
+    unfrag = b''
+    first = 44
+    if ext:
+        first = 0
+        unfrag = bytes([43, 0, 1, 4, 0, 0, 0, 0]) + bytes([44, 0, 253, 0, 0, 0, 0, 0])
+    fh = struct.pack('>BBHI', nh, 0, off | (1 if more else 0), ident)
+    body = unfrag + fh + rest[off:off + n]
+    return struct.pack('>IHBB16s16s', 0x60000000, len(body), first, 64, V6_SRC, V6_DST) + body
+
+
+def v4_split(payload, size, **kw):
+    return [v4_frag(payload, o, min(size, len(payload) - o), o + size < len(payload), **kw)
+            for o in range(0, len(payload), size)]
+
+
+def v6_split(rest, size, **kw):
+    return [v6_frag(rest, o, min(size, len(rest) - o), o + size < len(rest), **kw)
+            for o in range(0, len(rest), size)]
+
+
+def reasm_input(cfg, frags):
+    """cfg byte, then [len][time step][ctx] + fragment per record."""
+    out = bytearray([cfg])
+    for f in frags:
+        pkt, step, ctx = f if isinstance(f, tuple) else (f, 1, 0)
+        out += struct.pack('>HBB', len(pkt), step, ctx) + pkt
+    return bytes(out)
+
+
+def reasm_seeds():
+    cfg = (29 << 3) | 7  # timeout 30 s, 8 datagrams
+    p = tcp_payload(300, 1)
+    f = v4_split(p, 96)
+    put('reasm', reasm_input(cfg, f), 'v4-in-order')
+    put('reasm', reasm_input(cfg, f[::-1]), 'v4-reverse')
+    put('reasm', reasm_input(cfg, [f[2], f[0], f[3], f[1]]), 'v4-shuffled')
+    put('reasm', reasm_input(cfg, [f[1], f[1], f[0], f[3], f[2], f[0]]), 'v4-duplicates')
+    opt = b'\x01\x01\x01\x00'
+    put('reasm', reasm_input(cfg, [v4_frag(p, 0, 96, True, opts=opt)] +
+                             v4_split(p, 96)[1:]), 'v4-options-first')
+    ov = [v4_frag(p, 0, 64, True), v4_frag(p, 40, 104, True), v4_frag(p, 16, 16, True),
+          v4_frag(p, 136, 164, False)]
+    put('reasm', reasm_input(cfg, ov), 'v4-identical-overlap')
+    bad = bytearray(p)
+    bad[50] ^= 0xff
+    put('reasm', reasm_input(cfg, [v4_frag(p, 0, 64, True), v4_frag(bytes(bad), 40, 104, True),
+                                   v4_frag(p, 136, 164, False), v4_frag(p, 40, 104, True)]),
+        'v4-conflict')
+    put('reasm', reasm_input(cfg, [v4_frag(p, 96, 204, False), v4_frag(p, 96, 196, False),
+                                   v4_frag(p, 0, 96, True)]), 'v4-two-ends')
+    q = tcp_payload(200, 2)
+    g = v4_split(q, 64, ident=7, proto=17)
+    mixed = [(x, 1, 0) for pair in zip(f, g) for x in pair]
+    mixed += [(x, 0, 9) for x in f]  # same datagram again in another ctx
+    put('reasm', reasm_input(cfg, mixed), 'v4-interleaved-ctx')
+    put('reasm', reasm_input((1 << 3) | 0, [(f[0], 1, 0), (f[1], 9, 0), (f[2], 0, 0),
+                                            (f[3], 255, 0)]), 'v4-timeout')
+    put('reasm', reasm_input(0, [f[0], g[0], f[1], g[1], g[2], f[2], f[3], g[3]]), 'v4-evict')
+    big = tcp_payload(1480, 3) + bytes(65536)
+    pod = [v4_frag(big, 0, 1480, True, ident=9), v4_frag(big, 65496, 20, False, ident=9)]
+    put('reasm', reasm_input(cfg, pod), 'v4-too-big')
+    whole = v4_frag(p, 0, 300, False)
+    put('reasm', reasm_input(cfg, [whole + b'\0' * 6]), 'v4-whole-padded')
+    r6 = tcp_payload(400, 4)
+    h = v6_split(r6, 104)
+    put('reasm', reasm_input(cfg, h), 'v6-ext-in-order')
+    put('reasm', reasm_input(cfg, h[::-1] + [h[1]]), 'v6-ext-reverse')
+    put('reasm', reasm_input(cfg, v6_split(r6, 64, ext=False)), 'v6-bare')
+    put('reasm', reasm_input(cfg, [h[0], h[1], h[1], h[3], h[2]]), 'v6-exact-duplicate')
+    put('reasm', reasm_input(cfg, [v6_frag(r6, 0, 104, True), v6_frag(r6, 96, 104, True)] + h[2:]),
+        'v6-overlap')
+    put('reasm', reasm_input(cfg, [h[0], v6_frag(r6, 0, len(r6), False, ident=5)] + h[1:]),
+        'v6-atomic')
+    put('reasm', reasm_input(cfg, [v6_frag(bytes(65535), 65528, 7, False, ident=1)]), 'v6-too-big')
+    mal = [h[0][:50], h[0][:-1], v4_frag(p, 8, 12, True), v4_frag(p, 8, 0, True),
+           h[0][:6] + b'\x06' + h[0][7:], b'\x45']
+    put('reasm', reasm_input(cfg, mal), 'malformed')
+
+
 if __name__ == '__main__':
-    main()
+    if '--only-reasm' not in sys.argv:
+        main()
+    reasm_seeds()

@@ -113,7 +113,9 @@ def main():
     update = "--update" in sys.argv[3:]
     samples = os.path.join(src, "samples")
     golden_dir = os.path.join(src, "tests", "golden")
-    pcaps = sorted(f for f in os.listdir(samples) if f.endswith((".pcap", ".pcapng")))
+    # tunnel-* samples come in outer/inner pairs and are checked by tests/cli/test_tunnels.py.
+    pcaps = sorted(f for f in os.listdir(samples)
+                   if f.endswith((".pcap", ".pcapng")) and not f.startswith("tunnel-"))
     if not pcaps:
         print("no samples found")
         return 1

@@ -413,6 +413,517 @@ pb_seg pb_reverse(const pb_seg *s)
     return r;
 }
 
+/* ---- encapsulations ------------------------------------------------------ */
+
+#define ENC_HEADROOM 2048 /* room for the layers in front of the inner packet */
+
+/* What the bytes built so far are, for the type field of the layer around them. */
+enum pb_content {
+    PC_IP4,
+    PC_IP6,
+    PC_ETH,     /* a whole Ethernet frame */
+    PC_ETYPE,   /* something an ethertype announces: et */
+    PC_LLC,     /* LLC/SNAP: an 802.3 length is needed */
+    PC_CW,      /* control word + Ethernet: only MPLS may wrap it */
+    PC_GRE,     /* IP protocol 47 */
+    PC_UDP,     /* IP protocol 17 */
+    PC_TUNNEL,  /* a UDP tunnel header: only UDP may wrap it */
+    PC_ERSPAN1, /* Ethernet for GRE 0x88BE without sequence number */
+    PC_ERSPAN2,
+    PC_ERSPAN3
+};
+
+typedef struct pb_cur {
+    uint8_t *buf;
+    size_t start, end; /* built bytes are buf[start..end) */
+    enum pb_content what;
+    uint16_t et; /* PC_ETYPE */
+} pb_cur;
+
+/* Make room for n bytes in front; NULL when the headroom is used up. */
+static uint8_t *pb_prepend(pb_cur *c, size_t n)
+{
+    if (n > c->start) {
+        return NULL;
+    }
+    c->start -= n;
+    memset(c->buf + c->start, 0, n);
+    return c->buf + c->start;
+}
+
+static size_t pb_len(const pb_cur *c)
+{
+    return c->end - c->start;
+}
+
+/* Ethertype announcing the content, 0 if none does. */
+static uint16_t pb_ethertype(const pb_cur *c)
+{
+    switch (c->what) {
+        case PC_IP4:
+            return 0x0800;
+        case PC_IP6:
+            return 0x86DD;
+        case PC_ETH:
+            return 0x6558;
+        case PC_ETYPE:
+            return c->et;
+        case PC_ERSPAN1:
+        case PC_ERSPAN2:
+            return 0x88BE;
+        case PC_ERSPAN3:
+            return 0x22EB;
+        default:
+            return 0;
+    }
+}
+
+static uint8_t pb_ipproto(const pb_cur *c)
+{
+    switch (c->what) {
+        case PC_IP4:
+            return 4;
+        case PC_IP6:
+            return 41;
+        case PC_GRE:
+            return 47;
+        case PC_UDP:
+            return 17;
+        default:
+            return 0;
+    }
+}
+
+static int pb_wrap_ip(pb_cur *c, const pb_layer *l)
+{
+    uint8_t a[16], b[16];
+    int fam = parse_addr(l->src, a);
+    uint8_t proto = pb_ipproto(c);
+    size_t len = pb_len(c);
+    uint8_t *p;
+
+    if (fam == 0 || fam != parse_addr(l->dst, b) || proto == 0) {
+        return -1;
+    }
+    if (fam == 4) {
+        if (len + IPV4_HLEN > 0xFFFF || (p = pb_prepend(c, IPV4_HLEN)) == NULL) {
+            return -1;
+        }
+        p[0] = 0x45;
+        put16(p + 2, (uint32_t)(len + IPV4_HLEN));
+        put16(p + 4, 0x1234);
+        put16(p + 6, (l->mf ? 0x2000u : 0u) | (l->frag_off & 0x1FFFu));
+        p[8] = 64;
+        p[9] = proto;
+        memcpy(p + 12, a, 4);
+        memcpy(p + 16, b, 4);
+        put16(p + 10, csum_fold(csum_add(0, p, IPV4_HLEN)));
+        c->what = PC_IP4;
+        return 0;
+    }
+    if (l->mf || l->frag_off) {
+        if ((p = pb_prepend(c, 8)) == NULL) {
+            return -1;
+        }
+        p[0] = proto; /* RFC 8200 4.5 */
+        put16(p + 2, (uint32_t)(l->frag_off & 0x1FFFu) << 3 | (l->mf ? 1u : 0u));
+        put32(p + 4, 0xCAFE);
+        proto = 44;
+        len += 8;
+    }
+    if (len > 0xFFFF || (p = pb_prepend(c, IPV6_HLEN)) == NULL) {
+        return -1;
+    }
+    p[0] = 0x60;
+    put16(p + 4, (uint32_t)len);
+    p[6] = proto;
+    p[7] = 64;
+    memcpy(p + 8, a, 16);
+    memcpy(p + 24, b, 16);
+    c->what = PC_IP6;
+    return 0;
+}
+
+static int pb_wrap_gre(pb_cur *c, const pb_layer *l)
+{
+    uint16_t et = pb_ethertype(c);
+    bool seq = l->seq || c->what == PC_ERSPAN2;
+    size_t hlen;
+    uint8_t *p;
+
+    if (c->what == PC_ERSPAN1) {
+        seq = false;
+    }
+    if (l->pptp) {
+        /* RFC 2637 4.1: key (payload length, call id) and sequence; PPP with FF 03 inside. */
+        uint16_t pppp = c->what == PC_IP4 ? 0x0021 : 0x0057;
+        size_t plen;
+        if (c->what != PC_IP4 && c->what != PC_IP6) {
+            return -1;
+        }
+        if ((p = pb_prepend(c, 4)) == NULL) {
+            return -1;
+        }
+        p[0] = 0xFF;
+        p[1] = 0x03;
+        put16(p + 2, pppp);
+        plen = pb_len(c);
+        if ((p = pb_prepend(c, 12)) == NULL) {
+            return -1;
+        }
+        put16(p, 0x2000u | 0x1000u | 1u);
+        put16(p + 2, 0x880B);
+        put32(p + 4, (uint32_t)plen << 16 | (l->id & 0xFFFFu));
+        put32(p + 8, 1);
+        c->what = PC_GRE;
+        return 0;
+    }
+    if (et == 0) {
+        return -1;
+    }
+    hlen = 4u + (l->csum ? 4u : 0u) + (l->key ? 4u : 0u) + (seq ? 4u : 0u);
+    if ((p = pb_prepend(c, hlen)) == NULL) {
+        return -1;
+    }
+    put16(p, (l->csum ? 0x8000u : 0u) | (l->key ? 0x2000u : 0u) | (seq ? 0x1000u : 0u));
+    put16(p + 2, et);
+    {
+        size_t o = 4u + (l->csum ? 4u : 0u);
+        if (l->key) {
+            put32(p + o, l->id);
+            o += 4;
+        }
+        if (seq) {
+            put32(p + o, 77);
+        }
+    }
+    if (l->csum) {
+        put16(p + 4, csum_fold(csum_add(0, p, pb_len(c))));
+    }
+    c->what = PC_GRE;
+    return 0;
+}
+
+static int pb_wrap_gtpu(pb_cur *c, const pb_layer *l)
+{
+    size_t opt = (l->seq || l->n_ext) ? 4 : 0;
+    size_t ext = (size_t)l->n_ext * 4;
+    uint8_t *p;
+
+    if (c->what != PC_IP4 && c->what != PC_IP6) {
+        return -1;
+    }
+    if ((p = pb_prepend(c, 8 + opt + ext)) == NULL) {
+        return -1;
+    }
+    /* TS 29.281 5.1: version 1, PT 1, E, S; G-PDU; length after the first 8 bytes. */
+    p[0] = (uint8_t)(0x30u | (l->n_ext ? 0x04u : 0u) | (l->seq ? 0x02u : 0u));
+    p[1] = 255;
+    put16(p + 2, (uint32_t)(pb_len(c) - 8));
+    put32(p + 4, l->id);
+    if (opt) {
+        put16(p + 8, 0x1234);
+        p[11] = l->n_ext ? 0x85 : 0; /* PDU session container */
+    }
+    for (size_t i = 0; i < l->n_ext; i++) {
+        uint8_t *e = p + 8 + opt + 4 * i;
+        e[0] = 1; /* 4 bytes */
+        e[1] = 0x10;
+        e[2] = (uint8_t)i;
+        e[3] = i + 1 < l->n_ext ? 0x85 : 0;
+    }
+    c->what = PC_TUNNEL;
+    return 0;
+}
+
+static int pb_wrap_teredo(pb_cur *c, const pb_layer *l)
+{
+    uint8_t *p;
+
+    if (c->what != PC_IP6) {
+        return -1;
+    }
+    if (l->opt) {
+        /* RFC 4380 5.1.1: origin indication, port and address obfuscated. */
+        if ((p = pb_prepend(c, 8)) == NULL) {
+            return -1;
+        }
+        put16(p + 2, 3544u ^ 0xFFFFu);
+        put32(p + 4, 0xC0000201u ^ 0xFFFFFFFFu);
+    }
+    if (l->auth) {
+        /* Client id 2 bytes, authentication value 3, nonce 8, confirmation 1. */
+        if ((p = pb_prepend(c, 13 + 2 + 3)) == NULL) {
+            return -1;
+        }
+        put16(p, 1);
+        p[2] = 2;
+        p[3] = 3;
+        memset(p + 4, 0x5A, 5);
+        put32(p + 9, 0xDEADBEEF);
+    }
+    c->what = PC_TUNNEL;
+    return 0;
+}
+
+static int pb_wrap_link(pb_cur *c, const pb_layer *l)
+{
+    uint16_t et = pb_ethertype(c);
+    uint8_t *p;
+
+    switch (l->kind) {
+        case PB_ETH:
+            if (c->what != PC_LLC && (et == 0 || c->what == PC_ETH)) {
+                return -1;
+            }
+            if ((p = pb_prepend(c, ETH_HLEN)) == NULL) {
+                return -1;
+            }
+            memcpy(p, mac_dst, 6);
+            memcpy(p + 6, mac_src, 6);
+            put16(p + 12, c->what == PC_LLC ? (uint32_t)(pb_len(c) - ETH_HLEN) : et);
+            c->what = PC_ETH;
+            return 0;
+        case PB_VLAN:
+            if ((et == 0 && c->what != PC_LLC) || c->what == PC_ETH ||
+                (p = pb_prepend(c, 4)) == NULL) {
+                return -1;
+            }
+            put16(p, l->id & 0x0FFFu);
+            /* A tagged 802.3 frame has its length where the type would be. */
+            put16(p + 2, c->what == PC_LLC ? (uint32_t)(pb_len(c) - 4) : et);
+            c->what = PC_ETYPE;
+            c->et = l->tpid ? l->tpid : 0x8100;
+            return 0;
+        case PB_MPLS: {
+            bool bottom = !(c->what == PC_ETYPE && c->et == 0x8847);
+            if ((bottom && c->what != PC_IP4 && c->what != PC_IP6 && c->what != PC_CW &&
+                 c->what != PC_ETH) ||
+                (p = pb_prepend(c, 4)) == NULL) {
+                return -1;
+            }
+            put32(p, (l->id & 0xFFFFFu) << 12 | (bottom ? 0x100u : 0u) | 64u);
+            c->what = PC_ETYPE;
+            c->et = 0x8847;
+            return 0;
+        }
+        case PB_PWCW:
+            if (c->what != PC_ETH || pb_prepend(c, 4) == NULL) {
+                return -1;
+            }
+            c->what = PC_CW;
+            return 0;
+        case PB_PPPOE:
+            if ((c->what != PC_IP4 && c->what != PC_IP6) || (p = pb_prepend(c, 8)) == NULL) {
+                return -1;
+            }
+            p[0] = 0x11; /* RFC 2516 4: version 1, type 1, code 0 */
+            put16(p + 2, l->id);
+            put16(p + 4, (uint32_t)(pb_len(c) - 6));
+            put16(p + 6, c->what == PC_IP4 ? 0x0021 : 0x0057);
+            c->what = PC_ETYPE;
+            c->et = 0x8864;
+            return 0;
+        case PB_PBB:
+            if (c->what != PC_ETH || (p = pb_prepend(c, 4)) == NULL) {
+                return -1;
+            }
+            put32(p, l->id & 0xFFFFFFu);
+            c->what = PC_ETYPE;
+            c->et = 0x88E7;
+            return 0;
+        case PB_VNTAG:
+            if (et == 0 || c->what == PC_ETH || (p = pb_prepend(c, 6)) == NULL) {
+                return -1;
+            }
+            put16(p, 0x8000u | (l->id & 0x3FFFu)); /* D set: toward the bridge port */
+            put16(p + 2, 0x0033);
+            put16(p + 4, et);
+            c->what = PC_ETYPE;
+            c->et = 0x8926;
+            return 0;
+        case PB_FABRICPATH:
+            if (c->what != PC_ETH || (p = pb_prepend(c, 16)) == NULL) {
+                return -1;
+            }
+            /* Outer DA: switch id in the low nibble of byte 1 and byte 2, then sub-switch, LID. */
+            p[0] = 0x02;
+            p[1] = (uint8_t)(l->id >> 8 & 0x0Fu);
+            p[2] = (uint8_t)l->id;
+            p[5] = 0x0A;
+            p[6] = 0x02;
+            p[11] = 0x0B;
+            put16(p + 12, 0x8903);
+            put16(p + 14, 0x0040); /* FTag 0, TTL 64 */
+            c->what = PC_ETH;
+            return 0;
+        case PB_LLC:
+            if (et == 0 || c->what == PC_ETH || (p = pb_prepend(c, 8)) == NULL) {
+                return -1;
+            }
+            p[0] = 0xAA;
+            p[1] = 0xAA;
+            p[2] = 0x03;
+            put16(p + 6, et);
+            c->what = PC_LLC;
+            return 0;
+        default:
+            return -1;
+    }
+}
+
+static int pb_wrap(pb_cur *c, const pb_layer *l)
+{
+    uint8_t *p;
+
+    switch (l->kind) {
+        case PB_IP:
+            return pb_wrap_ip(c, l);
+        case PB_GRE:
+            return pb_wrap_gre(c, l);
+        case PB_GTPU:
+            return pb_wrap_gtpu(c, l);
+        case PB_TEREDO:
+            return pb_wrap_teredo(c, l);
+        case PB_UDP:
+            if (pb_len(c) + 8 > 0xFFFF || (p = pb_prepend(c, 8)) == NULL) {
+                return -1;
+            }
+            put16(p, l->sport);
+            put16(p + 2, l->dport);
+            put16(p + 4, (uint32_t)pb_len(c));
+            c->what = PC_UDP;
+            return 0;
+        case PB_VXLAN:
+            if (c->what != PC_ETH || (p = pb_prepend(c, 8)) == NULL) {
+                return -1;
+            }
+            p[0] = 0x08; /* RFC 7348 5: I flag */
+            put32(p + 4, (l->id & 0xFFFFFFu) << 8);
+            c->what = PC_TUNNEL;
+            return 0;
+        case PB_GENEVE: {
+            uint16_t et = pb_ethertype(c);
+            size_t ol = (size_t)(l->opt_words & 0x3Fu) * 4;
+            if (et == 0 || (p = pb_prepend(c, 8 + ol)) == NULL) {
+                return -1;
+            }
+            p[0] = (uint8_t)(l->opt_words & 0x3Fu); /* RFC 8926 3.4: version 0 */
+            put16(p + 2, et);
+            put32(p + 4, (l->id & 0xFFFFFFu) << 8);
+            if (ol) {
+                put16(p + 8, 0x0100); /* one option: class, type, length in words */
+                p[10] = 0x01;
+                p[11] = (uint8_t)(l->opt_words - 1);
+                memset(p + 12, 0xEE, ol - 4);
+            }
+            c->what = PC_TUNNEL;
+            return 0;
+        }
+        case PB_AYIYA:
+            if ((c->what != PC_IP4 && c->what != PC_IP6) || (p = pb_prepend(c, 44)) == NULL) {
+                return -1;
+            }
+            p[0] = 0x41; /* identity 2^4 = 16 bytes, IPv6 address */
+            p[1] = 0x52; /* signature 5 words, SHA-1 */
+            p[2] = 0x11; /* shared-secret auth, opcode forward */
+            p[3] = c->what == PC_IP4 ? 4 : 41;
+            put32(p + 4, 1700000000u);
+            memset(p + 8, 0x20, 16);
+            memset(p + 24, 0x77, 20);
+            c->what = PC_TUNNEL;
+            return 0;
+        case PB_ERSPAN1:
+            if (c->what != PC_ETH) {
+                return -1;
+            }
+            c->what = PC_ERSPAN1;
+            return 0;
+        case PB_ERSPAN2:
+            if (c->what != PC_ETH || (p = pb_prepend(c, 8)) == NULL) {
+                return -1;
+            }
+            put16(p, 0x1000); /* version 1, VLAN 0 */
+            put16(p + 2, l->id & 0x3FFu);
+            put32(p + 4, 3);
+            c->what = PC_ERSPAN2;
+            return 0;
+        case PB_ERSPAN3:
+            if (c->what != PC_ETH || (p = pb_prepend(c, l->opt ? 20 : 12)) == NULL) {
+                return -1;
+            }
+            put16(p, 0x2000); /* version 2 */
+            put16(p + 2, l->id & 0x3FFu);
+            put32(p + 4, 123456);
+            p[10] = 0x00; /* P 0, FT 0 (Ethernet) */
+            p[11] = l->opt ? 0x01 : 0x00;
+            c->what = PC_ERSPAN3;
+            return 0;
+        default:
+            return pb_wrap_link(c, l);
+    }
+}
+
+size_t pb_build_encap(uint8_t *buf, size_t cap, int linktype, const pb_layer *layers, size_t n,
+                      const pb_seg *s, pb_layout *lay, size_t *offs)
+{
+    pb_layout in;
+    pb_cur c;
+    size_t len, shift;
+
+    if (cap <= ENC_HEADROOM || (n && layers == NULL)) {
+        return 0;
+    }
+    len = pb_build_ex(buf + ENC_HEADROOM, cap - ENC_HEADROOM, TCPST_LT_RAW, NULL, 0, s, &in);
+    if (len == 0) {
+        return 0;
+    }
+    c.buf = buf;
+    c.start = ENC_HEADROOM;
+    c.end = ENC_HEADROOM + len;
+    c.what = (buf[ENC_HEADROOM] >> 4) == 4 ? PC_IP4 : PC_IP6;
+    c.et = 0;
+    for (size_t i = n; i-- > 0;) {
+        if (pb_wrap(&c, &layers[i]) != 0) {
+            return 0;
+        }
+        if (offs != NULL) {
+            offs[i] = c.start; /* made relative to the frame below */
+        }
+    }
+    if (linktype == TCPST_LT_ETHERNET && c.what != PC_ETH) {
+        pb_layer eth = {.kind = PB_ETH};
+        if (pb_wrap(&c, &eth) != 0) {
+            return 0;
+        }
+    } else if (linktype == TCPST_LT_LINUX_SLL) {
+        uint16_t et = pb_ethertype(&c);
+        uint8_t *p;
+        if (et == 0 || c.what == PC_ETH || (p = pb_prepend(&c, SLL_HLEN)) == NULL) {
+            return 0;
+        }
+        put16(p + 2, 1); /* ARPHRD_ETHER */
+        put16(p + 4, 6);
+        memcpy(p + 6, mac_src, 6);
+        put16(p + 14, et);
+    } else if (linktype != TCPST_LT_ETHERNET && c.what != PC_IP4 && c.what != PC_IP6) {
+        return 0;
+    }
+    shift = c.start;
+    len = c.end - c.start;
+    memmove(buf, buf + shift, len);
+    for (size_t i = 0; offs != NULL && i < n; i++) {
+        offs[i] -= shift;
+    }
+    if (lay != NULL) {
+        lay->l3 = in.l3 + ENC_HEADROOM - shift;
+        lay->l4 = in.l4 + ENC_HEADROOM - shift;
+        lay->payload = in.payload + ENC_HEADROOM - shift;
+        lay->len = len;
+    }
+    return len;
+}
+
 /* ---- options ------------------------------------------------------------- */
 
 size_t pb_opt_nop(uint8_t *out)

@@ -112,6 +112,63 @@ size_t pb_opt_raw(uint8_t *out, uint8_t kind, uint8_t lenbyte, const uint8_t *bo
 /* Linux SYN layout: MSS, SACK-permitted, TS, NOP, WS -> 20 bytes. */
 size_t pb_opt_syn(uint8_t *out, uint16_t mss, uint8_t wscale, uint32_t tsval, uint32_t tsecr);
 
+/* ---- encapsulations ------------------------------------------------------------------------
+ * pb_build_encap wraps a segment in layers, innermost last; each layer's type field (ethertype,
+ * IP protocol, PPP protocol, next header...) is set from what it wraps.  Fields not used by a
+ * layer are ignored; zero values give a plain, valid header.
+ */
+typedef enum pb_layer_kind {
+    PB_ETH,        /* Ethernet header; an 802.3 length when it wraps PB_LLC */
+    PB_VLAN,       /* 802.1Q tag (TPID `tpid`, 0 -> 0x8100), id = VLAN id */
+    PB_MPLS,       /* label stack entry, id = label; S set unless it wraps another PB_MPLS */
+    PB_PWCW,       /* pseudowire control word (4 zero bytes, RFC 4385); wraps PB_ETH */
+    PB_PPPOE,      /* PPPoE session header + 2-byte PPP protocol, id = session id */
+    PB_PBB,        /* 802.1ah I-TAG, id = I-SID; wraps PB_ETH */
+    PB_VNTAG,      /* VN-Tag, id = destination VIF */
+    PB_FABRICPATH, /* Cisco FabricPath outer header (ethertype 0x8903), id = switch id; wraps PB_ETH
+                      and yields an Ethernet frame itself */
+    PB_LLC,        /* 802.2 LLC/SNAP: AA AA 03, OUI 0, ethertype */
+    PB_GRE,        /* GRE: key (= id) when `key`, sequence when `seq` (forced for ERSPAN II),
+                      checksum when `csum`; `pptp`: version 1 with PPP (id = call id) */
+    PB_ERSPAN1,    /* ERSPAN type I: no header (GRE 0x88BE without sequence); wraps PB_ETH */
+    PB_ERSPAN2,    /* ERSPAN type II header, id = session; wraps PB_ETH */
+    PB_ERSPAN3, /* ERSPAN type III header, id = session, `opt`: platform subheader; wraps PB_ETH */
+    PB_IP,      /* IPv4 or IPv6 header from src/dst text; `mf`/`frag_off` make it a fragment
+                   (IPv6: with a fragment header) */
+    PB_UDP,     /* UDP header, sport/dport; checksum 0 */
+    PB_VXLAN,   /* VXLAN, id = VNI; wraps PB_ETH */
+    PB_GENEVE,  /* Geneve, id = VNI, `opt_words` 4-byte option words; wraps PB_ETH or IP */
+    PB_GTPU,    /* GTP-U G-PDU, id = TEID; `seq`: S flag; `n_ext` extension headers */
+    PB_TEREDO,  /* Teredo: `auth` authentication header, `opt` origin indication; wraps IPv6 */
+    PB_AYIYA    /* AYIYA forward with a 16-byte identity and 20-byte signature */
+} pb_layer_kind;
+
+typedef struct pb_layer {
+    pb_layer_kind kind;
+    uint32_t id;
+    const char *src, *dst; /* PB_IP */
+    uint16_t sport, dport; /* PB_UDP */
+    uint16_t tpid;         /* PB_VLAN */
+    bool key, seq, csum;   /* PB_GRE (seq also PB_GTPU) */
+    bool pptp;             /* PB_GRE */
+    bool opt;              /* PB_ERSPAN3 platform subheader, PB_TEREDO origin indication */
+    bool auth;             /* PB_TEREDO */
+    uint8_t opt_words;     /* PB_GENEVE, up to 63 */
+    uint8_t n_ext;         /* PB_GTPU */
+    bool mf;               /* PB_IP */
+    uint16_t frag_off;     /* PB_IP, 8-byte units */
+} pb_layer;
+
+/*
+ * Build `s` (IP + TCP) inside layers[0..n-1] (outermost first) for `linktype`: Ethernet adds an
+ * Ethernet header unless the outermost layer already is one (PB_ETH, PB_FABRICPATH); the raw IP
+ * link types need an IP outermost.  lay (may be NULL) gets the INNER IP/TCP offsets.  Returns the
+ * frame length, or 0 when a layer does not fit what it wraps or cap is too small.  offs (may be
+ * NULL) gets where each layer's header starts in the frame (n entries).
+ */
+size_t pb_build_encap(uint8_t *buf, size_t cap, int linktype, const pb_layer *layers, size_t n,
+                      const pb_seg *s, pb_layout *lay, size_t *offs);
+
 /* ---- capture files ---- */
 typedef struct pb_frame {
     int64_t ts_ns;

@@ -1,26 +1,46 @@
 /*
  * check_capture.c - unit tests for capture.c: reading pcap and pcapng files,
  * merging several inputs by time, frame numbering, BPF filtering, standard
- * input, and the one-line errors for bad inputs.
+ * input, and the one-line errors for bad inputs; saving packets (-w) and
+ * re-reading them; live capture on the loopback interface.
  *
  * The files are written byte by byte here (not with libpcap's dumper) so each
  * test controls exactly what is on disk: magic, byte order, link type, record
  * lengths, truncation.  Frame contents are arbitrary except in the filter
  * test, since capture does not decode.
+ *
+ * Live tests need root (they print a skip line and pass otherwise) and send
+ * traffic only over 127.0.0.1.  Tests needing a down or vanishing interface
+ * make one in a private network namespace of a child process.
  */
+#define _GNU_SOURCE /* unshare(CLONE_NEWNET), for the namespace tests only */
 #include <check.h>
 
+#include "ckchild.h"
 #include "ckrun.h"
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tcpstate/capture.h"
+#include "tcpstate/privdrop.h"
 
 /* ---- temporary directory and paths ------------------------------------- */
 
@@ -985,6 +1005,963 @@ START_TEST(test_stdin_garbage)
 }
 END_TEST
 
+/* ---- saving packets (-w) --------------------------------------------------- */
+
+/* A full copy of one packet as handed out, to compare a run with its re-run. */
+struct copy {
+    uint8_t data[2048];
+    uint32_t caplen, wirelen;
+    tcpst_time ts;
+    uint64_t frame;
+    int linktype;
+};
+
+static size_t copy_all(tcpst_capture *cap, struct copy *out, size_t max)
+{
+    size_t n = 0;
+    tcpst_pkt pkt;
+    while (tcpst_capture_next(cap, &pkt) == 1) {
+        ck_assert_uint_lt(n, max);
+        ck_assert_uint_le(pkt.caplen, sizeof(out[n].data));
+        memcpy(out[n].data, pkt.data, pkt.caplen);
+        out[n].caplen = pkt.caplen;
+        out[n].wirelen = pkt.wirelen;
+        out[n].ts = pkt.ts;
+        out[n].frame = pkt.frame;
+        out[n].linktype = pkt.linktype;
+        n++;
+    }
+    return n;
+}
+
+static void check_same_packets(const struct copy *a, const struct copy *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_uint_eq(a[i].caplen, b[i].caplen);
+        ck_assert_uint_eq(a[i].wirelen, b[i].wirelen);
+        ck_assert_int_eq(a[i].ts, b[i].ts);
+        ck_assert_uint_eq(a[i].frame, b[i].frame);
+        ck_assert_int_eq(a[i].linktype, b[i].linktype);
+        ck_assert_mem_eq(a[i].data, b[i].data, a[i].caplen);
+    }
+}
+
+/* The saved file's header, read back in host byte order (libpcap writes it
+ * in the writer's order). */
+struct filehdr {
+    uint32_t magic, snaplen, linktype;
+};
+
+static struct filehdr read_filehdr(const char *path)
+{
+    uint8_t h[24];
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fread(h, 1, sizeof(h), f), sizeof(h));
+    fclose(f);
+    struct filehdr r;
+    memcpy(&r.magic, h, 4);
+    memcpy(&r.snaplen, h + 16, 4);
+    memcpy(&r.linktype, h + 20, 4);
+    return r;
+}
+
+static void dump_ok(tcpst_capture *cap, const char *path)
+{
+    tcpst_error err = {0, ""};
+    int rc = tcpst_capture_dump_open(cap, path, &err);
+    ck_assert_msg(rc == 0, "dump_open failed: %d %s", rc, err.msg);
+}
+
+/* Records with nanosecond fractions, varied lengths, one cut by the snaplen. */
+static void ns_records(struct rec *r, uint8_t (*frames)[FRAME_LEN], size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        eth_ipv4_tcp(frames[i], (uint16_t)(40000 + i), i % 2 ? 443 : 80);
+        frames[i][FRAME_LEN - 1] = (uint8_t)(0xa0 + i); /* the payload byte */
+        uint32_t caplen = i == 3 ? 40 : FRAME_LEN;
+        r[i] = (struct rec){1700000000u + (uint32_t)(i / 2),
+                            123456789u + (uint32_t)i * 7,
+                            caplen,
+                            FRAME_LEN + (uint32_t)i * 100,
+                            frames[i],
+                            0};
+    }
+}
+
+START_TEST(test_dump_roundtrip_offline)
+{
+    enum { N = 6 };
+    uint8_t frames[N][FRAME_LEN];
+    struct rec r[N];
+    ns_records(r, frames, N);
+    write_pcap_ex(tp("in.pcap"), 1, true, true, r, N); /* big-endian ns file */
+    const char *in[] = {tp("in.pcap")};
+    const char *out[] = {tp("out.pcap")};
+
+    struct copy *first = calloc(2 * N, sizeof(*first));
+    struct copy *second = first + N;
+    ck_assert_ptr_nonnull(first);
+    tcpst_capture *cap = open_ok(in, 1, NULL);
+    dump_ok(cap, out[0]);
+    ck_assert_uint_eq(copy_all(cap, first, N), N);
+    tcpst_capture_close(cap);
+
+    struct filehdr h = read_filehdr(out[0]);
+    ck_assert_uint_eq(h.magic, 0xa1b23c4du); /* nanosecond pcap */
+    ck_assert_uint_eq(h.linktype, 1);
+    ck_assert_uint_eq(h.snaplen, 65535);
+
+    cap = open_ok(out, 1, NULL);
+    ck_assert_uint_eq(copy_all(cap, second, N), N);
+    const tcpst_input_info *info = tcpst_capture_input(cap, 0);
+    ck_assert(info->nanosecond);
+    ck_assert_str_eq(info->format, "pcap");
+    ck_assert(!info->truncated);
+    tcpst_capture_close(cap);
+    check_same_packets(first, second, N);
+    /* And what was read is what the input holds. */
+    ck_assert_int_eq(first[5].ts, NS(1700000002, 123456789 + 35));
+    ck_assert_uint_eq(first[3].caplen, 40);
+    ck_assert_uint_eq(first[3].wirelen, FRAME_LEN + 300);
+    ck_assert_uint_eq(first[4].data[FRAME_LEN - 1], 0xa4);
+    free(first);
+}
+END_TEST
+
+/* Microsecond inputs merged into one file: times exact in ns, frames kept. */
+START_TEST(test_dump_merged_usec_inputs)
+{
+    struct rec odd[3], even[3];
+    for (int i = 0; i < 3; i++) {
+        odd[i] = all6[2 * i];
+        even[i] = all6[2 * i + 1];
+    }
+    write_pcap(tp("odd.pcap"), odd, 3);
+    write_pcapng(tp("even.pcapng"), -1, even, 3);
+    const char *in[] = {tp("even.pcapng"), tp("odd.pcap")};
+    const char *out[] = {tp("out.pcap")};
+    struct copy a[6], b[6];
+    tcpst_capture *cap = open_ok(in, 2, NULL);
+    dump_ok(cap, out[0]);
+    ck_assert_uint_eq(copy_all(cap, a, 6), 6);
+    tcpst_capture_close(cap);
+
+    cap = open_ok(out, 1, NULL);
+    ck_assert_uint_eq(copy_all(cap, b, 6), 6);
+    tcpst_capture_close(cap);
+    check_same_packets(a, b, 6);
+    for (size_t i = 0; i < 6; i++) {
+        ck_assert_uint_eq(b[i].data[0], all6[i].tag);
+        ck_assert_int_eq(b[i].ts, NS(all6[i].sec, (tcpst_time)all6[i].frac * 1000));
+    }
+}
+END_TEST
+
+/* With an offline filter only the packets handed out are saved. */
+START_TEST(test_dump_offline_filter)
+{
+    enum { N = 6 };
+    uint8_t frames[N][FRAME_LEN];
+    struct rec r[N];
+    ns_records(r, frames, N);
+    r[3].caplen = FRAME_LEN; /* the filter needs the ports */
+    write_pcap_ex(tp("in.pcap"), 1, true, false, r, N);
+    const char *in[] = {tp("in.pcap")};
+    const char *out[] = {tp("out.pcap")};
+    struct copy a[N], b[N];
+    tcpst_capture *cap = open_ok(in, 1, "tcp port 443");
+    dump_ok(cap, out[0]);
+    ck_assert_uint_eq(copy_all(cap, a, N), 3);
+    ck_assert_uint_eq(a[0].frame, 2);
+    ck_assert_uint_eq(a[2].frame, 6);
+    tcpst_capture_close(cap);
+
+    cap = open_ok(out, 1, NULL);
+    ck_assert_uint_eq(copy_all(cap, b, N), 3);
+    tcpst_capture_close(cap);
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_uint_eq(b[i].frame, i + 1); /* renumbered: documented */
+        ck_assert_int_eq(b[i].ts, a[i].ts);
+        ck_assert_mem_eq(b[i].data, a[i].data, a[i].caplen);
+    }
+}
+END_TEST
+
+START_TEST(test_dump_errors)
+{
+    write_pcap(tp("a.pcap"), all6, 6);
+    const char *in[] = {tp("a.pcap")};
+    tcpst_capture *cap = open_ok(in, 1, NULL);
+    tcpst_error err;
+    char path[600];
+
+    snprintf(path, sizeof(path), "%s/no/such/dir.pcap", tmpdir);
+    ck_assert_int_eq(tcpst_capture_dump_open(cap, path, &err), TCPST_EWRITE);
+    char want[700];
+    snprintf(want, sizeof(want), "%s: cannot write: No such file or directory", path);
+    ck_assert_str_eq(err.msg, want);
+
+    ck_assert_int_eq(tcpst_capture_dump_open(cap, tmpdir, &err), TCPST_EWRITE);
+    snprintf(want, sizeof(want), "%s: cannot write: Is a directory", tmpdir);
+    ck_assert_str_eq(err.msg, want);
+
+    ck_assert_int_eq(tcpst_capture_dump_open(cap, "", &err), TCPST_EUSAGE);
+
+    /* A failed open leaves none half-open: a later one works. */
+    dump_ok(cap, tp("ok.pcap"));
+    ck_assert_int_eq(tcpst_capture_dump_open(cap, tp("again.pcap"), &err), TCPST_EUSAGE);
+    ck_assert_str_eq(err.msg,
+                     strcat(strcpy(want, tp("again.pcap")), ": already writing packets to a file"));
+    tcpst_capture_close(cap);
+    ck_assert_int_eq(file_size(tp("ok.pcap")), 24); /* header only: nothing read */
+
+    /* Two link types cannot share one pcap file. */
+    write_pcap_ex(tp("raw.pcap"), 101, false, false, all6, 6);
+    const char *mixed[] = {tp("a.pcap"), tp("raw.pcap")};
+    cap = open_ok(mixed, 2, NULL);
+    ck_assert_int_eq(tcpst_capture_dump_open(cap, tp("m.pcap"), &err), TCPST_ELINKTYPE);
+    ck_assert_str_eq(err.msg, strcat(strcpy(want, tp("m.pcap")),
+                                     ": cannot save inputs of link types EN10MB and RAW in one "
+                                     "pcap file"));
+    tcpst_capture_close(cap);
+}
+END_TEST
+
+/* A write error (here: a full device) shows at the flush, not silently. */
+START_TEST(test_dump_flush_reports_errors)
+{
+    write_pcap(tp("a.pcap"), all6, 6);
+    const char *in[] = {tp("a.pcap")};
+    tcpst_capture *cap = open_ok(in, 1, NULL);
+    dump_ok(cap, tp("out.pcap"));
+    tcpst_pkt pkt;
+    ck_assert_int_eq(tcpst_capture_next(cap, &pkt), 1);
+    ck_assert_int_eq(tcpst_capture_next(cap, &pkt), 1);
+    ck_assert_int_eq(tcpst_capture_dump_flush(cap), 0);
+    /* 24-byte header, then 16-byte record headers and 8 bytes each. */
+    ck_assert_int_eq(file_size(tp("out.pcap")), 24 + 2 * (16 + 8));
+    tcpst_capture_close(cap);
+
+    if (access("/dev/full", W_OK) != 0) {
+        fprintf(stderr, "test_dump_flush_reports_errors: no /dev/full, part skipped\n");
+        return;
+    }
+    cap = open_ok(in, 1, NULL);
+    dump_ok(cap, "/dev/full"); /* the header is only buffered yet */
+    ck_assert_int_eq(tcpst_capture_next(cap, &pkt), 1);
+    errno = 0;
+    ck_assert_int_eq(tcpst_capture_dump_flush(cap), -1);
+    ck_assert_int_eq(errno, ENOSPC);
+    ck_assert_int_eq(tcpst_capture_next(cap, &pkt), 1);  /* reading goes on */
+    ck_assert_int_eq(tcpst_capture_dump_flush(cap), -1); /* and the error stays */
+    tcpst_capture_close(cap);
+}
+END_TEST
+
+/* "-" writes to standard output through a private descriptor. */
+START_TEST(test_dump_stdout)
+{
+    write_pcap(tp("a.pcap"), all6, 6);
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO);
+    int fd = open(tp("out.pcap"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_ge(dup2(fd, STDOUT_FILENO), 0);
+    close(fd);
+    const char *in[] = {tp("a.pcap")};
+    tcpst_capture *cap = open_ok(in, 1, NULL);
+    dump_ok(cap, "-");
+    struct seen s[8];
+    ck_assert_uint_eq(read_all(cap, s, 8), 6);
+    tcpst_capture_close(cap);
+    ck_assert_int_eq(write(STDOUT_FILENO, "", 0), 0); /* still open */
+    ck_assert_int_ge(dup2(saved, STDOUT_FILENO), 0);
+    close(saved);
+
+    const char *out[] = {tp("out.pcap")};
+    cap = open_ok(out, 1, NULL);
+    struct seen t[8];
+    check_same_as_combined(t, read_all(cap, t, 8));
+    tcpst_capture_close(cap);
+}
+END_TEST
+
+/* ---- live capture ------------------------------------------------------------ */
+
+static bool is_root(void)
+{
+    return geteuid() == 0;
+}
+
+static void skip(const char *test, const char *why)
+{
+    fprintf(stderr, "%s: skipped: %s\n", test, why);
+}
+
+static const char perm_msg[] = ": permission denied: capturing needs root or the CAP_NET_RAW and "
+                               "CAP_NET_ADMIN capabilities (e.g. sudo setcap "
+                               "cap_net_raw,cap_net_admin=eip /path/to/tcpstate)";
+
+static int open_live(tcpst_capture **cap, const char *iface, int poll_ms, const char *filter,
+                     tcpst_error *err)
+{
+    tcpst_live_config cfg;
+    tcpst_live_config_default(&cfg);
+    cfg.iface = iface;
+    cfg.poll_ms = poll_ms;
+    memset(err, 0, sizeof(*err));
+    *cap = (tcpst_capture *)cap; /* must be reset */
+    int rc = tcpst_capture_open_live(cap, &cfg, filter, err);
+    if (rc != 0) {
+        ck_assert_ptr_null(*cap);
+        ck_assert_int_eq(err->code, rc);
+    }
+    return rc;
+}
+
+static tcpst_capture *open_lo(int poll_ms, const char *filter)
+{
+    tcpst_capture *cap;
+    tcpst_error err;
+    int rc = open_live(&cap, "lo", poll_ms, filter, &err);
+    ck_assert_msg(rc == 0, "open_live lo: %d %s", rc, err.msg);
+    return cap;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+START_TEST(test_live_config_default)
+{
+    tcpst_live_config cfg;
+    memset(&cfg, 0x5a, sizeof(cfg));
+    tcpst_live_config_default(&cfg);
+    ck_assert_ptr_null(cfg.iface);
+    ck_assert_int_eq(cfg.snaplen, TCPST_LIVE_SNAPLEN);
+    ck_assert_int_eq(cfg.buffer_size, 0);
+    ck_assert(cfg.promisc);
+    ck_assert_int_gt(cfg.poll_ms, 0);
+}
+END_TEST
+
+START_TEST(test_live_usage_errors)
+{
+    tcpst_capture *cap;
+    tcpst_error err;
+    ck_assert_int_eq(open_live(&cap, NULL, 100, NULL, &err), TCPST_EUSAGE);
+    ck_assert_int_eq(open_live(&cap, "", 100, NULL, &err), TCPST_EUSAGE);
+    ck_assert_str_eq(err.msg, "no interface to capture on");
+}
+END_TEST
+
+START_TEST(test_live_no_such_interface)
+{
+    tcpst_capture *cap;
+    tcpst_error err;
+    int rc = open_live(&cap, "tcpst-nosuch0", 100, NULL, &err);
+    if (!is_root()) {
+        /* Without privileges the socket fails before the name is looked up. */
+        ck_assert_int_eq(rc, TCPST_EPERM);
+        return;
+    }
+    ck_assert_int_eq(rc, TCPST_EOPEN);
+    ck_assert_str_eq(err.msg, "tcpst-nosuch0: no such interface (tcpstate -D lists them)");
+}
+END_TEST
+
+START_TEST(test_live_permission_denied_nonroot)
+{
+    if (is_root()) {
+        skip("test_live_permission_denied_nonroot", "running as root (see the privdrop variant)");
+        return;
+    }
+    tcpst_capture *cap;
+    tcpst_error err;
+    ck_assert_int_eq(open_live(&cap, "lo", 100, NULL, &err), TCPST_EPERM);
+    char want[512];
+    snprintf(want, sizeof(want), "lo%s", perm_msg);
+    ck_assert_str_eq(err.msg, want);
+}
+END_TEST
+
+/*
+ * Run fn in a child process and return what it wrote ("" = passed, "SKIP..."
+ * = cannot run here, anything else = the failure).  For tests that change
+ * process-wide state: user ids, network namespace.
+ */
+
+static void child_perm_after_privdrop(int wfd)
+{
+    tcpst_error err = {0, ""};
+    if (tcpst_privdrop("nobody", &err) != 0) {
+        ckchild_say(wfd, "SKIP: cannot drop to nobody: %s", err.msg);
+        return;
+    }
+    tcpst_live_config cfg;
+    tcpst_live_config_default(&cfg);
+    cfg.iface = "lo";
+    tcpst_capture *cap = NULL;
+    int rc = tcpst_capture_open_live(&cap, &cfg, NULL, &err);
+    char want[512];
+    snprintf(want, sizeof(want), "lo%s", perm_msg);
+    if (rc != TCPST_EPERM || cap != NULL || strcmp(err.msg, want) != 0) {
+        ckchild_say(wfd, "rc %d, message '%s'", rc, err.msg);
+    }
+}
+
+START_TEST(test_live_permission_denied_after_privdrop)
+{
+    if (!is_root()) {
+        skip("test_live_permission_denied_after_privdrop", "needs root");
+        return;
+    }
+    char out[1024];
+    ckchild_run(child_perm_after_privdrop, out, sizeof(out));
+    if (strncmp(out, "SKIP", 4) == 0) {
+        skip("test_live_permission_denied_after_privdrop", out);
+        return;
+    }
+    ck_assert_msg(out[0] == '\0', "%s", out);
+}
+END_TEST
+
+/* A fresh network namespace has only "lo", and it is down. */
+static void child_iface_down(int wfd)
+{
+    if (unshare(CLONE_NEWNET) != 0) {
+        ckchild_say(wfd, "SKIP: unshare(CLONE_NEWNET): %s", strerror(errno));
+        return;
+    }
+    tcpst_live_config cfg;
+    tcpst_live_config_default(&cfg);
+    cfg.iface = "lo";
+    tcpst_capture *cap = NULL;
+    tcpst_error err = {0, ""};
+    int rc = tcpst_capture_open_live(&cap, &cfg, NULL, &err);
+    if (rc != TCPST_EOPEN || strcmp(err.msg, "lo: interface is down") != 0) {
+        ckchild_say(wfd, "rc %d, message '%s'", rc, err.msg);
+    }
+}
+
+START_TEST(test_live_interface_down)
+{
+    if (!is_root()) {
+        skip("test_live_interface_down", "needs root");
+        return;
+    }
+    char out[1024];
+    ckchild_run(child_iface_down, out, sizeof(out));
+    if (strncmp(out, "SKIP", 4) == 0) {
+        skip("test_live_interface_down", out);
+        return;
+    }
+    ck_assert_msg(out[0] == '\0', "%s", out);
+}
+END_TEST
+
+/*
+ * An interface that disappears mid-capture ends it: next() returns 0 and the
+ * input is marked truncated with libpcap's reason.  A veth pair in a private
+ * network namespace stands in (no packets are sent).
+ */
+static void child_iface_gone(int wfd)
+{
+    if (unshare(CLONE_NEWNET) != 0) {
+        ckchild_say(wfd, "SKIP: unshare(CLONE_NEWNET): %s", strerror(errno));
+        return;
+    }
+    if (system("ip link add tcpst0 type veth peer name tcpst1 >/dev/null 2>&1 && "
+               "ip link set tcpst0 up && ip link set tcpst1 up") != 0) {
+        ckchild_say(wfd, "SKIP: cannot create a veth pair with ip(8)");
+        return;
+    }
+    tcpst_live_config cfg;
+    tcpst_live_config_default(&cfg);
+    cfg.iface = "tcpst0";
+    cfg.poll_ms = 50;
+    tcpst_capture *cap = NULL;
+    tcpst_error err = {0, ""};
+    if (tcpst_capture_open_live(&cap, &cfg, NULL, &err) != 0) {
+        ckchild_say(wfd, "open: %s", err.msg);
+        return;
+    }
+    tcpst_pkt pkt;
+    int rc;
+    while ((rc = tcpst_capture_next(cap, &pkt)) == 1) {
+        /* IPv6 router solicitations and the like may come; fine */
+    }
+    if (rc != 2) {
+        ckchild_say(wfd, "idle next returned %d", rc);
+        return;
+    }
+    if (system("ip link del tcpst1") != 0) {
+        ckchild_say(wfd, "SKIP: cannot delete the veth pair");
+        return;
+    }
+    int64_t t0 = mono_ms();
+    while ((rc = tcpst_capture_next(cap, &pkt)) != 0 && mono_ms() - t0 < 3000) {
+    }
+    const tcpst_input_info *info = tcpst_capture_input(cap, 0);
+    if (rc != 0 || !info->truncated || info->error[0] == '\0') {
+        ckchild_say(wfd, "after removal: rc %d truncated %d error '%s'", rc, info->truncated,
+                    info->error);
+    } else if (tcpst_capture_next(cap, &pkt) != 0) {
+        ckchild_say(wfd, "next after the end is not 0");
+    }
+    tcpst_capture_close(cap);
+}
+
+START_TEST(test_live_interface_gone)
+{
+    if (!is_root()) {
+        skip("test_live_interface_gone", "needs root");
+        return;
+    }
+    char out[1024];
+    ckchild_run(child_iface_gone, out, sizeof(out));
+    if (strncmp(out, "SKIP", 4) == 0) {
+        skip("test_live_interface_gone", out);
+        return;
+    }
+    ck_assert_msg(out[0] == '\0', "%s", out);
+}
+END_TEST
+
+START_TEST(test_list_interfaces)
+{
+    FILE *f = tmpfile();
+    ck_assert_ptr_nonnull(f);
+    tcpst_error err;
+    int rc = tcpst_capture_list_interfaces(f, &err);
+    if (rc != 0) {
+        ck_assert_int_eq(rc, TCPST_EOPEN);
+        ck_assert(strncmp(err.msg, "cannot list interfaces: ", 24) == 0);
+        skip("test_list_interfaces", err.msg);
+        fclose(f);
+        return;
+    }
+    rewind(f);
+    char line[512], mine[8192] = "";
+    int n = 0;
+    bool lo = false;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char num[16];
+        snprintf(num, sizeof(num), "%d.", ++n);
+        ck_assert_msg(strncmp(line, num, strlen(num)) == 0, "line %d: %s", n, line);
+        ck_assert_ptr_nonnull(strchr(line, '\n'));
+        lo = lo || strncmp(line + strlen(num), "lo ", 3) == 0;
+        strncat(mine, line, sizeof(mine) - strlen(mine) - 1);
+    }
+    fclose(f);
+    ck_assert_int_gt(n, 0);
+    ck_assert_msg(lo, "no 'lo' in:\n%s", mine);
+
+    /* Same text as tcpdump -D, where tcpdump is there to ask. */
+    FILE *p = popen("tcpdump -D 2>/dev/null", "r");
+    char theirs[8192] = "";
+    size_t got = p != NULL ? fread(theirs, 1, sizeof(theirs) - 1, p) : 0;
+    theirs[got] = '\0';
+    if (p == NULL || pclose(p) != 0 || got == 0) {
+        skip("test_list_interfaces (tcpdump -D comparison)", "tcpdump -D unavailable");
+        return;
+    }
+    ck_assert_str_eq(mine, theirs);
+}
+END_TEST
+
+/* ---- live capture on lo (root only) ---------------------------------------- */
+
+/* A TCP listener on 127.0.0.1, an ephemeral port. */
+static int tcp_listener(uint16_t *port)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(s, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(s, 4), 0);
+    socklen_t len = sizeof(a);
+    ck_assert_int_eq(getsockname(s, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return s;
+}
+
+static const char hello[] = "hello-tcpstate";
+
+/* Connect to the listener, send `hello` both ways, close both ends. */
+static void tcp_exchange(int ls, uint16_t port)
+{
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(c, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+    int s = accept(ls, NULL, NULL);
+    ck_assert_int_ge(s, 0);
+    char buf[64];
+    ck_assert_int_eq(send(c, hello, sizeof(hello) - 1, 0), (ssize_t)sizeof(hello) - 1);
+    ck_assert_int_eq(recv(s, buf, sizeof(hello) - 1, MSG_WAITALL), (ssize_t)sizeof(hello) - 1);
+    ck_assert_int_eq(send(s, hello, sizeof(hello) - 1, 0), (ssize_t)sizeof(hello) - 1);
+    ck_assert_int_eq(recv(c, buf, sizeof(hello) - 1, MSG_WAITALL), (ssize_t)sizeof(hello) - 1);
+    close(c);
+    close(s);
+}
+
+/* A UDP datagram to 127.0.0.1 on a port of its own (the filter must drop it). */
+static void udp_send(void)
+{
+    int r = socket(AF_INET, SOCK_DGRAM, 0);
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    ck_assert_int_ge(r, 0);
+    ck_assert_int_ge(s, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(r, (struct sockaddr *)&a, sizeof(a)), 0);
+    socklen_t len = sizeof(a);
+    ck_assert_int_eq(getsockname(r, (struct sockaddr *)&a, &len), 0);
+    ck_assert_int_eq(sendto(s, hello, sizeof(hello) - 1, 0, (struct sockaddr *)&a, sizeof(a)),
+                     (ssize_t)sizeof(hello) - 1);
+    close(s);
+    close(r);
+}
+
+/* What the test needs to know of a frame on lo (Ethernet, IPv4, TCP). */
+struct lo_frame {
+    bool tcp;
+    uint16_t sport, dport;
+    uint8_t flags;
+    bool has_hello;
+};
+
+static struct lo_frame parse_lo(const tcpst_pkt *p)
+{
+    struct lo_frame f = {false, 0, 0, 0, false};
+    const uint8_t *d = p->data;
+    if (p->caplen < 14 + 20 || d[12] != 0x08 || d[13] != 0x00 || (d[14] >> 4) != 4) {
+        return f;
+    }
+    size_t ihl = (size_t)(d[14] & 0x0f) * 4;
+    size_t t = 14 + ihl;
+    if (d[23] != 6 || p->caplen < t + 20) {
+        return f;
+    }
+    f.tcp = true;
+    f.sport = (uint16_t)(d[t] << 8 | d[t + 1]);
+    f.dport = (uint16_t)(d[t + 2] << 8 | d[t + 3]);
+    f.flags = d[t + 13];
+    size_t payload = t + (size_t)(d[t + 12] >> 4) * 4;
+    f.has_hello = p->caplen >= payload + sizeof(hello) - 1 &&
+                  memcmp(d + payload, hello, sizeof(hello) - 1) == 0;
+    return f;
+}
+
+static tcpst_time realtime_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (tcpst_time)t.tv_sec * TCPST_NS_PER_SEC + t.tv_nsec;
+}
+
+START_TEST(test_live_lo_filter_and_info)
+{
+    if (!is_root()) {
+        skip("test_live_lo_filter_and_info", "needs root");
+        return;
+    }
+    uint16_t port;
+    int ls = tcp_listener(&port);
+    char filter[64];
+    snprintf(filter, sizeof(filter), "tcp port %u", port);
+    tcpst_capture *cap = open_lo(100, filter);
+    ck_assert(tcpst_capture_is_live(cap));
+    ck_assert_uint_eq(tcpst_capture_ninputs(cap), 1);
+    const tcpst_input_info *info = tcpst_capture_input(cap, 0);
+    ck_assert_str_eq(info->name, "lo");
+    ck_assert_str_eq(info->format, "live");
+    ck_assert_int_eq(info->linktype, 1); /* Linux loopback looks like Ethernet */
+    ck_assert_str_eq(info->linktype_name, "EN10MB");
+    ck_assert_int_eq(info->snaplen, TCPST_LIVE_SNAPLEN);
+    ck_assert(info->nanosecond);
+    ck_assert_uint_eq(info->packets, 0);
+
+    tcpst_time before = realtime_ns();
+    udp_send();
+    tcp_exchange(ls, port);
+    udp_send();
+    close(ls);
+
+    /* SYN, SYN-ACK, ACK, two data segments (and their ACKs), FINs. */
+    int syn = 0, fin = 0, hellos = 0;
+    uint64_t n = 0, bytes = 0;
+    tcpst_time prev = 0;
+    int64_t t0 = mono_ms();
+    tcpst_pkt pkt;
+    while ((fin < 2 || hellos < 2) && mono_ms() - t0 < 5000) {
+        int rc = tcpst_capture_next(cap, &pkt);
+        ck_assert_int_ne(rc, 0);
+        if (rc == 2) {
+            continue;
+        }
+        n++;
+        bytes += pkt.wirelen;
+        ck_assert_uint_eq(pkt.frame, n);
+        ck_assert_int_eq(pkt.linktype, 1);
+        ck_assert_uint_eq(pkt.input, 0);
+        ck_assert_uint_eq(pkt.caplen, pkt.wirelen);
+        ck_assert_int_ge(pkt.ts, before - TCPST_NS_PER_SEC);
+        ck_assert_int_le(pkt.ts, realtime_ns() + TCPST_NS_PER_SEC);
+        ck_assert_int_ge(pkt.ts, prev);
+        prev = pkt.ts;
+        struct lo_frame f = parse_lo(&pkt);
+        ck_assert_msg(f.tcp, "frame %" PRIu64 " is not TCP: the filter let it through", n);
+        ck_assert(f.sport == port || f.dport == port);
+        syn += (f.flags & 0x02) != 0;
+        fin += (f.flags & 0x01) != 0;
+        hellos += f.has_hello;
+    }
+    ck_assert_int_eq(syn, 2);
+    ck_assert_int_eq(fin, 2);
+    ck_assert_int_eq(hellos, 2);
+    ck_assert_uint_eq(info->packets, n);
+    ck_assert_uint_eq(info->bytes, bytes);
+    ck_assert_uint_eq(info->filtered, 0);
+    ck_assert_uint_eq(tcpst_capture_packets(cap), n);
+    ck_assert_uint_eq(tcpst_capture_filtered(cap), 0);
+    ck_assert_int_eq(info->last_ts, prev);
+    ck_assert_int_le(info->first_ts, info->last_ts);
+    ck_assert(!info->truncated);
+
+    tcpst_capture_counters c;
+    memset(&c, 0xff, sizeof(c));
+    tcpst_capture_get_counters(cap, &c);
+    ck_assert(c.valid);
+    ck_assert_uint_ge(c.received, n);
+    ck_assert_uint_eq(c.dropped, 0);
+    tcpst_capture_close(cap);
+}
+END_TEST
+
+START_TEST(test_counters_offline_invalid)
+{
+    write_pcap(tp("a.pcap"), all6, 6);
+    const char *in[] = {tp("a.pcap")};
+    tcpst_capture *cap = open_ok(in, 1, NULL);
+    ck_assert(!tcpst_capture_is_live(cap));
+    ck_assert_ptr_null(tcpst_capture_warning(cap));
+    tcpst_capture_counters c;
+    memset(&c, 0xff, sizeof(c));
+    tcpst_capture_get_counters(cap, &c);
+    ck_assert(!c.valid);
+    ck_assert_uint_eq(c.received, 0);
+    /* interrupt does not disturb offline reading */
+    tcpst_capture_interrupt(cap);
+    struct seen s[8];
+    check_same_as_combined(s, read_all(cap, s, 8));
+    tcpst_capture_close(cap);
+}
+END_TEST
+
+/* A filter nothing on the machine sends to. */
+#define QUIET_FILTER "udp and dst host 127.0.0.254 and dst port 9"
+
+START_TEST(test_live_idle_poll_returns)
+{
+    if (!is_root()) {
+        skip("test_live_idle_poll_returns", "needs root");
+        return;
+    }
+    tcpst_capture *cap = open_lo(100, QUIET_FILTER);
+    tcpst_pkt pkt;
+    int64_t t0 = mono_ms(), worst = 0, best = INT64_MAX;
+    for (int i = 0; i < 5; i++) {
+        int64_t s = mono_ms();
+        ck_assert_int_eq(tcpst_capture_next(cap, &pkt), 2);
+        int64_t d = mono_ms() - s;
+        worst = d > worst ? d : worst;
+        best = d < best ? d : best;
+    }
+    int64_t total = mono_ms() - t0;
+    fprintf(stderr,
+            "test_live_idle_poll_returns: 5 idle polls of 100 ms: %" PRId64 " ms (each %" PRId64
+            "..%" PRId64 " ms)\n",
+            total, best, worst);
+    ck_assert_int_ge(best, 90); /* it does wait for the interval */
+    ck_assert_int_lt(total, 3000);
+    ck_assert_int_lt(worst, 1000);
+    tcpst_capture_counters c;
+    tcpst_capture_get_counters(cap, &c);
+    ck_assert(c.valid);
+    ck_assert_uint_eq(c.received, 0);
+    ck_assert_uint_eq(tcpst_capture_input(cap, 0)->packets, 0);
+    tcpst_capture_close(cap);
+}
+END_TEST
+
+struct interrupter {
+    tcpst_capture *cap;
+    int delay_ms;
+};
+
+static void *interrupt_later(void *arg)
+{
+    const struct interrupter *it = arg;
+    struct timespec d = {it->delay_ms / 1000, (long)(it->delay_ms % 1000) * 1000000L};
+    nanosleep(&d, NULL);
+    tcpst_capture_interrupt(it->cap);
+    return NULL;
+}
+
+START_TEST(test_live_interrupt_from_thread)
+{
+    if (!is_root()) {
+        skip("test_live_interrupt_from_thread", "needs root");
+        return;
+    }
+    /* poll_ms <= 0: only a packet or an interrupt returns. */
+    tcpst_capture *cap = open_lo(0, QUIET_FILTER);
+    struct interrupter it = {cap, 200};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, interrupt_later, &it), 0);
+    tcpst_pkt pkt;
+    int64_t t0 = mono_ms();
+    ck_assert_int_eq(tcpst_capture_next(cap, &pkt), 2);
+    int64_t d = mono_ms() - t0;
+    ck_assert_int_eq(pthread_join(th, NULL), 0);
+    ck_assert_int_ge(d, 150);
+    ck_assert_int_lt(d, 1000);
+    tcpst_capture_close(cap);
+
+    /* Before the call: it returns at once, and only once. */
+    cap = open_lo(100, QUIET_FILTER);
+    tcpst_capture_interrupt(cap);
+    tcpst_capture_interrupt(cap);
+    t0 = mono_ms();
+    ck_assert_int_eq(tcpst_capture_next(cap, &pkt), 2);
+    ck_assert_int_lt(mono_ms() - t0, 50);
+    t0 = mono_ms();
+    ck_assert_int_eq(tcpst_capture_next(cap, &pkt), 2);
+    ck_assert_int_ge(mono_ms() - t0, 90); /* a full poll interval again */
+    tcpst_capture_close(cap);
+}
+END_TEST
+
+static tcpst_capture *signal_cap;
+static void on_alarm(int sig)
+{
+    (void)sig;
+    tcpst_capture_interrupt(signal_cap);
+}
+
+START_TEST(test_live_interrupt_from_signal)
+{
+    if (!is_root()) {
+        skip("test_live_interrupt_from_signal", "needs root");
+        return;
+    }
+    signal_cap = open_lo(10000, QUIET_FILTER);
+    /* SA_RESTART on purpose: the wake-up must not depend on EINTR (Linux
+     * never restarts poll(), but a signal landing just before poll() is
+     * entered is only caught by the self-pipe). */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_alarm;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    ck_assert_int_eq(sigaction(SIGALRM, &sa, NULL), 0);
+    struct itimerval tv = {{0, 0}, {0, 200000}};
+    ck_assert_int_eq(setitimer(ITIMER_REAL, &tv, NULL), 0);
+    tcpst_pkt pkt;
+    int64_t t0 = mono_ms();
+    ck_assert_int_eq(tcpst_capture_next(signal_cap, &pkt), 2);
+    int64_t d = mono_ms() - t0;
+    ck_assert_int_ge(d, 150);
+    ck_assert_int_lt(d, 1000);
+    signal(SIGALRM, SIG_DFL);
+    tcpst_capture_close(signal_cap);
+}
+END_TEST
+
+/* -w on a live capture: re-reading the file gives the same packets and frames. */
+START_TEST(test_live_dump_rereads_identically)
+{
+    if (!is_root()) {
+        skip("test_live_dump_rereads_identically", "needs root");
+        return;
+    }
+    enum { MAX = 64 };
+    struct copy *a = calloc(2 * MAX, sizeof(*a));
+    ck_assert_ptr_nonnull(a);
+    struct copy *b = a + MAX;
+    uint16_t port;
+    int ls = tcp_listener(&port);
+    char filter[64];
+    snprintf(filter, sizeof(filter), "tcp port %u", port);
+    tcpst_capture *cap = open_lo(100, filter);
+    dump_ok(cap, tp("live.pcap"));
+    tcp_exchange(ls, port);
+    close(ls);
+    size_t n = 0;
+    int idle = 0;
+    tcpst_pkt pkt;
+    int64_t t0 = mono_ms();
+    while (idle < 2 && mono_ms() - t0 < 5000) { /* until 200 ms of quiet */
+        int rc = tcpst_capture_next(cap, &pkt);
+        ck_assert_int_ne(rc, 0);
+        if (rc == 2) {
+            idle++;
+            continue;
+        }
+        ck_assert_uint_lt(n, MAX);
+        memcpy(a[n].data, pkt.data, pkt.caplen);
+        a[n].caplen = pkt.caplen;
+        a[n].wirelen = pkt.wirelen;
+        a[n].ts = pkt.ts;
+        a[n].frame = pkt.frame;
+        a[n].linktype = pkt.linktype;
+        n++;
+    }
+    ck_assert_int_eq(tcpst_capture_dump_flush(cap), 0);
+    tcpst_capture_close(cap);
+    ck_assert_uint_ge(n, 8);
+
+    struct filehdr h = read_filehdr(tp("live.pcap"));
+    ck_assert_uint_eq(h.magic, 0xa1b23c4du);
+    ck_assert_uint_eq(h.linktype, 1);
+    ck_assert_uint_eq(h.snaplen, TCPST_LIVE_SNAPLEN);
+    const char *files[] = {tp("live.pcap")};
+    cap = open_ok(files, 1, NULL);
+    ck_assert_uint_eq(copy_all(cap, b, MAX), n);
+    tcpst_capture_close(cap);
+    check_same_packets(a, b, n);
+    free(a);
+}
+END_TEST
+
+START_TEST(test_live_invalid_filter)
+{
+    if (!is_root()) {
+        skip("test_live_invalid_filter", "needs root");
+        return;
+    }
+    tcpst_capture *cap;
+    tcpst_error err;
+    ck_assert_int_eq(open_live(&cap, "lo", 100, "tcp port", &err), TCPST_EFILTER);
+    ck_assert(strncmp(err.msg, "invalid filter 'tcp port': ", 27) == 0);
+}
+END_TEST
+
 static Suite *capture_suite(void)
 {
     Suite *s = suite_create("capture");
@@ -1035,6 +2012,36 @@ static Suite *capture_suite(void)
     tcase_add_test(tc, test_stdin_pipe_merged);
     tcase_add_test(tc, test_stdin_pipe_pcap);
     tcase_add_test(tc, test_stdin_garbage);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("dump");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_dump_roundtrip_offline);
+    tcase_add_test(tc, test_dump_merged_usec_inputs);
+    tcase_add_test(tc, test_dump_offline_filter);
+    tcase_add_test(tc, test_dump_errors);
+    tcase_add_test(tc, test_dump_flush_reports_errors);
+    tcase_add_test(tc, test_dump_stdout);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("live");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_live_config_default);
+    tcase_add_test(tc, test_live_usage_errors);
+    tcase_add_test(tc, test_live_no_such_interface);
+    tcase_add_test(tc, test_live_permission_denied_nonroot);
+    tcase_add_test(tc, test_live_permission_denied_after_privdrop);
+    tcase_add_test(tc, test_live_interface_down);
+    tcase_add_test(tc, test_live_interface_gone);
+    tcase_add_test(tc, test_list_interfaces);
+    tcase_add_test(tc, test_counters_offline_invalid);
+    tcase_add_test(tc, test_live_lo_filter_and_info);
+    tcase_add_test(tc, test_live_idle_poll_returns);
+    tcase_add_test(tc, test_live_interrupt_from_thread);
+    tcase_add_test(tc, test_live_interrupt_from_signal);
+    tcase_add_test(tc, test_live_dump_rereads_identically);
+    tcase_add_test(tc, test_live_invalid_filter);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -7,6 +7,7 @@
 #include "ckrun.h"
 #include "tcpstate/cli.h"
 #include "tcpstate/limits.h"
+#include "tcpstate/report.h"
 
 static tcpst_options o;
 static tcpst_error err;
@@ -92,6 +93,16 @@ static const struct {
     {{"-f"}, 1, "needs a value"},
     {{"f", "--output"}, 2, "needs a value"},
     {{"-q", "f"}, 2, "-q"},
+    {{"-i", "eth0", "f.pcap"}, 3, "not both"},
+    {{"-Z", "nobody", "f.pcap"}, 3, "only for live"},
+    {{"-w", "-", "f.pcap"}, 3, "standard output"},
+    {{"--format", "xml", "f"}, 3, "ndjson"},
+    {{"--duration", "0", "f"}, 3, "above 0"},
+    {{"-c", "0", "f"}, 3, "--count"},
+    {{"-s", "10", "f"}, 3, "--snaplen"},
+    {{"-B", "0", "f"}, 3, "--buffer-size"},
+    {{"--vxlan-port", "70000", "f"}, 3, "--vxlan-port"},
+    {{"--stats-interval", "soon", "f"}, 3, "soon"},
 };
 
 START_TEST(errors)
@@ -102,6 +113,65 @@ START_TEST(errors)
     ck_assert_msg(strstr(err.msg, bad[i].msg) != NULL, "case %d: '%s' lacks '%s'", i, err.msg,
                   bad[i].msg);
     ck_assert(strchr(err.msg, '\n') == NULL);
+    tcpst_cli_free(&o);
+}
+END_TEST
+
+START_TEST(live_options)
+{
+    const char *a[] = {"-i",     "veth0",      "-s",     "128",      "-B",     "4096",
+                       "-p",     "--duration", "2.5",    "-c",       "1000",   "-w",
+                       "x.pcap", "-Z",         "nobody", "--format", "ndjson", "--stats-interval",
+                       "0"};
+    ck_assert_int_eq(parse((int)(sizeof a / sizeof a[0]), a), 0);
+    ck_assert(o.live);
+    ck_assert_uint_eq(o.nfiles, 0);
+    ck_assert_str_eq(o.live_cfg.iface, "veth0");
+    ck_assert_int_eq(o.live_cfg.snaplen, 128);
+    ck_assert_int_eq(o.live_cfg.buffer_size, 4096 * 1024);
+    ck_assert(!o.live_cfg.promisc);
+    ck_assert_int_eq(o.duration, 2500000000);
+    ck_assert_uint_eq(o.count, 1000);
+    ck_assert_str_eq(o.write_file, "x.pcap");
+    ck_assert_str_eq(o.user, "nobody");
+    ck_assert_int_eq(o.format, TCPST_FORMAT_NDJSON);
+    ck_assert_int_eq(o.stats_interval, 0);
+    const char *d[] = {"-D"};
+    ck_assert_int_eq(parse(1, d), 0);
+    ck_assert(o.list_interfaces);
+    tcpst_cli_free(&o);
+}
+END_TEST
+
+START_TEST(encap_options)
+{
+    const char *def[] = {"f"};
+    ck_assert_int_eq(parse(1, def), 0);
+    ck_assert_uint_eq(o.engine.decode.vxlan_ports[0], 4789);
+    ck_assert(o.engine.decode.tunnels && o.engine.decode.key_encap && o.engine.reassemble);
+    const char *a[] = {"--vxlan-port",    "8472", "--vxlan-port", "4789",
+                       "--gtpu-port",     "0",    "--no-tunnels", "--ignore-encap-key",
+                       "--no-reassembly", "f"};
+    ck_assert_int_eq(parse((int)(sizeof a / sizeof a[0]), a), 0);
+    ck_assert_uint_eq(o.engine.decode.vxlan_ports[0], 8472);
+    ck_assert_uint_eq(o.engine.decode.vxlan_ports[1], 4789);
+    ck_assert_uint_eq(o.engine.decode.vxlan_ports[2], 0);
+    ck_assert_uint_eq(o.engine.decode.gtpu_ports[0], 0);
+    ck_assert_uint_eq(o.engine.decode.geneve_ports[0], 6081);
+    ck_assert(!o.engine.decode.tunnels && !o.engine.decode.key_encap && !o.engine.reassemble);
+    const char *many[] = {"--geneve-port",
+                          "1",
+                          "--geneve-port",
+                          "2",
+                          "--geneve-port",
+                          "3",
+                          "--geneve-port",
+                          "4",
+                          "--geneve-port",
+                          "5",
+                          "f"};
+    ck_assert_int_eq(parse((int)(sizeof many / sizeof many[0]), many), TCPST_EUSAGE);
+    ck_assert(strstr(err.msg, "at most 4") != NULL);
     tcpst_cli_free(&o);
 }
 END_TEST
@@ -129,6 +199,8 @@ int main(void)
     tcase_add_test(t, all_options);
     tcase_add_loop_test(t, errors, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(t, help_and_version);
+    tcase_add_test(t, live_options);
+    tcase_add_test(t, encap_options);
     suite_add_tcase(s, t);
     return ckrun(s);
 }

@@ -226,7 +226,7 @@ START_TEST(test_non_ip_link)
     } cases[] = {
         {TCPST_LT_ETHERNET, 0x0806},                                 /* ARP */
         {TCPST_LT_ETHERNET, 0x88CC},                                 /* LLDP */
-        {TCPST_LT_ETHERNET, 0x8847},                                 /* MPLS: not followed */
+        {TCPST_LT_ETHERNET, 0x88B5},                                 /* local experimental */
         {TCPST_LT_ETHERNET, 0x002E},                                 /* 802.3 length field */
         {TCPST_LT_ETHERNET, 0x05DC},                                 /* 1500, still a length */
         {TCPST_LT_LINUX_SLL, 0x0806},  {TCPST_LT_LINUX_SLL, 0x0004}, /* 802.2 LLC in cooked captures
@@ -459,8 +459,10 @@ START_TEST(test_ipv4_fragments)
         {"first", true, 0, 0, TCPST_DEC_IP_FRAGMENT},
         {"middle", true, 185, 0, TCPST_DEC_IP_FRAGMENT},
         {"last", false, 370, 0, TCPST_DEC_IP_FRAGMENT},
-        {"udp first", true, 0, 17, TCPST_DEC_NOT_TCP},
-        {"udp last", false, 8, 17, TCPST_DEC_NOT_TCP},
+        /* UDP may carry a tunnel (VXLAN, GTP-U...), so its fragments are reassembled too. */
+        {"udp first", true, 0, 17, TCPST_DEC_IP_FRAGMENT},
+        {"udp last", false, 8, 17, TCPST_DEC_IP_FRAGMENT},
+        {"icmp first", true, 0, 1, TCPST_DEC_NOT_TCP},
         {"whole udp", false, 0, 17, TCPST_DEC_NOT_TCP},
         {"whole icmp", false, 0, 1, TCPST_DEC_NOT_TCP},
         {"whole tcp", false, 0, 0, TCPST_DEC_OK},
@@ -615,7 +617,8 @@ START_TEST(test_ipv6_fragments)
         {"later", frag, 1, true, 100, 0, TCPST_DEC_IP_FRAGMENT},
         {"last", frag, 1, false, 100, 0, TCPST_DEC_IP_FRAGMENT},
         {"first then dstopts", frag_dst, 2, true, 0, 0, TCPST_DEC_IP_FRAGMENT},
-        {"udp fragment", frag, 1, true, 0, 17, TCPST_DEC_NOT_TCP},
+        {"udp fragment", frag, 1, true, 0, 17, TCPST_DEC_IP_FRAGMENT},
+        {"icmpv6 fragment", frag, 1, true, 0, 58, TCPST_DEC_NOT_TCP},
         {"atomic udp", frag, 1, false, 0, 17, TCPST_DEC_NOT_TCP},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -1,5 +1,6 @@
 /*
- * check_report.c - record serialisation, id ordering, atomic commit, errors.
+ * check_report.c - record serialisation, id ordering, atomic commit, errors,
+ * and the NDJSON stream (line types, order of ending, flushing, filtering).
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -207,6 +208,407 @@ START_TEST(discard_leaves_nothing)
 }
 END_TEST
 
+/* Lines of a file as it is now, each checked to be one JSON object. */
+typedef struct lines {
+    size_t n;
+    char *text[64];
+    json_t *obj[64];
+} lines;
+
+static void lines_read(lines *ls, const char *path)
+{
+    memset(ls, 0, sizeof *ls);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while ((len = getline(&buf, &cap, f)) > 0 && ls->n < 64) {
+        ck_assert_msg(buf[len - 1] == '\n', "line %zu not newline-terminated", ls->n + 1);
+        buf[len - 1] = '\0';
+        ck_assert_ptr_null(strchr(buf, '\n'));
+        json_error_t je;
+        json_t *o = json_loads(buf, 0, &je);
+        ck_assert_msg(o && json_is_object(o), "line %zu is not a JSON object: %s", ls->n + 1,
+                      je.text);
+        /* "type" is the first key, so a reader can dispatch on a prefix. */
+        ck_assert_msg(strncmp(buf, "{\"type\":\"", 9) == 0, "line %zu: %s", ls->n + 1, buf);
+        ls->text[ls->n] = strdup(buf);
+        ls->obj[ls->n++] = o;
+    }
+    free(buf);
+    fclose(f);
+}
+
+static void lines_free(lines *ls)
+{
+    for (size_t i = 0; i < ls->n; i++) {
+        free(ls->text[i]);
+        json_decref(ls->obj[i]);
+    }
+    ls->n = 0;
+}
+
+static const char *line_type(const lines *ls, size_t i)
+{
+    return json_string_value(json_object_get(ls->obj[i], "type"));
+}
+
+static json_int_t geti(json_t *o, const char *key)
+{
+    ck_assert_msg(json_is_integer(json_object_get(o, key)), "%s: not an integer", key);
+    return json_integer_value(json_object_get(o, key));
+}
+
+START_TEST(ndjson_stream)
+{
+    char dir[] = "/tmp/tcpst-report-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/out.ndjson", dir);
+    tcpst_report_opts opts = {.format = TCPST_FORMAT_NDJSON, .pretty = true};
+    tcpst_report *r;
+    ck_assert_int_eq(tcpst_report_open(&r, path, &opts, NULL), 0);
+    lines ls;
+
+    /* Connection 3 ends first: written at once, not held back for 1 and 2. */
+    tcpst_conn c3;
+    refused(&c3, 3, 30 * SEC);
+    tcpst_report_conn(r, &c3);
+    lines_read(&ls, path); /* before finish: the line is already in the file */
+    ck_assert_uint_eq(ls.n, 1);
+    char *rec = tcpst_report_conn_text(&c3);
+    char want[8192];
+    /* Exactly the document's record (compact even with pretty), "type" put first. */
+    snprintf(want, sizeof want, "{\"type\":\"connection\",%s", rec + 1);
+    ck_assert_str_eq(ls.text[0], want);
+    free(rec);
+    lines_free(&ls);
+    ck_assert_int_eq(count_entries(dir), 1); /* written in place: no temporary file */
+
+    /* An anomaly of a connection still open, at clock time 41 s. */
+    tcpst_conn c1;
+    refused(&c1, 1, 10 * SEC);
+    memset(&c1.findings, 0, sizeof c1.findings);
+    tcpst_finding *f =
+        tcpst_findings_add(&c1.findings, TCPST_A_CONNECTION_RESET, TCPST_WHO_SERVER, 11 * SEC, 2);
+    tcpst_report_anomaly(r, &c1, f, 41 * SEC + 250000);
+    tcpst_report_anomaly(r, &c1, f, 42 * SEC);
+
+    tcpst_engine_stats st;
+    memset(&st, 0, sizeof st);
+    st.packets = 9;
+    st.tcp = 7;
+    st.non_tcp = 1;
+    st.decode[TCPST_DEC_TRUNC_TCP] = 1;
+    st.connections = 3;
+    tcpst_engine_open open;
+    memset(&open, 0, sizeof open);
+    open.total = 2;
+    open.client[TCPST_ESTABLISHED] = 1;
+    open.client[TCPST_SYN_SENT] = 1;
+    open.server[TCPST_ESTABLISHED] = 2;
+    tcpst_capture_counters cc = {.valid = true, .received = 12, .dropped = 3, .if_dropped = 1};
+    tcpst_report_stats(r, 43 * SEC, &st, &open, &cc);
+    cc.valid = false;
+    tcpst_report_stats(r, 44 * SEC, &st, NULL, &cc);
+
+    lines_read(&ls, path);
+    ck_assert_uint_eq(ls.n, 5);
+    ck_assert_str_eq(line_type(&ls, 1), "anomaly");
+    json_t *an = ls.obj[1];
+    ck_assert(strstr(ls.text[1], "\"ts\":41.00025,") != NULL);
+    ck_assert_int_eq(geti(an, "connection"), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(an, "client"), "addr")),
+                     "2001:db8::1");
+    ck_assert_int_eq(geti(json_object_get(an, "client"), "port"), 50001);
+    ck_assert_int_eq(geti(json_object_get(an, "server"), "port"), 22);
+    json_t *fj = json_object_get(an, "anomaly");
+    ck_assert_str_eq(json_string_value(json_object_get(fj, "type")), "connection_reset");
+    ck_assert_str_eq(json_string_value(json_object_get(fj, "endpoint")), "server");
+    ck_assert_str_eq(json_string_value(json_object_get(fj, "severity")), "warning");
+    ck_assert_int_eq(geti(fj, "first_frame"), 2);
+    ck_assert_ptr_null(json_object_get(an, "encap"));
+
+    ck_assert_str_eq(line_type(&ls, 3), "stats");
+    json_t *sj = ls.obj[3];
+    ck_assert(strstr(ls.text[3], "\"ts\":43.0,") != NULL);
+    ck_assert_int_eq(geti(sj, "analyzed"), 9);
+    ck_assert_int_eq(geti(sj, "tcp_segments"), 7);
+    ck_assert_int_eq(geti(sj, "decode_problems"), 1);
+    ck_assert_int_eq(geti(sj, "connections"), 3);
+    ck_assert_int_eq(geti(sj, "connections_written"), 1);
+    json_t *oj = json_object_get(sj, "open");
+    ck_assert_int_eq(geti(oj, "total"), 2);
+    ck_assert_uint_eq(json_object_size(json_object_get(oj, "client")), 2); /* non-zero only */
+    ck_assert_int_eq(geti(json_object_get(oj, "client"), "SYN_SENT"), 1);
+    ck_assert_uint_eq(json_object_size(json_object_get(oj, "server")), 1);
+    ck_assert_int_eq(geti(json_object_get(oj, "server"), "ESTABLISHED"), 2);
+    ck_assert_int_eq(geti(json_object_get(sj, "anomalies"), "connection_reset"), 2);
+    ck_assert_int_eq(geti(json_object_get(sj, "capture"), "dropped"), 3);
+    ck_assert_int_eq(geti(json_object_get(sj, "capture"), "if_dropped"), 1);
+    /* Offline counters (valid = false) and no open counts: both left out. */
+    ck_assert_ptr_null(json_object_get(ls.obj[4], "capture"));
+    ck_assert_ptr_null(json_object_get(ls.obj[4], "open"));
+    lines_free(&ls);
+
+    tcpst_report_conn(r, &c1);
+    tcpst_conn c2;
+    refused(&c2, 2, 20 * SEC);
+    tcpst_report_conn(r, &c2);
+    tcpst_input_info in;
+    memset(&in, 0, sizeof in);
+    in.name = "x.pcap";
+    in.linktype_name = "EN10MB";
+    in.format = "pcap";
+    st.announced = 2;
+    tcpst_report_meta meta = {.inputs = &in, .n_inputs = 1, .time_wait = 60 * SEC, .stop = "count"};
+    ck_assert_int_eq(tcpst_report_finish(r, &st, &meta, NULL), 0);
+    ck_assert_int_eq(count_entries(dir), 1);
+
+    lines_read(&ls, path);
+    ck_assert_uint_eq(ls.n, 8);
+    /* Records in the order they ended. */
+    ck_assert_int_eq(geti(ls.obj[0], "id"), 3);
+    ck_assert_int_eq(geti(ls.obj[5], "id"), 1);
+    ck_assert_int_eq(geti(ls.obj[6], "id"), 2);
+    /* The summary line is the document without its records, and comes last. */
+    ck_assert_str_eq(line_type(&ls, 7), "summary");
+    json_t *sum = ls.obj[7];
+    ck_assert_ptr_null(json_object_get(sum, "connections"));
+    ck_assert_int_eq(geti(sum, "schema_version"), TCPST_SCHEMA_VERSION);
+    ck_assert(json_is_string(json_object_get(sum, "tcpstate_version")));
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(sum, "inputs"), 0), "name")),
+                     "x.pcap");
+    json_t *sst = json_object_get(sum, "stats");
+    ck_assert_int_eq(geti(sst, "connections_written"), 3);
+    ck_assert_int_eq(geti(sst, "anomalies_announced"), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(sst, "stop")), "count");
+    ck_assert_int_eq(
+        geti(json_object_get(json_object_get(sum, "summary"), "final_states"), "CLOSED/CLOSED"), 3);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(sum, "verdict"), "result")),
+                     "pass");
+    lines_free(&ls);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
+/* --connections: unselected records are not written, yet still counted and checked. */
+START_TEST(ndjson_which)
+{
+    char dir[] = "/tmp/tcpst-report-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/out.ndjson", dir);
+    for (int which = TCPST_CONNS_ANOMALOUS; which <= TCPST_CONNS_NONE; which++) {
+        tcpst_policy pol;
+        tcpst_policy_init(&pol);
+        ck_assert_int_eq(tcpst_policy_add_fail_on(&pol, "keepalive", NULL), 0);
+        tcpst_report_opts opts = {
+            .format = TCPST_FORMAT_NDJSON, .which = (tcpst_conns)which, .policy = &pol};
+        tcpst_report *r;
+        ck_assert_int_eq(tcpst_report_open(&r, path, &opts, NULL), 0);
+        for (uint64_t id = 1; id <= 4; id++) {
+            tcpst_conn c;
+            refused(&c, id, (tcpst_time)id * SEC);
+            memset(&c.findings, 0, sizeof c.findings);
+            tcpst_findings_add(&c.findings,
+                               id % 2 ? TCPST_A_KEEPALIVE /* info */ : TCPST_A_CONNECTION_RESET,
+                               TCPST_WHO_SERVER, 1, 7);
+            tcpst_report_conn(r, &c);
+        }
+        tcpst_engine_stats st;
+        memset(&st, 0, sizeof st);
+        tcpst_report_meta meta = {.n_inputs = 0};
+        ck_assert_int_eq(tcpst_report_finish(r, &st, &meta, NULL), 0);
+        lines ls;
+        lines_read(&ls, path);
+        size_t nconn = which == TCPST_CONNS_ANOMALOUS ? 2 : 0;
+        ck_assert_uint_eq(ls.n, nconn + 1);
+        for (size_t i = 0; i < nconn; i++) {
+            ck_assert_str_eq(line_type(&ls, i), "connection");
+            ck_assert_int_eq(geti(ls.obj[i], "id"), (json_int_t)(2 * i + 2));
+        }
+        json_t *sum = ls.obj[nconn];
+        ck_assert_str_eq(line_type(&ls, nconn), "summary");
+        ck_assert_int_eq(
+            geti(json_object_get(json_object_get(sum, "summary"), "final_states"), "CLOSED/CLOSED"),
+            4);
+        /* The policy saw the two keepalive connections that were not written. */
+        json_t *rule = json_array_get(json_object_get(json_object_get(sum, "verdict"), "rules"), 0);
+        ck_assert_int_eq(geti(rule, "connections"), 2);
+        ck_assert_str_eq(
+            json_string_value(json_object_get(json_object_get(sum, "verdict"), "result")), "fail");
+        lines_free(&ls);
+        tcpst_policy_fini(&pol);
+    }
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
+/* The document and text formats ignore anomaly and stats events. */
+START_TEST(stream_events_ignored_elsewhere)
+{
+    char dir[] = "/tmp/tcpst-report-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/out", dir);
+    for (int fmt = TCPST_FORMAT_JSON; fmt <= TCPST_FORMAT_TEXT; fmt++) {
+        tcpst_report_opts opts = {.format = (tcpst_format)fmt};
+        tcpst_report *r;
+        ck_assert_int_eq(tcpst_report_open(&r, path, &opts, NULL), 0);
+        tcpst_conn c;
+        refused(&c, 1, SEC);
+        memset(&c.findings, 0, sizeof c.findings);
+        tcpst_finding *f =
+            tcpst_findings_add(&c.findings, TCPST_A_CONNECTION_RESET, TCPST_WHO_SERVER, 1, 2);
+        tcpst_report_anomaly(r, &c, f, 2 * SEC);
+        tcpst_engine_stats st;
+        memset(&st, 0, sizeof st);
+        tcpst_engine_open open;
+        memset(&open, 0, sizeof open);
+        tcpst_report_stats(r, 2 * SEC, &st, &open, NULL);
+        tcpst_report_conn(r, &c);
+        tcpst_report_meta meta = {.n_inputs = 0};
+        ck_assert_int_eq(tcpst_report_finish(r, &st, &meta, NULL), 0);
+        FILE *in = fopen(path, "r");
+        char buf[65536];
+        size_t n = fread(buf, 1, sizeof buf - 1, in);
+        fclose(in);
+        buf[n] = '\0';
+        ck_assert_ptr_null(strstr(buf, "\"type\":\"anomaly\""));
+        ck_assert_ptr_null(strstr(buf, "\"type\":\"stats\""));
+        if (fmt == TCPST_FORMAT_JSON) {
+            json_error_t je;
+            json_t *doc = json_loads(buf, 0, &je);
+            ck_assert_msg(doc != NULL, "invalid JSON: %s", je.text);
+            ck_assert_uint_eq(json_array_size(json_object_get(doc, "connections")), 1);
+            json_t *sst = json_object_get(doc, "stats");
+            ck_assert_ptr_null(json_object_get(sst, "anomalies_announced"));
+            /* No stop reason given: derived from `interrupted`. */
+            ck_assert_str_eq(json_string_value(json_object_get(sst, "stop")), "end_of_input");
+            json_decref(doc);
+        } else {
+            ck_assert(strncmp(buf, "    ID  CLIENT", 14) == 0);
+        }
+    }
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
+/* Live-capture facts in the document: interface and libpcap's counters. */
+START_TEST(document_live_meta)
+{
+    char dir[] = "/tmp/tcpst-report-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/out.json", dir);
+    for (int live = 0; live < 2; live++) {
+        tcpst_report *r;
+        ck_assert_int_eq(tcpst_report_open(&r, path, NULL, NULL), 0);
+        tcpst_engine_stats st;
+        memset(&st, 0, sizeof st);
+        tcpst_report_meta meta = {.n_inputs = 0, .interrupted = true};
+        if (live) {
+            meta.stop = "duration";
+            meta.interface = "eth0";
+            meta.counters = (tcpst_capture_counters){
+                .valid = true, .received = 100, .dropped = 2, .if_dropped = 0};
+        }
+        ck_assert_int_eq(tcpst_report_finish(r, &st, &meta, NULL), 0);
+        json_error_t je;
+        json_t *doc = json_load_file(path, 0, &je);
+        ck_assert_ptr_nonnull(doc);
+        json_t *sst = json_object_get(doc, "stats");
+        ck_assert_str_eq(json_string_value(json_object_get(sst, "stop")),
+                         live ? "duration" : "signal");
+        if (live) {
+            ck_assert_str_eq(json_string_value(json_object_get(sst, "interface")), "eth0");
+            ck_assert_int_eq(geti(json_object_get(sst, "capture"), "received"), 100);
+            ck_assert_int_eq(geti(json_object_get(sst, "capture"), "dropped"), 2);
+        } else {
+            ck_assert_ptr_null(json_object_get(sst, "interface"));
+            ck_assert_ptr_null(json_object_get(sst, "capture"));
+        }
+        ck_assert_ptr_null(json_object_get(sst, "ip_reassembly")); /* no fragment seen */
+        json_decref(doc);
+    }
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
+START_TEST(encap_layers)
+{
+    tcpst_conn c;
+    refused(&c, 5, SEC);
+    char *text = tcpst_report_conn_text(&c);
+    ck_assert_ptr_null(strstr(text, "\"encap\"")); /* none: no field */
+    ck_assert_ptr_null(strstr(text, "\"vlan\""));
+    free(text);
+    c.nvlan = 1;
+    c.vlan[0] = 100;
+    c.nencap = 3;
+    c.encap[0] = (tcpst_encap){.type = TCPST_ENCAP_VLAN, .has_id = 1, .in_key = 1, .id = 100};
+    c.encap[1] = (tcpst_encap){.type = TCPST_ENCAP_IP}; /* outer IP of the tunnel: no id */
+    c.encap[2] = (tcpst_encap){.type = TCPST_ENCAP_VXLAN, .has_id = 1, .id = 42};
+    text = tcpst_report_conn_text(&c);
+    ck_assert(strstr(text, "\"vlan\":[100],\"encap\":[{\"type\":\"vlan\",\"id\":100,"
+                           "\"in_key\":true},{\"type\":\"ip\"},{\"type\":\"vxlan\",\"vni\":42}]") !=
+              NULL);
+    free(text);
+
+    /* Anomaly lines carry the layers too: the record may come much later. */
+    char dir[] = "/tmp/tcpst-report-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/out.ndjson", dir);
+    tcpst_report_opts opts = {.format = TCPST_FORMAT_NDJSON};
+    tcpst_report *r;
+    ck_assert_int_eq(tcpst_report_open(&r, path, &opts, NULL), 0);
+    memset(&c.findings, 0, sizeof c.findings);
+    tcpst_finding *f =
+        tcpst_findings_add(&c.findings, TCPST_A_CONNECTION_RESET, TCPST_WHO_SERVER, 1, 2);
+    tcpst_report_anomaly(r, &c, f, 2 * SEC);
+    lines ls;
+    lines_read(&ls, path);
+    ck_assert_uint_eq(ls.n, 1);
+    json_t *enc = json_object_get(ls.obj[0], "encap");
+    ck_assert_uint_eq(json_array_size(enc), 3);
+    ck_assert_int_eq(geti(json_array_get(enc, 2), "vni"), 42);
+    lines_free(&ls);
+    tcpst_report_discard(r);
+    /* A stream is not a temporary file: what was written stays for its readers. */
+    ck_assert_int_eq(access(path, F_OK), 0);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
+START_TEST(ndjson_write_error)
+{
+    if (access("/dev/full", W_OK) != 0) {
+        return; /* not on this system */
+    }
+    tcpst_report_opts opts = {.format = TCPST_FORMAT_NDJSON};
+    tcpst_report *r;
+    ck_assert_int_eq(tcpst_report_open(&r, "/dev/full", &opts, NULL), 0);
+    tcpst_conn c;
+    refused(&c, 1, SEC);
+    tcpst_report_conn(r, &c); /* flushed at once: the error is seen here */
+    tcpst_engine_stats st;
+    memset(&st, 0, sizeof st);
+    tcpst_report_meta meta = {.n_inputs = 0};
+    tcpst_error err;
+    ck_assert_int_eq(tcpst_report_finish(r, &st, &meta, &err), TCPST_EWRITE);
+    ck_assert(strstr(err.msg, "/dev/full") != NULL);
+}
+END_TEST
+
 START_TEST(open_errors)
 {
     tcpst_report *r = (tcpst_report *)1;
@@ -247,6 +649,12 @@ int main(void)
     tcase_add_test(t, only_anomalous_records);
     tcase_add_test(t, open_errors);
     tcase_add_test(t, write_error_is_reported);
+    tcase_add_test(t, ndjson_stream);
+    tcase_add_test(t, ndjson_which);
+    tcase_add_test(t, stream_events_ignored_elsewhere);
+    tcase_add_test(t, document_live_meta);
+    tcase_add_test(t, encap_layers);
+    tcase_add_test(t, ndjson_write_error);
     suite_add_tcase(s, t);
     return ckrun(s);
 }

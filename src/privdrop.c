@@ -1,0 +1,61 @@
+/*
+ * privdrop.c - switch from root to an unprivileged user (tcpdump's -Z).
+ *
+ * The order matters: supplementary groups and the group id can be changed
+ * only while still root, so they go first, and the user id last.  setuid()
+ * called with an effective uid of 0 sets the real, effective and saved ids
+ * (POSIX setuid()), and Linux then clears the permitted and effective
+ * capability sets (capabilities(7), "Effect of user ID changes on
+ * capabilities") unless SECBIT_KEEP_CAPS was set, which we never do.  The
+ * final check that setuid(0) fails guards against platforms or security
+ * settings where that is not so.
+ *
+ * Not done here: chroot (tcpdump does it only when built for it), and
+ * dropping the capabilities of a non-root process given them with setcap.
+ */
+#include "tcpstate/privdrop.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+int tcpst_privdrop(const char *user, tcpst_error *err)
+{
+    if (user == NULL || user[0] == '\0') {
+        return tcpst_error_set(err, TCPST_EUSAGE, "no user name to switch to");
+    }
+    struct passwd *pw = getpwnam(user);
+    if (pw == NULL) {
+        return tcpst_error_set(err, TCPST_EUSAGE, "%s: no such user", user);
+    }
+    /* getpwnam()'s record is static and initgroups() may reuse it. */
+    uid_t uid = pw->pw_uid;
+    gid_t gid = pw->pw_gid;
+    if (geteuid() != 0) {
+        return 0;
+    }
+    if (initgroups(user, gid) != 0) {
+        return tcpst_error_set(err, TCPST_EPERM, "%s: cannot set supplementary groups: %s", user,
+                               strerror(errno));
+    }
+    if (setgid(gid) != 0) {
+        return tcpst_error_set(err, TCPST_EPERM, "%s: cannot set group id %lu: %s", user,
+                               (unsigned long)gid, strerror(errno));
+    }
+    if (setuid(uid) != 0) {
+        return tcpst_error_set(err, TCPST_EPERM, "%s: cannot set user id %lu: %s", user,
+                               (unsigned long)uid, strerror(errno));
+    }
+    if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid) {
+        return tcpst_error_set(err, TCPST_EPERM, "%s: user or group id did not change", user);
+    }
+    if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+        return tcpst_error_set(err, TCPST_EPERM,
+                               "%s: root privileges could be regained after switching user", user);
+    }
+    return 0;
+}
