@@ -24,6 +24,7 @@
 
 #include "tcpstate/decode.h"
 #include "tcpstate/endpoint.h"
+#include "tcpstate/jsonw.h"
 #include "tcpstate/textout.h"
 
 #define DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(16))
@@ -73,13 +74,23 @@ struct tcpst_report {
     uint64_t hosts_untracked; /* addresses beyond the table's cap */
     uint64_t established_conns, one_sided_conns, lossy_conns;
     uint64_t announced[TCPST_A__COUNT]; /* NDJSON: anomaly lines written, per type */
+    tcpst_jw jw;                        /* records and anomaly lines are formatted here */
 };
+
+/* Round to the microsecond: a double holds that exactly for any epoch time. */
+static int64_t time_us(tcpst_time ns)
+{
+    return (ns >= 0 ? ns + 500 : ns - 500) / 1000;
+}
+
+static double time_value(tcpst_time ns)
+{
+    return (double)time_us(ns) / 1e6;
+}
 
 static json_t *jtime(tcpst_time ns)
 {
-    /* Round to the microsecond: a double holds that exactly for any epoch time. */
-    int64_t us = (ns >= 0 ? ns + 500 : ns - 500) / 1000;
-    return json_real((double)us / 1e6);
+    return json_real(time_value(ns));
 }
 
 static json_t *jtime_or_null(tcpst_time ns, bool have)
@@ -94,221 +105,276 @@ static json_t *addr_json(const tcpst_addr *a)
     return json_string(buf);
 }
 
-static json_t *transition_json(const tcpst_transition *t)
+/* Records are written with the streaming writer (jsonw.h): no tree, no malloc per value. */
+static void w_time(tcpst_jw *w, const char *key, tcpst_time ns)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "ts", jtime(t->ts));
-    json_object_set_new(o, "frame", t->frame ? json_integer((json_int_t)t->frame) : json_null());
-    json_object_set_new(o, "from", json_string(tcpst_state_name(t->from)));
-    json_object_set_new(o, "to", json_string(tcpst_state_name(t->to)));
-    json_object_set_new(o, "how", json_string(t->inferred ? "inferred" : "observed"));
-    json_object_set_new(o, "cause", json_string(tcpst_cause_name(t->cause)));
+    tcpst_jw_kus(w, key, time_us(ns));
+}
+
+static void w_time_or_null(tcpst_jw *w, const char *key, tcpst_time ns, bool have)
+{
+    if (have) {
+        w_time(w, key, ns);
+    } else {
+        tcpst_jw_knull(w, key);
+    }
+}
+
+static void w_frame(tcpst_jw *w, const char *key, uint64_t frame)
+{
+    if (frame) {
+        tcpst_jw_kuint(w, key, frame);
+    } else {
+        tcpst_jw_knull(w, key);
+    }
+}
+
+static void w_addr(tcpst_jw *w, const char *key, const tcpst_addr *a)
+{
+    char buf[TCPST_ADDR_STRLEN];
+    tcpst_addr_format(a, buf);
+    tcpst_jw_kstr(w, key, buf);
+}
+
+static void w_transition(tcpst_jw *w, const tcpst_transition *t)
+{
+    tcpst_jw_obj_begin(w);
+    w_time(w, "ts", t->ts);
+    w_frame(w, "frame", t->frame);
+    tcpst_jw_kstr(w, "from", tcpst_state_name(t->from));
+    tcpst_jw_kstr(w, "to", tcpst_state_name(t->to));
+    tcpst_jw_kstr(w, "how", t->inferred ? "inferred" : "observed");
+    tcpst_jw_kstr(w, "cause", tcpst_cause_name(t->cause));
     if (t->cause != TCPST_CAUSE_TIMER) {
         char flags[16];
         tcpst_flags_format(t->flags, flags);
-        json_object_set_new(o, "segment",
-                            json_pack("{s:s, s:I, s:I, s:I}", "flags", flags, "seq",
-                                      (json_int_t)t->seq, "ack", (json_int_t)t->ack, "len",
-                                      (json_int_t)t->len));
+        tcpst_jw_key(w, "segment");
+        tcpst_jw_obj_begin(w);
+        tcpst_jw_kstr(w, "flags", flags);
+        tcpst_jw_kuint(w, "seq", t->seq);
+        tcpst_jw_kuint(w, "ack", t->ack);
+        tcpst_jw_kuint(w, "len", t->len);
+        tcpst_jw_obj_end(w);
     }
-    return o;
+    tcpst_jw_obj_end(w);
 }
 
-static json_t *endpoint_json(const tcpst_conn *c, const tcpst_endpoint *e, bool open_at_end)
+static void w_maybe_uint(tcpst_jw *w, const char *key, bool have, uint64_t v)
 {
-    json_t *o = json_object();
+    if (have) {
+        tcpst_jw_kuint(w, key, v);
+    } else {
+        tcpst_jw_knull(w, key);
+    }
+}
+
+static void w_endpoint(tcpst_jw *w, const tcpst_conn *c, const tcpst_endpoint *e, bool open_at_end)
+{
     bool sent = e->packets > 0;
-    json_object_set_new(o, "addr", addr_json(&e->addr));
-    json_object_set_new(o, "port", json_integer(e->port));
-    json_object_set_new(o, "state", json_string(tcpst_state_name(e->state)));
-    json_object_set_new(o, "isn", (e->has & TCPST_EP_ISN) ? json_integer(e->isn) : json_null());
-    json_object_set_new(o, "isn_inferred", json_boolean(e->has & TCPST_EP_ISN_INFERRED));
-    json_object_set_new(o, "packets", json_integer((json_int_t)e->packets));
-    json_object_set_new(o, "bytes", json_integer((json_int_t)e->bytes));
-    json_object_set_new(o, "payload_bytes", json_integer((json_int_t)e->payload_bytes));
-    json_object_set_new(o, "retransmissions",
-                        json_pack("{s:I, s:I}", "segments", (json_int_t)e->retrans_segments,
-                                  "bytes", (json_int_t)e->retrans_bytes));
-    json_object_set_new(o, "keepalives", json_integer(e->keepalives));
-    json_object_set_new(o, "syn", json_integer(e->syns));
-    json_object_set_new(o, "fin", json_integer(e->fins));
-    json_object_set_new(o, "rst", json_integer(e->rsts));
-    json_t *opt = json_object();
-    json_object_set_new(opt, "mss", (e->has & TCPST_EP_MSS) ? json_integer(e->mss) : json_null());
-    json_object_set_new(opt, "wscale",
-                        (e->has & TCPST_EP_WSCALE) ? json_integer(e->wscale) : json_null());
-    json_object_set_new(opt, "sack_permitted", json_boolean(e->has & TCPST_EP_SACKPERM));
-    json_object_set_new(opt, "timestamps", json_boolean(e->has & TCPST_EP_TS));
-    json_object_set_new(opt, "tfo", json_boolean(e->has & TCPST_EP_TFO));
-    json_object_set_new(o, "options", opt);
-    json_object_set_new(o, "first_ts", jtime_or_null(e->first_ts, sent));
-    json_object_set_new(o, "last_ts", jtime_or_null(e->last_ts, sent));
+    tcpst_jw_obj_begin(w);
+    w_addr(w, "addr", &e->addr);
+    tcpst_jw_kuint(w, "port", e->port);
+    tcpst_jw_kstr(w, "state", tcpst_state_name(e->state));
+    w_maybe_uint(w, "isn", e->has & TCPST_EP_ISN, e->isn);
+    tcpst_jw_kbool(w, "isn_inferred", e->has & TCPST_EP_ISN_INFERRED);
+    tcpst_jw_kuint(w, "packets", e->packets);
+    tcpst_jw_kuint(w, "bytes", e->bytes);
+    tcpst_jw_kuint(w, "payload_bytes", e->payload_bytes);
+    tcpst_jw_key(w, "retransmissions");
+    tcpst_jw_obj_begin(w);
+    tcpst_jw_kuint(w, "segments", e->retrans_segments);
+    tcpst_jw_kuint(w, "bytes", e->retrans_bytes);
+    tcpst_jw_obj_end(w);
+    tcpst_jw_kuint(w, "keepalives", e->keepalives);
+    tcpst_jw_kuint(w, "syn", e->syns);
+    tcpst_jw_kuint(w, "fin", e->fins);
+    tcpst_jw_kuint(w, "rst", e->rsts);
+    tcpst_jw_key(w, "options");
+    tcpst_jw_obj_begin(w);
+    w_maybe_uint(w, "mss", e->has & TCPST_EP_MSS, e->mss);
+    w_maybe_uint(w, "wscale", e->has & TCPST_EP_WSCALE, e->wscale);
+    tcpst_jw_kbool(w, "sack_permitted", e->has & TCPST_EP_SACKPERM);
+    tcpst_jw_kbool(w, "timestamps", e->has & TCPST_EP_TS);
+    tcpst_jw_kbool(w, "tfo", e->has & TCPST_EP_TFO);
+    tcpst_jw_obj_end(w);
+    w_time_or_null(w, "first_ts", e->first_ts, sent);
+    w_time_or_null(w, "last_ts", e->last_ts, sent);
     if (open_at_end) {
         /* Idle: capture end minus the last segment this side sent. */
         tcpst_time since = sent ? e->last_ts : c->first_ts;
-        json_object_set_new(o, "idle", jtime(c->end_ts - since));
+        w_time(w, "idle", c->end_ts - since);
     }
-    json_t *tl = json_array();
+    tcpst_jw_key(w, "transitions");
+    tcpst_jw_arr_begin(w);
     for (unsigned i = 0; i < e->tl_count; i++) {
-        json_array_append_new(tl, transition_json(&e->tl[i]));
+        w_transition(w, &e->tl[i]);
     }
-    json_object_set_new(o, "transitions", tl);
-    json_object_set_new(o, "transitions_dropped", json_integer(e->tl_dropped));
-    return o;
+    tcpst_jw_arr_end(w);
+    tcpst_jw_kuint(w, "transitions_dropped", e->tl_dropped);
+    tcpst_jw_obj_end(w);
 }
 
-static json_t *fact_json(tcpst_anomaly_type t, const tcpst_factdesc *d, int64_t v)
+static void w_fact(tcpst_jw *w, tcpst_anomaly_type t, const tcpst_factdesc *d, int64_t v)
 {
     static const char *const optbad[] = {
         "length_short", "overrun",           "mss_length", "wscale_length", "sackok_length",
         "sack_length",  "timestamps_length", "tfo_length", "wscale_range",  "duplicate"};
+    tcpst_jw_key(w, d->name);
     switch (d->kind) {
         case TCPST_FACT_SECONDS:
-            return jtime(v);
+            tcpst_jw_us(w, time_us(v));
+            return;
         case TCPST_FACT_STATE:
-            return json_string(tcpst_state_name((tcpst_state)v));
+            tcpst_jw_str(w, tcpst_state_name((tcpst_state)v));
+            return;
         case TCPST_FACT_FLAGS: {
             char buf[16];
             tcpst_flags_format((uint16_t)v, buf);
-            return json_string(buf);
+            tcpst_jw_str(w, buf);
+            return;
         }
         case TCPST_FACT_BOOL:
-            return json_boolean(v != 0);
+            tcpst_jw_bool(w, v != 0);
+            return;
         case TCPST_FACT_REASON:
-            return json_string(tcpst_anomaly_reason(t, v));
-        case TCPST_FACT_OPTBAD: {
-            json_t *a = json_array();
+            tcpst_jw_str(w, tcpst_anomaly_reason(t, v));
+            return;
+        case TCPST_FACT_OPTBAD:
+            tcpst_jw_arr_begin(w);
             for (unsigned i = 0; i < sizeof optbad / sizeof optbad[0]; i++) {
                 if (v & (1 << i)) {
-                    json_array_append_new(a, json_string(optbad[i]));
+                    tcpst_jw_str(w, optbad[i]);
                 }
             }
-            return a;
-        }
+            tcpst_jw_arr_end(w);
+            return;
         case TCPST_FACT_INT:
             break;
     }
-    return json_integer((json_int_t)v);
+    tcpst_jw_int(w, v);
 }
 
-static json_t *finding_json(const tcpst_finding *f)
+static void w_finding(tcpst_jw *w, const tcpst_finding *f)
 {
     static const char *const who[] = {"client", "server", "both"};
     tcpst_anomaly_type t = (tcpst_anomaly_type)f->type;
-    json_t *o = json_object();
-    json_object_set_new(o, "type", json_string(tcpst_anomaly_id(t)));
-    json_object_set_new(o, "severity", json_string(tcpst_severity_name(tcpst_anomaly_severity(t))));
-    json_object_set_new(o, "endpoint", json_string(who[f->who < 3 ? f->who : 2]));
-    json_object_set_new(o, "first_ts", jtime(f->first_ts));
-    json_object_set_new(o, "first_frame",
-                        f->first_frame ? json_integer((json_int_t)f->first_frame) : json_null());
-    json_object_set_new(o, "last_ts", jtime(f->last_ts));
-    json_object_set_new(o, "last_frame",
-                        f->last_frame ? json_integer((json_int_t)f->last_frame) : json_null());
-    json_object_set_new(o, "count", json_integer(f->count));
-    json_t *ev = json_array();
+    tcpst_jw_obj_begin(w);
+    tcpst_jw_kstr(w, "type", tcpst_anomaly_id(t));
+    tcpst_jw_kstr(w, "severity", tcpst_severity_name(tcpst_anomaly_severity(t)));
+    tcpst_jw_kstr(w, "endpoint", who[f->who < 3 ? f->who : 2]);
+    w_time(w, "first_ts", f->first_ts);
+    w_frame(w, "first_frame", f->first_frame);
+    w_time(w, "last_ts", f->last_ts);
+    w_frame(w, "last_frame", f->last_frame);
+    tcpst_jw_kuint(w, "count", f->count);
+    tcpst_jw_key(w, "evidence");
+    tcpst_jw_arr_begin(w);
     for (unsigned i = 0; i < f->nevidence; i++) {
-        json_array_append_new(ev, json_integer((json_int_t)f->evidence[i]));
+        tcpst_jw_uint(w, f->evidence[i]);
     }
-    json_object_set_new(o, "evidence", ev);
+    tcpst_jw_arr_end(w);
     if (tcpst_anomaly_has_duration(t)) {
-        json_object_set_new(o, "still_at_capture_end", json_boolean(f->still_at_end));
+        tcpst_jw_kbool(w, "still_at_capture_end", f->still_at_end);
     }
     const tcpst_factdesc *d = tcpst_anomaly_facts(t);
     for (unsigned i = 0; i < TCPST_FACTS; i++) {
         if (d[i].name) {
-            json_object_set_new(o, d[i].name, fact_json(t, &d[i], f->fact[i]));
+            w_fact(w, t, &d[i], f->fact[i]);
         }
     }
-    return o;
+    tcpst_jw_obj_end(w);
 }
 
-static json_t *vlan_json(const tcpst_conn *c)
+/* VLAN ids and encapsulation layers (outermost first, decode.h), only when there are any. */
+static void w_layers(tcpst_jw *w, const tcpst_conn *c)
 {
-    json_t *v = json_array();
-    for (unsigned i = 0; i < c->nvlan && i < TCPST_MAX_VLAN; i++) {
-        json_array_append_new(v, json_integer(c->vlan[i]));
+    if (c->nvlan) {
+        tcpst_jw_key(w, "vlan");
+        tcpst_jw_arr_begin(w);
+        for (unsigned i = 0; i < c->nvlan && i < TCPST_MAX_VLAN; i++) {
+            tcpst_jw_uint(w, c->vlan[i]);
+        }
+        tcpst_jw_arr_end(w);
     }
-    return v;
-}
-
-/* Layers stripped on the way to the segment, outermost first (decode.h). */
-static json_t *encap_json(const tcpst_conn *c)
-{
-    json_t *a = json_array();
+    if (!c->nencap) {
+        return;
+    }
+    tcpst_jw_key(w, "encap");
+    tcpst_jw_arr_begin(w);
     for (unsigned i = 0; i < c->nencap && i < TCPST_ENCAP_MAX; i++) {
         const tcpst_encap *e = &c->encap[i];
-        json_t *o = json_object();
-        json_object_set_new(o, "type",
-                            json_string(tcpst_encap_type_name((tcpst_encap_type)e->type)));
+        tcpst_jw_obj_begin(w);
+        tcpst_jw_kstr(w, "type", tcpst_encap_type_name((tcpst_encap_type)e->type));
         /* Named as the protocol names it ("vni", "teid"), so jq filters read naturally. */
         const char *idkey = tcpst_encap_id_name((tcpst_encap_type)e->type);
         if (e->has_id && idkey) {
-            json_object_set_new(o, idkey, json_integer((json_int_t)e->id));
+            tcpst_jw_kuint(w, idkey, e->id);
         }
         if (e->in_key) {
-            json_object_set_new(o, "in_key", json_true());
+            tcpst_jw_kbool(w, "in_key", true);
         }
-        json_array_append_new(a, o);
+        tcpst_jw_obj_end(w);
     }
-    return a;
+    tcpst_jw_arr_end(w);
 }
 
-/* VLAN ids and encapsulation layers, only when there are any. */
-static void layers_fill(json_t *o, const tcpst_conn *c)
-{
-    if (c->nvlan) {
-        json_object_set_new(o, "vlan", vlan_json(c));
-    }
-    if (c->nencap) {
-        json_object_set_new(o, "encap", encap_json(c));
-    }
-}
-
-/* The record's members, appended to `o` (NDJSON puts "type" before them). */
-static json_t *conn_fill(json_t *o, const tcpst_conn *c)
+/* The record's members, inside an object the caller opened (NDJSON puts "type" first). */
+static void w_conn_members(tcpst_jw *w, const tcpst_conn *c)
 {
     bool open_at_end = c->end_reason == TCPST_END_CAPTURE_END && !tcpst_conn_terminated(c);
-    json_object_set_new(o, "id", json_integer((json_int_t)c->id));
-    json_object_set_new(o, "ip_version", json_integer(c->ip_version));
-    json_object_set_new(o, "roles", json_string(c->roles_inferred ? "inferred" : "observed"));
-    json_object_set_new(o, "client", endpoint_json(c, &c->ep[0], open_at_end));
-    json_object_set_new(o, "server", endpoint_json(c, &c->ep[1], open_at_end));
-    json_object_set_new(o, "first_ts", jtime(c->first_ts));
-    json_object_set_new(o, "last_ts", jtime(c->last_ts));
-    json_object_set_new(o, "duration", jtime(c->last_ts - c->first_ts));
-    json_object_set_new(o, "first_frame", json_integer((json_int_t)c->first_frame));
-    json_object_set_new(o, "last_frame", json_integer((json_int_t)c->last_frame));
-    json_object_set_new(o, "open_at_end", json_boolean(open_at_end));
-    json_object_set_new(o, "end_reason", json_string(tcpst_end_reason_name(c->end_reason)));
-    json_object_set_new(o, "conn_state", json_string(tcpst_zeek_conn_state(&c->zeek)));
-    json_object_set_new(o, "history", json_string(c->zeek.hist));
-    json_object_set_new(o, "zeek",
-                        json_pack("{s:s, s:I, s:I}", "orig", c->zeek.orig ? "server" : "client",
-                                  "orig_pkts", (json_int_t)tcpst_zeek_orig_pkts(&c->zeek),
-                                  "resp_pkts", (json_int_t)tcpst_zeek_resp_pkts(&c->zeek)));
-    json_object_set_new(o, "rst_not_accepted", json_integer(c->rst_not_accepted));
-    json_object_set_new(o, "simultaneous_open", json_boolean(c->events & TCPST_EV_SIMUL_OPEN));
-    json_object_set_new(o, "simultaneous_close", json_boolean(c->events & TCPST_EV_SIMUL_CLOSE));
-    layers_fill(o, c);
-    json_t *an = json_array();
+    tcpst_jw_kuint(w, "id", c->id);
+    tcpst_jw_kuint(w, "ip_version", c->ip_version);
+    tcpst_jw_kstr(w, "roles", c->roles_inferred ? "inferred" : "observed");
+    tcpst_jw_key(w, "client");
+    w_endpoint(w, c, &c->ep[0], open_at_end);
+    tcpst_jw_key(w, "server");
+    w_endpoint(w, c, &c->ep[1], open_at_end);
+    w_time(w, "first_ts", c->first_ts);
+    w_time(w, "last_ts", c->last_ts);
+    w_time(w, "duration", c->last_ts - c->first_ts);
+    tcpst_jw_kuint(w, "first_frame", c->first_frame);
+    tcpst_jw_kuint(w, "last_frame", c->last_frame);
+    tcpst_jw_kbool(w, "open_at_end", open_at_end);
+    tcpst_jw_kstr(w, "end_reason", tcpst_end_reason_name(c->end_reason));
+    tcpst_jw_kstr(w, "conn_state", tcpst_zeek_conn_state(&c->zeek));
+    tcpst_jw_kstr(w, "history", c->zeek.hist);
+    tcpst_jw_key(w, "zeek");
+    tcpst_jw_obj_begin(w);
+    tcpst_jw_kstr(w, "orig", c->zeek.orig ? "server" : "client");
+    tcpst_jw_kuint(w, "orig_pkts", tcpst_zeek_orig_pkts(&c->zeek));
+    tcpst_jw_kuint(w, "resp_pkts", tcpst_zeek_resp_pkts(&c->zeek));
+    tcpst_jw_obj_end(w);
+    tcpst_jw_kuint(w, "rst_not_accepted", c->rst_not_accepted);
+    tcpst_jw_kbool(w, "simultaneous_open", c->events & TCPST_EV_SIMUL_OPEN);
+    tcpst_jw_kbool(w, "simultaneous_close", c->events & TCPST_EV_SIMUL_CLOSE);
+    w_layers(w, c);
+    tcpst_jw_key(w, "anomalies");
+    tcpst_jw_arr_begin(w);
     for (unsigned i = 0; i < c->findings.n; i++) {
-        json_array_append_new(an, finding_json(&c->findings.f[i]));
+        w_finding(w, &c->findings.f[i]);
     }
-    json_object_set_new(o, "anomalies", an);
-    return o;
+    tcpst_jw_arr_end(w);
 }
 
-static json_t *conn_json(const tcpst_conn *c)
+/* The record as compact JSON into `w` (emptied first). */
+static void w_conn(tcpst_jw *w, const tcpst_conn *c, const char *ndjson_type)
 {
-    return conn_fill(json_object(), c);
+    tcpst_jw_reset(w);
+    tcpst_jw_obj_begin(w);
+    if (ndjson_type) {
+        tcpst_jw_kstr(w, "type", ndjson_type);
+    }
+    w_conn_members(w, c);
+    tcpst_jw_obj_end(w);
 }
 
 char *tcpst_report_conn_text(const tcpst_conn *c)
 {
-    json_t *o = conn_json(c);
-    char *s = json_dumps(o, DUMP_FLAGS);
-    json_decref(o);
+    tcpst_jw w;
+    tcpst_jw_init(&w);
+    w_conn(&w, c, NULL);
+    char *s = w.err ? NULL : strdup(tcpst_jw_text(&w));
+    tcpst_jw_free(&w);
     return s;
 }
 
@@ -339,6 +405,32 @@ static void put_line(tcpst_report *r, json_t *o)
     if (!r->err && fflush(r->out) != 0) {
         r->err = errno ? errno : EIO;
     }
+}
+
+/* NDJSON: the writer's text as a line, flushed. */
+static void put_jw_line(tcpst_report *r)
+{
+    if (r->jw.err) {
+        r->err = r->err ? r->err : r->jw.err;
+        return;
+    }
+    put(r, r->jw.buf, r->jw.len);
+    put(r, "\n", 1);
+    if (!r->err && fflush(r->out) != 0) {
+        r->err = errno ? errno : EIO;
+    }
+}
+
+/* --pretty: the compact record re-indented by jansson (people read it; speed is moot). */
+static char *pretty_text(const char *compact)
+{
+    json_t *o = json_loads(compact, 0, NULL);
+    if (!o) {
+        return NULL;
+    }
+    char *s = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(16));
+    json_decref(o);
+    return s;
 }
 
 /* An object whose first member is "type": what an NDJSON line is. */
@@ -605,46 +697,46 @@ void tcpst_report_conn(void *report, const tcpst_conn *c)
     if (r->stream) {
         /* Written as it ends: ids are not in order, and nothing is held. */
         if (keep) {
-            put_line(r, conn_fill(typed("connection"), c));
+            w_conn(&r->jw, c, "connection");
+            put_jw_line(r);
             r->written++;
         }
         return;
     }
-    char *text;
+    const char *out = NULL; /* the record's text */
+    char *owned = NULL;     /* ... when it had to be allocated */
     if (!keep) {
-        text = NULL;
+        /* nothing to write; the id still takes its turn */
     } else if (r->opts.format == TCPST_FORMAT_TEXT) {
-        text = tcpst_text_conn(c);
+        out = owned = tcpst_text_conn(c);
     } else {
-        json_t *o = conn_json(c);
-        text =
-            json_dumps(o, r->opts.pretty ? (JSON_INDENT(2) | JSON_REAL_PRECISION(16)) : DUMP_FLAGS);
-        json_decref(o);
+        w_conn(&r->jw, c, NULL);
+        out = r->jw.err ? NULL : tcpst_jw_text(&r->jw);
+        if (out && r->opts.pretty) {
+            out = owned = pretty_text(out);
+        }
     }
-    if (keep && !text) {
+    if (keep && !out) {
         r->err = ENOMEM;
         return;
     }
     if (c->id != r->next_id) {
-        heap_push(r, c->id, text);
+        /* Held until the lower ids are written: it needs its own copy. */
+        char *copy = owned ? owned : (out ? strdup(out) : NULL);
+        if (out && !copy) {
+            r->err = ENOMEM;
+            return;
+        }
+        heap_push(r, c->id, copy);
         return;
     }
-    write_record(r, text);
-    free(text);
+    write_record(r, out);
+    free(owned);
     while (r->nheap && r->heap[0].id == r->next_id) {
         pending p = heap_pop(r);
         write_record(r, p.text);
         free(p.text);
     }
-}
-
-/* The endpoint's address and port, named as in records ("addr", "port"). */
-static json_t *where_json(const tcpst_endpoint *e)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "addr", addr_json(&e->addr));
-    json_object_set_new(o, "port", json_integer(e->port));
-    return o;
 }
 
 void tcpst_report_anomaly(void *report, const tcpst_conn *c, const tcpst_finding *f, tcpst_time now)
@@ -656,14 +748,26 @@ void tcpst_report_anomaly(void *report, const tcpst_conn *c, const tcpst_finding
     if (f->type < TCPST_A__COUNT) {
         r->announced[f->type]++;
     }
-    json_t *o = typed("anomaly");
-    json_object_set_new(o, "ts", jtime(now));
-    json_object_set_new(o, "connection", json_integer((json_int_t)c->id));
-    json_object_set_new(o, "client", where_json(&c->ep[0]));
-    json_object_set_new(o, "server", where_json(&c->ep[1]));
-    layers_fill(o, c);
-    json_object_set_new(o, "anomaly", finding_json(f));
-    put_line(r, o);
+    tcpst_jw *w = &r->jw;
+    tcpst_jw_reset(w);
+    tcpst_jw_obj_begin(w);
+    tcpst_jw_kstr(w, "type", "anomaly");
+    w_time(w, "ts", now);
+    tcpst_jw_kuint(w, "connection", c->id);
+    static const char *const side[2] = {"client", "server"};
+    for (unsigned i = 0; i < 2; i++) {
+        /* The endpoint's address and port, named as in records. */
+        tcpst_jw_key(w, side[i]);
+        tcpst_jw_obj_begin(w);
+        w_addr(w, "addr", &c->ep[i].addr);
+        tcpst_jw_kuint(w, "port", c->ep[i].port);
+        tcpst_jw_obj_end(w);
+    }
+    w_layers(w, c);
+    tcpst_jw_key(w, "anomaly");
+    w_finding(w, f);
+    tcpst_jw_obj_end(w);
+    put_jw_line(r);
 }
 
 /* Endpoints by state, the states nobody is in left out. */
@@ -999,6 +1103,7 @@ static void free_report(tcpst_report *r)
     }
     free(r->heap);
     free(r->hosts);
+    tcpst_jw_free(&r->jw);
     free(r->path);
     free(r->tmp_path);
     free(r);

@@ -1,0 +1,75 @@
+/*
+ * jsonw.h - a streaming JSON writer into a reusable buffer.
+ *
+ * Connection records are the bulk of a report; building them as jansson
+ * trees cost a malloc per value and dominated the run time.  This writer
+ * appends text directly: what jansson's json_dumps() gives with JSON_COMPACT |
+ * JSON_REAL_PRECISION(16) for the same members in the same order, byte for
+ * byte, except that times (tcpst_jw_us) are written as their exact decimals:
+ * the same numbers once parsed, so the report format does not change.  The buffer grows by doubling
+ * and is kept between records: after warm-up nothing is allocated.
+ *
+ * Commas are placed automatically: a key or a value in a container that
+ * already has a member gets one.  Errors (out of memory) are sticky in `err`;
+ * a writer in error ignores further calls.
+ */
+#ifndef TCPSTATE_JSONW_H
+#define TCPSTATE_JSONW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TCPST_JW_MAX_DEPTH 32
+
+typedef struct tcpst_jw {
+    char *buf;
+    size_t len, cap;
+    int err; /* 0, or ENOMEM */
+    unsigned depth;
+    bool after_key; /* the next value completes a member: no comma */
+    bool has_member[TCPST_JW_MAX_DEPTH + 1];
+} tcpst_jw;
+
+void tcpst_jw_init(tcpst_jw *w);
+void tcpst_jw_free(tcpst_jw *w);
+/* Empties the text, keeps the buffer. */
+void tcpst_jw_reset(tcpst_jw *w);
+/* The text so far, NUL-terminated ("" when empty or in error). */
+const char *tcpst_jw_text(tcpst_jw *w);
+
+void tcpst_jw_obj_begin(tcpst_jw *w);
+void tcpst_jw_obj_end(tcpst_jw *w);
+void tcpst_jw_arr_begin(tcpst_jw *w);
+void tcpst_jw_arr_end(tcpst_jw *w);
+/* `key` must need no escaping (the program's own identifiers: letters, digits, '_'). */
+void tcpst_jw_key(tcpst_jw *w, const char *key);
+
+void tcpst_jw_str(tcpst_jw *w, const char *s);
+void tcpst_jw_int(tcpst_jw *w, int64_t v);
+void tcpst_jw_uint(tcpst_jw *w, uint64_t v);
+/* A finite double as jansson prints it: %.16g, ".0" added to integral values, exponent
+ * without '+' or leading zeros. */
+void tcpst_jw_real(tcpst_jw *w, double v);
+/*
+ * us microseconds as seconds, in fixed notation with at most 6 decimals ("9.994552", where
+ * %.16g says "9.994552000000001"): the shortest text, and it parses to the same double as
+ * us / 1e6, since both are that quotient correctly rounded.  No printf: timestamps and
+ * durations are most of a record's numbers.
+ */
+void tcpst_jw_us(tcpst_jw *w, int64_t us);
+void tcpst_jw_bool(tcpst_jw *w, bool v);
+void tcpst_jw_null(tcpst_jw *w);
+/* Already formatted JSON text (a value), inserted as is. */
+void tcpst_jw_raw(tcpst_jw *w, const char *json, size_t n);
+
+/* key + value in one call, for records with many members. */
+void tcpst_jw_kstr(tcpst_jw *w, const char *key, const char *s);
+void tcpst_jw_kint(tcpst_jw *w, const char *key, int64_t v);
+void tcpst_jw_kuint(tcpst_jw *w, const char *key, uint64_t v);
+void tcpst_jw_kreal(tcpst_jw *w, const char *key, double v);
+void tcpst_jw_kus(tcpst_jw *w, const char *key, int64_t us);
+void tcpst_jw_kbool(tcpst_jw *w, const char *key, bool v);
+void tcpst_jw_knull(tcpst_jw *w, const char *key);
+
+#endif
