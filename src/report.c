@@ -47,9 +47,12 @@ typedef struct hostcount {
 #define SYN_FLOOD_MIN 20    /* unanswered SYNs towards one server to report it */
 #define RST_STORM_MIN 20    /* connections reset by one host to report it */
 
+/* A record waiting for lower ids: its text in memory, or in the spill file. */
 typedef struct pending {
     uint64_t id;
-    char *text;
+    char *text;   /* NULL: spilled (len > 0) or not written at all (len 0) */
+    uint64_t off; /* spilled: where in the spill file */
+    size_t len;
 } pending;
 
 struct tcpst_report {
@@ -61,6 +64,13 @@ struct tcpst_report {
     uint64_t written;
     pending *heap; /* min-heap by id of records waiting for lower ids */
     size_t nheap, capheap;
+    /* One long-lived connection holds back every later record (ids are in order): past
+     * opts.pending_mem_max bytes in memory they go to an unlinked temporary file. */
+    size_t pending_bytes;
+    int spill_fd; /* -1 until needed */
+    uint64_t spill_end;
+    char *spillbuf; /* a spilled record read back */
+    size_t spillcap;
     int err; /* first write error (errno), 0 if none */
     bool head_written;
     bool stream; /* NDJSON: one flushed line per event, nothing held */
@@ -449,6 +459,7 @@ int tcpst_report_open(tcpst_report **out, const char *path, const tcpst_report_o
     if (!r) {
         return tcpst_error_set(err, TCPST_ENOMEM, "out of memory");
     }
+    r->spill_fd = -1;
     if (opts) {
         r->opts = *opts;
     }
@@ -525,25 +536,112 @@ static void write_record(tcpst_report *r, const char *text)
     r->next_id++;
 }
 
-static void heap_push(tcpst_report *r, uint64_t id, char *text)
+static void heap_push(tcpst_report *r, pending p)
 {
     if (r->nheap == r->capheap) {
         size_t cap = r->capheap ? r->capheap * 2 : 64;
         pending *h = realloc(r->heap, cap * sizeof *h);
         if (!h) {
             r->err = ENOMEM;
-            free(text);
+            free(p.text);
             return;
         }
         r->heap = h;
         r->capheap = cap;
     }
     size_t i = r->nheap++;
-    while (i > 0 && r->heap[(i - 1) / 2].id > id) {
+    while (i > 0 && r->heap[(i - 1) / 2].id > p.id) {
         r->heap[i] = r->heap[(i - 1) / 2];
         i = (i - 1) / 2;
     }
-    r->heap[i] = (pending){id, text};
+    r->heap[i] = p;
+}
+
+static bool spill_open(tcpst_report *r)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir) {
+        dir = "/tmp";
+    }
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/tcpstate-pending-XXXXXX", dir) >= sizeof path) {
+        return false;
+    }
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        return false;
+    }
+    unlink(path); /* gone with the process, whatever happens */
+    r->spill_fd = fd;
+    return true;
+}
+
+/* Hold record `id` (text owned, NULL when not written) until the lower ids are out. */
+static void hold(tcpst_report *r, uint64_t id, char *text)
+{
+    pending p = {id, text, 0, text ? strlen(text) : 0};
+    size_t max = r->opts.pending_mem_max ? r->opts.pending_mem_max : TCPST_PENDING_MEM_DEFAULT;
+    if (text && r->pending_bytes + p.len > max) {
+        if (r->spill_fd < 0 && !spill_open(r)) {
+            r->err = r->err ? r->err : (errno ? errno : EIO);
+            free(text);
+            return;
+        }
+        size_t done = 0;
+        while (done < p.len) {
+            ssize_t n =
+                pwrite(r->spill_fd, text + done, p.len - done, (off_t)(r->spill_end + done));
+            if (n <= 0) {
+                r->err = r->err ? r->err : (n < 0 ? errno : EIO);
+                free(text);
+                return;
+            }
+            done += (size_t)n;
+        }
+        p.off = r->spill_end;
+        r->spill_end += p.len;
+        free(text);
+        p.text = NULL;
+    } else {
+        r->pending_bytes += p.len;
+    }
+    heap_push(r, p);
+}
+
+/* Write a held record (reading it back if spilled) and let it go. */
+static void release(tcpst_report *r, pending p)
+{
+    if (p.text) {
+        r->pending_bytes -= p.len;
+        write_record(r, p.text);
+        free(p.text);
+    } else if (p.len == 0) {
+        write_record(r, NULL);
+    } else {
+        if (p.len + 1 > r->spillcap) {
+            char *b = realloc(r->spillbuf, p.len + 1);
+            if (!b) {
+                r->err = r->err ? r->err : ENOMEM;
+                return;
+            }
+            r->spillbuf = b;
+            r->spillcap = p.len + 1;
+        }
+        size_t done = 0;
+        while (done < p.len) {
+            ssize_t n = pread(r->spill_fd, r->spillbuf + done, p.len - done, (off_t)(p.off + done));
+            if (n <= 0) {
+                r->err = r->err ? r->err : (n < 0 ? errno : EIO);
+                return;
+            }
+            done += (size_t)n;
+        }
+        r->spillbuf[p.len] = '\0';
+        write_record(r, r->spillbuf);
+    }
+    if (r->nheap == 0 && r->spill_end > 0 && ftruncate(r->spill_fd, 0) == 0) {
+        r->spill_end = 0; /* nothing waits: the file starts over */
+    }
 }
 
 static pending heap_pop(tcpst_report *r)
@@ -727,15 +825,13 @@ void tcpst_report_conn(void *report, const tcpst_conn *c)
             r->err = ENOMEM;
             return;
         }
-        heap_push(r, c->id, copy);
+        hold(r, c->id, copy);
         return;
     }
     write_record(r, out);
     free(owned);
     while (r->nheap && r->heap[0].id == r->next_id) {
-        pending p = heap_pop(r);
-        write_record(r, p.text);
-        free(p.text);
+        release(r, heap_pop(r));
     }
 }
 
@@ -1102,6 +1198,10 @@ static void free_report(tcpst_report *r)
         free(r->heap[--r->nheap].text);
     }
     free(r->heap);
+    if (r->spill_fd >= 0) {
+        close(r->spill_fd);
+    }
+    free(r->spillbuf);
     free(r->hosts);
     tcpst_jw_free(&r->jw);
     free(r->path);
@@ -1185,9 +1285,7 @@ int tcpst_report_finish(tcpst_report *r, const tcpst_engine_stats *st,
 {
     /* Every id was emitted exactly once, so nothing can remain queued. */
     while (r->nheap) {
-        pending p = heap_pop(r);
-        write_record(r, p.text);
-        free(p.text);
+        release(r, heap_pop(r));
     }
     if (r->stream) {
         summary_line(r, st, meta);

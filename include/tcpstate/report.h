@@ -52,7 +52,12 @@ typedef struct tcpst_report_opts {
     bool pretty;          /* indent records (default: one record per line) */
     tcpst_policy *policy; /* borrowed; every record is checked against it; may be NULL */
     tcpst_junit *junit;   /* borrowed; every record is remembered for it; may be NULL */
+    /* Records wait for lower ids (still open connections) in memory up to this many bytes,
+     * then in an unlinked temporary file in $TMPDIR (or /tmp); 0: TCPST_PENDING_MEM_DEFAULT. */
+    size_t pending_mem_max;
 } tcpst_report_opts;
+
+#define TCPST_PENDING_MEM_DEFAULT ((size_t)8 << 20)
 
 /* Facts about the run that are not per connection. */
 typedef struct tcpst_report_meta {

@@ -190,6 +190,100 @@ START_TEST(only_anomalous_records)
 }
 END_TEST
 
+/* Writes ids 1..n ending in a scrambled order with the given in-memory limit for records
+ * waiting on lower ids; returns the report text (malloc'd). */
+static char *scrambled_report(size_t pending_mem_max, const char *tmpdir)
+{
+    char dir[] = "/tmp/tcpst-report-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/out.json", dir);
+    setenv("TMPDIR", tmpdir, 1);
+    tcpst_report_opts opts = {.format = TCPST_FORMAT_JSON, .pending_mem_max = pending_mem_max};
+    tcpst_report *r;
+    ck_assert_int_eq(tcpst_report_open(&r, path, &opts, NULL), 0);
+    enum { N = 200 };
+    tcpst_conn c;
+    /* Ids 2..100 end in a scrambled order before 1 (a long-lived connection): all are held;
+     * 1 releases them and the spill file starts over; then 102..200 in reverse before 101. */
+    for (unsigned k = 0; k < 99; k++) {
+        refused(&c, 2 + (k * 37) % 99, (tcpst_time)(k + 2) * SEC);
+        tcpst_report_conn(r, &c);
+    }
+    refused(&c, 1, 1 * SEC);
+    tcpst_report_conn(r, &c);
+    for (unsigned id = N; id >= 102; id--) {
+        refused(&c, id, (tcpst_time)id * SEC);
+        tcpst_report_conn(r, &c);
+    }
+    refused(&c, 101, 101 * SEC);
+    tcpst_report_conn(r, &c);
+    tcpst_engine_stats st;
+    memset(&st, 0, sizeof st);
+    st.connections = N;
+    tcpst_report_meta meta = {.time_wait = 60 * SEC};
+    ck_assert_int_eq(tcpst_report_finish(r, &st, &meta, NULL), 0);
+    unsetenv("TMPDIR");
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char *text = calloc(1, 1 << 20);
+    size_t n = fread(text, 1, (1 << 20) - 1, f);
+    ck_assert_uint_gt(n, 0);
+    fclose(f);
+    unlink(path);
+    rmdir(dir);
+    return text;
+}
+
+/* Records held behind a long-lived connection move to a temporary file past the limit:
+ * the report is the same, memory stays bounded, and the file is never visible. */
+START_TEST(pending_records_spill)
+{
+    char tmpdir[] = "/tmp/tcpst-spill-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    char *in_memory = scrambled_report(0, tmpdir);
+    char *spilled = scrambled_report(1, tmpdir); /* every held record spills */
+    char *some = scrambled_report(20000, tmpdir);
+    ck_assert_str_eq(spilled, in_memory);
+    ck_assert_str_eq(some, in_memory);
+    ck_assert_int_eq(count_entries(tmpdir), 0); /* unlinked as soon as created */
+    json_t *rep = json_loads(spilled, 0, NULL);
+    ck_assert_ptr_nonnull(rep);
+    json_t *conns = json_object_get(rep, "connections");
+    ck_assert_uint_eq(json_array_size(conns), 200);
+    for (size_t i = 0; i < 200; i++) {
+        ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(conns, i), "id")),
+                         (json_int_t)i + 1);
+    }
+    json_decref(rep);
+    free(in_memory);
+    free(spilled);
+    free(some);
+
+    /* A temporary directory that cannot be used: the report fails, it does not lie. */
+    char path[256];
+    snprintf(path, sizeof path, "%s/out.json", tmpdir);
+    setenv("TMPDIR", "/nonexistent-tcpstate-dir", 1);
+    tcpst_report_opts opts = {.format = TCPST_FORMAT_JSON, .pending_mem_max = 1};
+    tcpst_report *r;
+    ck_assert_int_eq(tcpst_report_open(&r, path, &opts, NULL), 0);
+    tcpst_conn c;
+    refused(&c, 2, 2 * SEC);
+    tcpst_report_conn(r, &c);
+    refused(&c, 1, 1 * SEC);
+    tcpst_report_conn(r, &c);
+    unsetenv("TMPDIR");
+    tcpst_engine_stats st;
+    memset(&st, 0, sizeof st);
+    st.connections = 2;
+    tcpst_report_meta meta = {.time_wait = 60 * SEC};
+    tcpst_error err = {0, ""};
+    ck_assert_int_ne(tcpst_report_finish(r, &st, &meta, &err), 0);
+    ck_assert_int_eq(access(path, F_OK), -1);
+    rmdir(tmpdir);
+}
+END_TEST
+
 START_TEST(discard_leaves_nothing)
 {
     char dir[] = "/tmp/tcpst-report-XXXXXX";
@@ -654,6 +748,7 @@ int main(void)
     tcase_add_test(t, stream_events_ignored_elsewhere);
     tcase_add_test(t, document_live_meta);
     tcase_add_test(t, encap_layers);
+    tcase_add_test(t, pending_records_spill);
     tcase_add_test(t, ndjson_write_error);
     suite_add_tcase(s, t);
     return ckrun(s);
