@@ -38,6 +38,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,9 +89,14 @@ struct input {
     char *iobuf; /* stdio buffer of the FILE owned by pcap; freed after pcap_close */
     struct bpf_program prog;
     bool has_prog;
-    char ltname[32]; /* fallback link type name */
-    int dlt;         /* pcap_datalink(), for the -w file */
-    int32_t frac_ns; /* multiplier from the handle's fraction to ns (1 or 1000) */
+    char ltname[32];     /* fallback link type name */
+    int dlt;             /* pcap_datalink(), for the -w file */
+    int32_t frac_ns;     /* multiplier from the handle's fraction to ns (1 or 1000) */
+    bool regular;        /* a regular file (not a pipe): safe to read ahead in a thread */
+    uint64_t rd_records; /* records advance() has read (numbers the damaged one) */
+    /* Reader thread: why advance() stopped, handed to the consumer in stream order. */
+    bool rd_failed;
+    char rd_error[TCPST_ERRMSG_MAX];
     /* The record read but not yet consumed (valid while the input is in the heap). */
     struct pcap_pkthdr *hdr;
     const u_char *data;
@@ -114,6 +120,9 @@ struct tcpst_capture {
     int wake[2]; /* self-pipe written by tcpst_capture_interrupt(); -1 offline */
     volatile sig_atomic_t interrupted;
     char warning[TCPST_ERRMSG_MAX]; /* pcap_activate() warning; "" if none */
+
+    /* Read-ahead thread (tcpst_capture_start_reader); NULL when reading inline. */
+    struct reader *rd;
 
     /* -w: every packet handed out is also written here. */
     pcap_t *dump_pcap; /* dead handle giving the file's link type and precision */
@@ -335,6 +344,8 @@ static int open_input(struct input *in, const char *name, size_t bufsz, tcpst_er
     }
     struct peek pk;
     peek_header(fileno(fp), &pk);
+    struct stat st;
+    in->regular = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode);
     in->iobuf = malloc(bufsz);
     if (in->iobuf == NULL) {
         fclose(fp);
@@ -416,8 +427,20 @@ static void stop_input(struct input *in, const char *msg)
     snprintf(in->info.error, sizeof(in->info.error), "%s", msg);
 }
 
+/* Where advance() reports damage: the input's info, or (reader thread) a private note
+ * the consumer applies when it reaches that point of the stream. */
+static void advance_failed(struct input *in, bool threaded, const char *msg)
+{
+    if (threaded) {
+        in->rd_failed = true;
+        snprintf(in->rd_error, sizeof(in->rd_error), "%s", msg);
+    } else {
+        stop_input(in, msg);
+    }
+}
+
 /* Read the input's next record into its pending slot; false at its end. */
-static bool advance(struct input *in)
+static bool advance_ex(struct input *in, bool threaded)
 {
     struct pcap_pkthdr *hdr;
     const u_char *data;
@@ -426,19 +449,25 @@ static bool advance(struct input *in)
         if (hdr->caplen > hdr->len) {
             char msg[128];
             snprintf(msg, sizeof(msg), "record %llu: captured length %u exceeds original length %u",
-                     (unsigned long long)in->info.packets + 1, hdr->caplen, hdr->len);
-            stop_input(in, msg);
+                     (unsigned long long)in->rd_records + 1, hdr->caplen, hdr->len);
+            advance_failed(in, threaded, msg);
             return false;
         }
         in->hdr = hdr;
         in->data = data;
         in->ts = hdr_time(hdr, in->frac_ns);
+        in->rd_records++;
         return true;
     }
     if (r == PCAP_ERROR) {
-        stop_input(in, pcap_geterr(in->pcap));
+        advance_failed(in, threaded, pcap_geterr(in->pcap));
     }
     return false; /* PCAP_ERROR_BREAK: end of file */
+}
+
+static bool advance(struct input *in)
+{
+    return advance_ex(in, false);
 }
 
 static bool heap_less(const tcpst_capture *cap, size_t a, size_t b)
@@ -812,21 +841,25 @@ static int64_t now_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* Count a record read from input i (it gets the next frame number). */
-static void count_record(tcpst_capture *cap, size_t i)
+/* Count a record of input i (it gets the next frame number). */
+static void count_record_at(tcpst_capture *cap, size_t i, tcpst_time ts, uint32_t wirelen)
 {
-    struct input *in = &cap->in[i];
-    tcpst_input_info *info = &in->info;
+    tcpst_input_info *info = &cap->in[i].info;
     cap->frame++;
     cap->packets++;
-    if (info->packets == 0 || in->ts < info->first_ts) {
-        info->first_ts = in->ts;
+    if (info->packets == 0 || ts < info->first_ts) {
+        info->first_ts = ts;
     }
-    if (info->packets == 0 || in->ts > info->last_ts) {
-        info->last_ts = in->ts;
+    if (info->packets == 0 || ts > info->last_ts) {
+        info->last_ts = ts;
     }
     info->packets++;
-    info->bytes += in->hdr->len;
+    info->bytes += wirelen;
+}
+
+static void count_record(tcpst_capture *cap, size_t i)
+{
+    count_record_at(cap, i, cap->in[i].ts, cap->in[i].hdr->len);
 }
 
 static void fill_pkt(const tcpst_capture *cap, size_t i, tcpst_pkt *pkt)
@@ -940,6 +973,256 @@ static int next_offline(tcpst_capture *cap, tcpst_pkt *pkt)
     }
 }
 
+/* ---- read-ahead thread ---------------------------------------------------- */
+
+/*
+ * With tcpst_capture_start_reader() a thread does the reading: libpcap, the merge of
+ * several files and the BPF filter, into a ring of 1 MiB chunks of records, while the
+ * caller's thread analyses. Everything the caller can observe - frame numbers, per-input
+ * counters, the damage of a truncated file - is still applied by the consumer as it takes
+ * records, in stream order, so a run that stops early (a signal, --count) reports exactly
+ * what the same run without the thread would. Locks are taken once per chunk, not per
+ * packet, and the chunks are allocated once.
+ */
+#define RD_CHUNK_SIZE ((size_t)1 << 20) /* > libpcap's largest record (256 KiB) */
+#define RD_CHUNKS     8
+
+enum rec_kind { REC_PACKET = 1, REC_FILTERED, REC_ERROR, REC_END };
+
+struct rec {
+    uint32_t kind;    /* enum rec_kind */
+    uint32_t input;   /* index into cap->in */
+    uint32_t caplen;  /* REC_PACKET: bytes that follow; REC_ERROR: message length + 1 */
+    uint32_t wirelen; /* original length */
+    tcpst_time ts;
+};
+
+struct chunk {
+    uint8_t *buf;
+    size_t len;
+    bool full; /* written by the reader, not yet given back by the consumer */
+};
+
+struct reader {
+    pthread_t tid;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop; /* the consumer is closing: the reader quits at its next chunk */
+    struct chunk chunk[RD_CHUNKS];
+    uint64_t wseq; /* chunk the reader fills next (mod RD_CHUNKS) */
+    uint64_t rseq; /* chunk the consumer reads */
+    bool holding;  /* the consumer is reading chunk rseq */
+    size_t pos;    /* consumer's offset in it */
+};
+
+static size_t rec_size(size_t payload)
+{
+    return (sizeof(struct rec) + payload + 7) & ~(size_t)7;
+}
+
+/* Hand the chunk being filled to the consumer and wait for the next one to be free.
+ * Returns false when the consumer asked to stop. */
+static bool rd_publish(struct reader *rd, struct chunk **cur)
+{
+    pthread_mutex_lock(&rd->mu);
+    (*cur)->full = true;
+    rd->wseq++;
+    pthread_cond_broadcast(&rd->cv);
+    struct chunk *next = &rd->chunk[rd->wseq % RD_CHUNKS];
+    while (next->full && !rd->stop) {
+        pthread_cond_wait(&rd->cv, &rd->mu);
+    }
+    bool go = !rd->stop;
+    pthread_mutex_unlock(&rd->mu);
+    next->len = 0;
+    *cur = next;
+    return go;
+}
+
+/* Append a record; false when the consumer asked to stop. */
+static bool rd_put(struct reader *rd, struct chunk **cur, const struct rec *h, const void *data)
+{
+    size_t need = rec_size(h->caplen);
+    if ((*cur)->len + need > RD_CHUNK_SIZE && !rd_publish(rd, cur)) {
+        return false;
+    }
+    uint8_t *p = (*cur)->buf + (*cur)->len;
+    memcpy(p, h, sizeof *h);
+    if (h->caplen) {
+        memcpy(p + sizeof *h, data, h->caplen);
+    }
+    (*cur)->len += need;
+    return true;
+}
+
+static void *reader_main(void *arg)
+{
+    tcpst_capture *cap = arg;
+    struct reader *rd = cap->rd;
+    struct chunk *cur = &rd->chunk[rd->wseq % RD_CHUNKS];
+    cur->len = 0;
+    for (;;) {
+        if (cap->advance_top) {
+            cap->advance_top = false;
+            size_t top = cap->heap[0];
+            struct input *in = &cap->in[top];
+            if (advance_ex(in, true)) {
+                sift_down(cap, 0);
+            } else {
+                heap_pop(cap);
+                if (in->rd_failed) {
+                    struct rec h = {.kind = REC_ERROR,
+                                    .input = (uint32_t)top,
+                                    .caplen = (uint32_t)strlen(in->rd_error) + 1};
+                    if (!rd_put(rd, &cur, &h, in->rd_error)) {
+                        return NULL;
+                    }
+                }
+            }
+        }
+        if (cap->heap_len == 0) {
+            struct rec h = {.kind = REC_END};
+            if (rd_put(rd, &cur, &h, NULL)) {
+                (void)rd_publish(rd, &cur);
+            }
+            return NULL;
+        }
+        size_t i = cap->heap[0];
+        struct input *in = &cap->in[i];
+        cap->advance_top = true;
+        bool pass = !in->has_prog || pcap_offline_filter(&in->prog, in->hdr, in->data) != 0;
+        struct rec h = {.kind = pass ? REC_PACKET : REC_FILTERED,
+                        .input = (uint32_t)i,
+                        .caplen = pass ? in->hdr->caplen : 0,
+                        .wirelen = in->hdr->len,
+                        .ts = in->ts};
+        if (!rd_put(rd, &cur, &h, in->data)) {
+            return NULL;
+        }
+    }
+}
+
+static void reader_free(struct reader *rd)
+{
+    for (int k = 0; k < RD_CHUNKS; k++) {
+        free(rd->chunk[k].buf);
+    }
+    free(rd);
+}
+
+int tcpst_capture_start_reader(tcpst_capture *cap, tcpst_error *err)
+{
+    if (cap->live || cap->dumper != NULL || cap->rd != NULL) {
+        return tcpst_error_set(err, TCPST_EUSAGE, "read-ahead is for capture files only");
+    }
+    for (size_t i = 0; i < cap->n; i++) {
+        if (!cap->in[i].regular) {
+            /* A pipe may deliver slowly: records must reach the analysis as they come. */
+            return tcpst_error_set(err, TCPST_EUSAGE, "%s: not a regular file",
+                                   display_name(cap->in[i].info.name));
+        }
+    }
+    struct reader *rd = calloc(1, sizeof *rd);
+    if (rd == NULL) {
+        return tcpst_error_set(err, TCPST_ENOMEM, "out of memory for the read-ahead buffers");
+    }
+    for (int k = 0; k < RD_CHUNKS; k++) {
+        rd->chunk[k].buf = malloc(RD_CHUNK_SIZE);
+        if (rd->chunk[k].buf == NULL) {
+            reader_free(rd);
+            return tcpst_error_set(err, TCPST_ENOMEM, "out of memory for the read-ahead buffers");
+        }
+    }
+    pthread_mutex_init(&rd->mu, NULL);
+    pthread_cond_init(&rd->cv, NULL);
+    cap->rd = rd;
+    /* Signals are for the caller's thread (its handlers stop the analysis loop). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&rd->tid, NULL, reader_main, cap);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        cap->rd = NULL;
+        pthread_cond_destroy(&rd->cv);
+        pthread_mutex_destroy(&rd->mu);
+        reader_free(rd);
+        return tcpst_error_set(err, TCPST_ENOMEM, "cannot start the reader thread: %s",
+                               strerror(rc));
+    }
+    return 0;
+}
+
+static void reader_stop(tcpst_capture *cap)
+{
+    struct reader *rd = cap->rd;
+    pthread_mutex_lock(&rd->mu);
+    rd->stop = true;
+    pthread_cond_broadcast(&rd->cv);
+    pthread_mutex_unlock(&rd->mu);
+    pthread_join(rd->tid, NULL);
+    pthread_cond_destroy(&rd->cv);
+    pthread_mutex_destroy(&rd->mu);
+    reader_free(rd);
+    cap->rd = NULL;
+}
+
+/* The consumer's side: the next record, applying counters and damage in stream order. */
+static int next_threaded(tcpst_capture *cap, tcpst_pkt *pkt)
+{
+    struct reader *rd = cap->rd;
+    for (;;) {
+        struct chunk *ch = &rd->chunk[rd->rseq % RD_CHUNKS];
+        if (!rd->holding) {
+            pthread_mutex_lock(&rd->mu);
+            while (!ch->full) {
+                pthread_cond_wait(&rd->cv, &rd->mu);
+            }
+            pthread_mutex_unlock(&rd->mu);
+            rd->holding = true;
+            rd->pos = 0;
+        }
+        if (rd->pos >= ch->len) {
+            /* Done with it (the last packet handed out pointed into it: that is allowed
+             * to end now). */
+            pthread_mutex_lock(&rd->mu);
+            ch->full = false;
+            rd->rseq++;
+            rd->holding = false;
+            pthread_cond_broadcast(&rd->cv);
+            pthread_mutex_unlock(&rd->mu);
+            continue;
+        }
+        struct rec h;
+        memcpy(&h, ch->buf + rd->pos, sizeof h);
+        const uint8_t *data = ch->buf + rd->pos + sizeof h;
+        switch (h.kind) {
+            case REC_END:
+                return 0; /* stays on the END record: later calls return 0 too */
+            case REC_ERROR:
+                stop_input(&cap->in[h.input], (const char *)data);
+                break;
+            case REC_FILTERED:
+                count_record_at(cap, h.input, h.ts, h.wirelen);
+                cap->in[h.input].info.filtered++;
+                cap->filtered++;
+                break;
+            default:
+                count_record_at(cap, h.input, h.ts, h.wirelen);
+                pkt->data = data;
+                pkt->caplen = h.caplen;
+                pkt->wirelen = h.wirelen;
+                pkt->ts = h.ts;
+                pkt->linktype = cap->in[h.input].info.linktype;
+                pkt->frame = cap->frame;
+                pkt->input = h.input;
+                rd->pos += rec_size(h.caplen);
+                return 1;
+        }
+        rd->pos += rec_size(h.caplen);
+    }
+}
+
 /* Write the packet just handed out to the -w file, fraction in ns. */
 static void dump_packet(tcpst_capture *cap, const tcpst_pkt *pkt)
 {
@@ -951,6 +1234,9 @@ static void dump_packet(tcpst_capture *cap, const tcpst_pkt *pkt)
 
 int tcpst_capture_next(tcpst_capture *cap, tcpst_pkt *pkt)
 {
+    if (cap->rd != NULL) {
+        return next_threaded(cap, pkt); /* never with -w or live */
+    }
     int r = cap->live ? next_live(cap, pkt) : next_offline(cap, pkt);
     if (r == 1 && cap->dumper != NULL) {
         dump_packet(cap, pkt);
@@ -1158,6 +1444,9 @@ void tcpst_capture_close(tcpst_capture *cap)
 {
     if (cap == NULL) {
         return;
+    }
+    if (cap->rd != NULL) {
+        reader_stop(cap); /* before the handles it reads go */
     }
     dump_release(cap);
     for (size_t i = 0; cap->in != NULL && i < cap->n; i++) {

@@ -37,7 +37,8 @@ enum {
     OPT_GRE_UDP_PORT,
     OPT_NO_TUNNELS,
     OPT_IGNORE_ENCAP_KEY,
-    OPT_NO_REASSEMBLY
+    OPT_NO_REASSEMBLY,
+    OPT_THREADS
 };
 
 static const struct option longopts[] = {
@@ -76,6 +77,7 @@ static const struct option longopts[] = {
     {"no-tunnels", no_argument, NULL, OPT_NO_TUNNELS},
     {"ignore-encap-key", no_argument, NULL, OPT_IGNORE_ENCAP_KEY},
     {"no-reassembly", no_argument, NULL, OPT_NO_REASSEMBLY},
+    {"threads", required_argument, NULL, OPT_THREADS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0}};
@@ -140,6 +142,9 @@ static const char *const usage_parts[] = {
     "      --verify-checksums     check IPv4 and TCP checksums; bad segments are\n"
     "                             reported (bad_checksum) and ignored, as the receiver\n"
     "                             would (off by default: offloading breaks them)\n"
+    "      --threads N            threads (default: the number of CPUs); with 2 or\n"
+    "                             more, capture files are read ahead in a thread of\n"
+    "                             their own (results are identical)\n"
     "      --split rfc|zeek       where one connection record ends and the next\n"
     "                             begins on the same 4-tuple: RFC 9293 (default),\n"
     "                             or exactly as Zeek's conn.log rows\n"
@@ -353,6 +358,10 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
                 break;
             case OPT_NO_REASSEMBLY:
                 o->engine.reassemble = false;
+                break;
+            case OPT_THREADS:
+                rc = parse_u64("--threads", optarg, 1, 1024, &n64, err);
+                o->threads = (unsigned)n64;
                 break;
             case 'f':
                 o->filter = optarg;

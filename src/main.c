@@ -146,6 +146,14 @@ int main(int argc, char **argv)
         tcpst_cli_free(&opt);
         return fail(&err);
     }
+    /* A second core reads ahead while this one analyses; pipes and stdin are read inline,
+     * as their packets must reach the analysis as they arrive. */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = opt.threads ? opt.threads : ncpu > 0 ? (unsigned)ncpu : 1;
+    if (threads >= 2 && !opt.live && !opt.write_file) {
+        tcpst_error rerr;
+        (void)tcpst_capture_start_reader(cap, &rerr);
+    }
     bool stream = opt.format == TCPST_FORMAT_NDJSON;
     if (stream) {
         eng.on_anomaly = tcpst_report_anomaly;

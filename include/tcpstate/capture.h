@@ -162,4 +162,13 @@ uint64_t tcpst_capture_filtered(const tcpst_capture *cap);
 
 void tcpst_capture_close(tcpst_capture *cap);
 
+/*
+ * Read ahead in a thread (offline, regular files only, before any -w): libpcap, the merge
+ * and the filter run there while the caller analyses.  tcpst_capture_next() then hands
+ * out the same packets, frame numbers, counters and errors, in the same order, as without
+ * it.  Fails (EUSAGE) for live captures, pipes and stdin, and when a dump is open; the
+ * capture then keeps reading inline.  Stopped by tcpst_capture_close().
+ */
+int tcpst_capture_start_reader(tcpst_capture *cap, tcpst_error *err);
+
 #endif

@@ -32,6 +32,7 @@ typedef struct tcpst_options {
     tcpst_time stats_interval; /* --stats-interval (ndjson); 0 = off */
     const char *write_file;    /* -w FILE */
     const char *user;          /* -Z USER */
+    unsigned threads;          /* --threads; 0 = the number of online CPUs */
     tcpst_engine_config engine;
     tcpst_policy policy; /* --fail-on rules (owned) */
 } tcpst_options;

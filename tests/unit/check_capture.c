@@ -1962,6 +1962,168 @@ START_TEST(test_live_invalid_filter)
 }
 END_TEST
 
+/* ---- read-ahead thread ----------------------------------------------------- */
+
+#define RA_FILES    3
+#define RA_PER_FILE 5000
+#define RA_LEN      700 /* 3 x 5000 x 700 B: 10 MB, more than the ring's 8 chunks of 1 MiB */
+
+/* What a consumer can observe of one packet. */
+struct obs {
+    uint64_t frame, hash;
+    tcpst_time ts;
+    uint32_t caplen, wirelen;
+    unsigned input;
+    int linktype;
+};
+
+/* Three interleaved files of TCP frames to port 80 or 81, the last one cut mid-record. */
+static void ra_write_files(const char **files)
+{
+    uint8_t *frames = malloc((size_t)RA_FILES * RA_PER_FILE * RA_LEN);
+    struct rec *r = malloc(RA_PER_FILE * sizeof *r);
+    ck_assert_ptr_nonnull(frames);
+    ck_assert_ptr_nonnull(r);
+    static const char *const names[RA_FILES] = {"ra0.pcap", "ra1.pcap", "ra2.pcap"};
+    for (unsigned f = 0; f < RA_FILES; f++) {
+        for (unsigned k = 0; k < RA_PER_FILE; k++) {
+            uint8_t *b = frames + ((size_t)f * RA_PER_FILE + k) * RA_LEN;
+            eth_ipv4_tcp(b, (uint16_t)(1000 + k), (uint16_t)(k % 3 == 0 ? 81 : 80));
+            for (unsigned j = FRAME_LEN; j < RA_LEN; j++) {
+                b[j] = (uint8_t)(j * 7 + k + f);
+            }
+            /* file f's packets at 3k+f ms, some ties across files */
+            uint32_t ms = 3 * k + (k % 50 == 0 ? 0 : f);
+            r[k] = (struct rec){1000 + ms / 1000,
+                                (ms % 1000) * 1000,
+                                (uint32_t)(k % 10 == 0 ? 100 : RA_LEN),
+                                RA_LEN + 20,
+                                b,
+                                0};
+        }
+        files[f] = tp(names[f]);
+        write_pcap(files[f], r, RA_PER_FILE);
+    }
+    ck_assert_int_eq(truncate(files[2], file_size(files[2]) - 300), 0);
+    free(r);
+    free(frames);
+}
+
+static uint64_t fnv(const uint8_t *p, size_t n)
+{
+    uint64_t h = 1469598103934665603u;
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ p[i]) * 1099511628211u;
+    }
+    return h;
+}
+
+/* Reads up to max packets (all when max is 0); returns how many. */
+static size_t ra_read(tcpst_capture *cap, struct obs *out, size_t max)
+{
+    size_t n = 0;
+    tcpst_pkt pkt;
+    while ((max == 0 || n < max) && tcpst_capture_next(cap, &pkt) == 1) {
+        out[n] = (struct obs){
+            pkt.frame,   fnv(pkt.data, pkt.caplen), pkt.ts, pkt.caplen, pkt.wirelen, pkt.input,
+            pkt.linktype};
+        n++;
+    }
+    return n;
+}
+
+static void ra_same_infos(tcpst_capture *a, tcpst_capture *b)
+{
+    ck_assert_uint_eq(tcpst_capture_filtered(a), tcpst_capture_filtered(b));
+    for (size_t i = 0; i < RA_FILES; i++) {
+        const tcpst_input_info *x = tcpst_capture_input(a, i), *y = tcpst_capture_input(b, i);
+        ck_assert_uint_eq(x->packets, y->packets);
+        ck_assert_uint_eq(x->bytes, y->bytes);
+        ck_assert_uint_eq(x->filtered, y->filtered);
+        ck_assert_int_eq(x->first_ts, y->first_ts);
+        ck_assert_int_eq(x->last_ts, y->last_ts);
+        ck_assert_int_eq(x->truncated, y->truncated);
+        ck_assert_str_eq(x->error, y->error);
+    }
+}
+
+/* The thread changes nothing a caller can see: packets, frames, counters, the damage of
+ * a cut file - also when the caller stops early, at any point. */
+START_TEST(test_reader_same_as_inline)
+{
+    const char *files[RA_FILES];
+    ra_write_files(files);
+    size_t total = (size_t)RA_FILES * RA_PER_FILE;
+    struct obs *a = calloc(total, sizeof *a), *b = calloc(total, sizeof *b);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    static const size_t stops[] = {0, 1, 2999, 9000, 11000, 13000};
+    for (int filtered = 0; filtered < 2; filtered++) {
+        const char *filter = filtered ? "tcp port 80" : NULL;
+        for (size_t s = 0; s < sizeof stops / sizeof stops[0]; s++) {
+            tcpst_capture *inl = open_ok(files, RA_FILES, filter);
+            tcpst_capture *thr = open_ok(files, RA_FILES, filter);
+            tcpst_error err = {0, ""};
+            ck_assert_int_eq(tcpst_capture_start_reader(thr, &err), 0);
+            size_t na = ra_read(inl, a, stops[s]), nb = ra_read(thr, b, stops[s]);
+            ck_assert_uint_eq(na, nb);
+            ck_assert_uint_gt(na, 0);
+            ck_assert_mem_eq(a, b, na * sizeof *a);
+            ra_same_infos(inl, thr);
+            if (stops[s] == 0 || na < stops[s]) { /* read to the end */
+                tcpst_pkt pkt;
+                ck_assert_int_eq(tcpst_capture_next(thr, &pkt), 0); /* stays at the end */
+                ck_assert(tcpst_capture_input(thr, 2)->truncated);
+                /* the cut record (file 2's last, to port 80) is lost; 1667 per file go to 81 */
+                ck_assert_uint_eq(na, filtered ? total - 3 * 1667 - 1 : total - 1);
+            } else {
+                ck_assert(!tcpst_capture_input(thr, 2)->truncated); /* not reached yet */
+            }
+            tcpst_capture_close(inl);
+            tcpst_capture_close(thr); /* stops the thread, also mid-file */
+        }
+    }
+    free(a);
+    free(b);
+}
+END_TEST
+
+static void reader_refuses_stdin(void)
+{
+    const char *files[] = {"-"};
+    tcpst_capture *cap = open_ok(files, 1, NULL);
+    tcpst_error err = {0, ""};
+    ck_assert_int_eq(tcpst_capture_start_reader(cap, &err), TCPST_EUSAGE);
+    ck_assert_str_eq(err.msg, "standard input: not a regular file");
+    struct seen s[8];
+    ck_assert_uint_eq(read_all(cap, s, 8), 6); /* still read, inline */
+    tcpst_capture_close(cap);
+}
+
+START_TEST(test_reader_refusals)
+{
+    write_pcap(tp("six.pcap"), all6, 6);
+    int fd = pipe_with(tp("six.pcap"));
+    with_stdin(fd, reader_refuses_stdin);
+
+    /* With a dump open the packets must be saved as handed out: no read-ahead. */
+    const char *files[] = {tp("six.pcap")};
+    tcpst_capture *cap = open_ok(files, 1, NULL);
+    dump_ok(cap, tp("saved.pcap"));
+    tcpst_error err = {0, ""};
+    ck_assert_int_eq(tcpst_capture_start_reader(cap, &err), TCPST_EUSAGE);
+    tcpst_capture_close(cap);
+
+    /* Twice: refused, the first keeps going. */
+    cap = open_ok(files, 1, NULL);
+    ck_assert_int_eq(tcpst_capture_start_reader(cap, &err), 0);
+    ck_assert_int_eq(tcpst_capture_start_reader(cap, &err), TCPST_EUSAGE);
+    struct seen s[8];
+    ck_assert_uint_eq(read_all(cap, s, 8), 6);
+    tcpst_capture_close(cap);
+}
+END_TEST
+
 static Suite *capture_suite(void)
 {
     Suite *s = suite_create("capture");
@@ -2022,6 +2184,13 @@ static Suite *capture_suite(void)
     tcase_add_test(tc, test_dump_errors);
     tcase_add_test(tc, test_dump_flush_reports_errors);
     tcase_add_test(tc, test_dump_stdout);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("read_ahead");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_reader_same_as_inline);
+    tcase_add_test(tc, test_reader_refusals);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("live");
