@@ -379,6 +379,8 @@ static int by_id(const void *a, const void *b)
 
 void tcpst_engine_finish(tcpst_engine *e)
 {
+    e->stats.lookups = e->ft.lookups;
+    e->stats.chain_steps = e->ft.probes;
     size_t n = 0;
     tcpst_conn **live = malloc(sizeof *live * (e->ft.live + 1u));
     for (uint32_t i = 1; i <= e->ft.hwm; i++) {

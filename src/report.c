@@ -1010,6 +1010,10 @@ static json_t *stats_json(const tcpst_engine_stats *st, const tcpst_report_meta 
     json_object_set_new(o, "evictions", json_integer((json_int_t)st->evicted));
     json_object_set_new(o, "port_reuse_splits", json_integer((json_int_t)st->reused));
     json_object_set_new(o, "peak_concurrent_connections", json_integer(st->peak_live));
+    /* Chains stay short (load <= 0.5): chain_steps / lookups near or below 1. */
+    json_object_set_new(o, "flow_table",
+                        json_pack("{s:I, s:I}", "lookups", (json_int_t)st->lookups, "chain_steps",
+                                  (json_int_t)st->chain_steps));
     json_object_set_new(o, "rst_not_accepted", json_integer((json_int_t)st->rst_not_accepted));
     json_object_set_new(o, "tcp_options",
                         json_pack("{s:I, s:I}", "malformed_segments", (json_int_t)st->opt_malformed,

@@ -49,8 +49,9 @@ typedef struct tcpst_engine_stats {
     uint64_t opt_unknown;   /* options of unknown kinds */
     uint64_t ip_options;    /* IPv4 packets with options */
     uint32_t peak_live;
-    uint64_t announced;     /* findings announced as they happened (streaming) */
-    tcpst_reasm_stats frag; /* IP fragment reassembly (all zero when none seen) */
+    uint64_t lookups, chain_steps; /* flow-table lookups and records compared (finish) */
+    uint64_t announced;            /* findings announced as they happened (streaming) */
+    tcpst_reasm_stats frag;        /* IP fragment reassembly (all zero when none seen) */
     uint64_t frag_absorbed; /* fragment frames that completed no datagram (in no other count) */
     tcpst_time first_ts, last_ts;
 } tcpst_engine_stats;
