@@ -11,8 +11,10 @@ packet (`--shape headers`), then for each runs, alternating, several times:
   floor              tcpstate-floor FILE           libpcap read loop only
   floor --parse      tcpstate-floor --parse FILE   + Ethernet/IP/TCP parsing, 4-tuple hash
   tcpstate none      tcpstate --connections none   analysis, counts only
+  tcpstate none 1T   ... --threads 1               the same, reading inline (one thread)
   tcpstate anomalous tcpstate --connections anomalous
   tcpstate full      tcpstate -o OUT               the full report
+  tcpstate full 1T   ... --threads 1
 
 and prints the medians: wall seconds, packets/s, input MB/s, CPU seconds, peak RSS (from
 wait4's rusage of each child), report MB/s, and the ratio to both floors.  See
@@ -166,9 +168,12 @@ def main():
                 ("floor", [floor, pcap], None),
                 ("floor --parse", [floor, "--parse", pcap], None),
                 ("tcpstate none", [tcpstate, "--connections", "none", "-o", out, pcap], out),
+                ("tcpstate none 1T",
+                 [tcpstate, "--threads", "1", "--connections", "none", "-o", out, pcap], out),
                 ("tcpstate anomalous", [tcpstate, "--connections", "anomalous", "-o", out, pcap],
                  out),
                 ("tcpstate full", [tcpstate, "-o", out, pcap], out),
+                ("tcpstate full 1T", [tcpstate, "--threads", "1", "-o", out, pcap], out),
             ]
             timed([floor, pcap], os.devnull, os.devnull)  # warm the page cache
             samples = {name: [] for name, _, _ in cmds}

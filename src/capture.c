@@ -1040,8 +1040,14 @@ static bool rd_publish(struct reader *rd, struct chunk **cur)
 }
 
 /* Append a record; false when the consumer asked to stop. */
-static bool rd_put(struct reader *rd, struct chunk **cur, const struct rec *h, const void *data)
+static bool rd_put(struct reader *rd, struct chunk **cur, const struct rec *h_in, const void *data)
 {
+    struct rec hc = *h_in, *h = &hc;
+    if (rec_size(h->caplen) > RD_CHUNK_SIZE) {
+        /* libpcap never hands out more than 256 KiB for the link types read here; should
+         * it, the record is cut rather than written past the chunk. */
+        h->caplen = (uint32_t)(RD_CHUNK_SIZE - sizeof *h);
+    }
     size_t need = rec_size(h->caplen);
     if ((*cur)->len + need > RD_CHUNK_SIZE && !rd_publish(rd, cur)) {
         return false;
