@@ -4,6 +4,7 @@
  */
 #include "tcpstate/anomaly.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const struct {
@@ -147,6 +148,76 @@ tcpst_finding *tcpst_findings_get(tcpst_findings *fs, tcpst_anomaly_type t, tcps
     return NULL;
 }
 
+int tcpst_finding_pool_init(tcpst_finding_pool *p, size_t cap)
+{
+    memset(p, 0, sizeof *p);
+    p->area = cap ? calloc(cap, sizeof *p->area) : NULL;
+    if (cap && !p->area) {
+        return -1;
+    }
+    p->cap = cap;
+    return 0;
+}
+
+void tcpst_finding_pool_fini(tcpst_finding_pool *p)
+{
+    free(p->area);
+    memset(p, 0, sizeof *p);
+}
+
+/* For records without an engine: slabs kept for the life of the process (reachable from
+ * here, so leak checkers do not count them), blocks recycled through the free list. */
+#define SLAB_BLOCKS 64
+typedef struct slab {
+    struct slab *next;
+    tcpst_finding_block b[SLAB_BLOCKS];
+} slab;
+static slab *slabs;
+static tcpst_finding_pool shared = {.grow = true};
+
+static tcpst_finding_block *block_get(tcpst_finding_pool *p)
+{
+    if (p->free) {
+        tcpst_finding_block *b = p->free;
+        p->free = b->next_free;
+        return b;
+    }
+    if (p->hwm == p->cap && p->grow) {
+        slab *s = malloc(sizeof *s);
+        if (!s) {
+            return NULL;
+        }
+        s->next = slabs;
+        slabs = s;
+        p->area = s->b;
+        p->cap = SLAB_BLOCKS;
+        p->hwm = 0;
+    }
+    return p->hwm < p->cap ? &p->area[p->hwm++] : NULL;
+}
+
+void tcpst_findings_release(tcpst_findings *fs)
+{
+    if (fs->f) {
+        tcpst_finding_pool *p = fs->pool ? fs->pool : &shared;
+        tcpst_finding_block *b = (tcpst_finding_block *)(void *)fs->f;
+        b->next_free = p->free;
+        p->free = b;
+    }
+    fs->f = NULL;
+    fs->n = 0;
+}
+
+void tcpst_findings_copy_to(tcpst_findings *dst, const tcpst_findings *src, tcpst_finding *room)
+{
+    *dst = *src;
+    if (src->n) {
+        memcpy(room, src->f, src->n * sizeof *room);
+    }
+    dst->f = room;
+    dst->pool = NULL; /* room is the caller's: never given back to a pool */
+}
+
 tcpst_finding *tcpst_findings_add(tcpst_findings *fs, tcpst_anomaly_type t, tcpst_who who,
                                   tcpst_time ts, uint64_t frame)
 {
@@ -155,6 +226,14 @@ tcpst_finding *tcpst_findings_add(tcpst_findings *fs, tcpst_anomaly_type t, tcps
         if (fs->n == TCPST_FINDINGS_MAX) {
             fs->dropped++;
             return NULL;
+        }
+        if (!fs->f) {
+            tcpst_finding_block *b = block_get(fs->pool ? fs->pool : &shared);
+            if (!b) {
+                fs->dropped++; /* no room at all: counted like the cap */
+                return NULL;
+            }
+            fs->f = b->f;
         }
         f = &fs->f[fs->n++];
         memset(f, 0, sizeof *f);

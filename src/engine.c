@@ -35,7 +35,10 @@ int tcpst_engine_init(tcpst_engine *e, const tcpst_engine_config *cfg, tcpst_emi
     e->emit_ctx = ctx;
     e->next_id = 1;
     e->scratch = malloc(sizeof *e->scratch);
-    if (!e->scratch) {
+    e->scratch_findings = malloc(sizeof *e->scratch_findings);
+    if (!e->scratch || !e->scratch_findings ||
+        tcpst_finding_pool_init(&e->fpool, (size_t)cfg->max_connections + 1) != 0) {
+        tcpst_engine_fini(e);
         return tcpst_error_set(err, TCPST_ENOMEM, "out of memory");
     }
     if (cfg->reassemble && tcpst_reasm_init(&e->reasm, &cfg->reasm, err) != 0) {
@@ -56,6 +59,9 @@ void tcpst_engine_fini(tcpst_engine *e)
     e->reasm = NULL;
     free(e->scratch);
     e->scratch = NULL;
+    free(e->scratch_findings);
+    e->scratch_findings = NULL;
+    tcpst_finding_pool_fini(&e->fpool);
 }
 
 /* ---- streaming: findings announced as they happen ---- */
@@ -116,6 +122,8 @@ static void scan_durations(tcpst_engine *e)
             continue;
         }
         memcpy(e->scratch, c, sizeof *c);
+        /* Its findings are its own: what the detectors add must not reach c's. */
+        tcpst_findings_copy_to(&e->scratch->findings, &c->findings, e->scratch_findings->f);
         tcpst_conn_advance(e->scratch, e->now, &e->cfg.conn);
         e->scratch->end_reason = TCPST_END_CAPTURE_END; /* "still holds now" */
         e->scratch->end_ts = e->now > c->last_ts ? e->now : c->last_ts;
@@ -177,6 +185,7 @@ static void retire(tcpst_engine *e, tcpst_conn *c, tcpst_end_reason why, tcpst_t
     if (e->emit) {
         e->emit(e->emit_ctx, c);
     }
+    tcpst_findings_release(&c->findings);
     tcpst_flowtab_remove(&e->ft, c);
 }
 
@@ -224,6 +233,7 @@ static tcpst_conn *new_conn(tcpst_engine *e, const tcpst_segment *seg, uint32_t 
         c = tcpst_flowtab_alloc(&e->ft);
     }
     tcpst_conn_init(c, e->next_id++, seg);
+    c->findings.pool = &e->fpool;
     tcpst_flowtab_insert(&e->ft, c, hash, TCPST_LRU_HANDSHAKE);
     e->stats.connections++;
     if (e->ft.live > e->stats.peak_live) {

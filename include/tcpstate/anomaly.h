@@ -85,12 +85,44 @@ typedef struct tcpst_finding {
     int64_t fact[TCPST_FACTS]; /* meaning per type: tcpst_anomaly_fact_names() */
 } tcpst_finding;
 
+/*
+ * Where a connection's findings live.  Most connections have none, so the room for
+ * TCPST_FINDINGS_MAX of them (about 1 KB) is not part of the record: a block is taken from
+ * a pool at the first finding and given back when the record is written out.  The engine's
+ * pool has a block per table slot, reserved at start and touched only as used, so the
+ * per-packet path never allocates.  Records not tracked by an engine (tests, tools) use a
+ * process-wide pool that grows in slabs and keeps them.
+ */
+typedef union tcpst_finding_block {
+    tcpst_finding f[TCPST_FINDINGS_MAX];
+    union tcpst_finding_block *next_free;
+} tcpst_finding_block;
+
+typedef struct tcpst_finding_pool {
+    tcpst_finding_block *area; /* cap blocks, handed out in order up to hwm */
+    size_t cap, hwm;
+    tcpst_finding_block *free; /* given back, reused first */
+    bool grow;                 /* may allocate more slabs (the process-wide pool) */
+} tcpst_finding_pool;
+
+/* A pool of `cap` blocks reserved at once (calloc: pages are touched as blocks are used). */
+int tcpst_finding_pool_init(tcpst_finding_pool *p, size_t cap);
+void tcpst_finding_pool_fini(tcpst_finding_pool *p);
+
 typedef struct tcpst_findings {
     uint8_t n;
     uint32_t dropped;          /* findings of new (type, who) beyond TCPST_FINDINGS_MAX */
     uint32_t evidence_dropped; /* evidence frames beyond TCPST_EVIDENCE_MAX */
-    tcpst_finding f[TCPST_FINDINGS_MAX];
+    tcpst_finding *f;          /* n used entries of a block; NULL until the first */
+    tcpst_finding_pool *pool;  /* where f came from; NULL: the process-wide pool */
 } tcpst_findings;
+
+/* Give the block back (the findings become empty); a no-op without one. */
+void tcpst_findings_release(tcpst_findings *fs);
+
+/* dst = src, with the entries copied into `room` (TCPST_FINDINGS_MAX of them): a copy
+ * that outlives the original's block, or that may change without touching it. */
+void tcpst_findings_copy_to(tcpst_findings *dst, const tcpst_findings *src, tcpst_finding *room);
 
 const char *tcpst_anomaly_id(tcpst_anomaly_type t);
 tcpst_severity tcpst_anomaly_severity(tcpst_anomaly_type t);

@@ -56,6 +56,8 @@ typedef struct tcpst_engine_stats {
     tcpst_time first_ts, last_ts;
 } tcpst_engine_stats;
 
+/* A record written out.  c and its findings are valid during the call only (the slot and
+ * the findings block are reused): keep copies with tcpst_findings_copy_to(). */
 typedef void (*tcpst_emit_fn)(void *ctx, const tcpst_conn *c);
 
 /*
@@ -82,9 +84,11 @@ typedef struct tcpst_engine {
     void *emit_ctx;
     tcpst_anomaly_fn on_anomaly; /* optional; set after init */
     void *anomaly_ctx;
-    tcpst_time next_scan; /* next duration-finding scan (on_anomaly only) */
-    tcpst_conn *scratch;  /* provisional copy for those scans */
-    tcpst_reasm *reasm;   /* NULL when reassembly is off */
+    tcpst_time next_scan;                  /* next duration-finding scan (on_anomaly only) */
+    tcpst_conn *scratch;                   /* provisional copy for those scans */
+    tcpst_finding_block *scratch_findings; /* the scratch copy's own findings */
+    tcpst_finding_pool fpool;              /* findings blocks, one per table slot */
+    tcpst_reasm *reasm;                    /* NULL when reassembly is off */
     uint64_t next_id;
     tcpst_time now;
     bool clock_set; /* `now` holds a packet time (times may be negative) */

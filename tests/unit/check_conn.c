@@ -387,13 +387,16 @@ END_TEST
 /* ---- engine: record splitting, expiry, eviction ---- */
 
 static tcpst_conn emitted[16];
+static tcpst_finding emitted_findings[16][TCPST_FINDINGS_MAX];
 static int nemitted;
 
 static void collect(void *ctx, const tcpst_conn *c)
 {
     (void)ctx;
     if (nemitted < 16) {
-        emitted[nemitted] = *c;
+        emitted[nemitted] = *c; /* c is valid during the call only: its findings too */
+        tcpst_findings_copy_to(&emitted[nemitted].findings, &c->findings,
+                               emitted_findings[nemitted]);
     }
     nemitted++;
 }

@@ -401,13 +401,15 @@ END_TEST
 
 /* Engine-level: port reuse within 2*MSL and a SYN inside an open connection. */
 static tcpst_conn out[8];
+static tcpst_finding out_findings[8][TCPST_FINDINGS_MAX];
 static int nout;
 
 static void collect(void *ctx, const tcpst_conn *c)
 {
     (void)ctx;
     if (nout < 8) {
-        out[nout] = *c;
+        out[nout] = *c; /* c is valid during the call only: its findings too */
+        tcpst_findings_copy_to(&out[nout].findings, &c->findings, out_findings[nout]);
     }
     nout++;
 }
