@@ -34,6 +34,7 @@ int tcpst_engine_init(tcpst_engine *e, const tcpst_engine_config *cfg, tcpst_emi
     e->emit = emit;
     e->emit_ctx = ctx;
     e->next_id = 1;
+    e->expire_at = INT64_MIN; /* nothing known yet: look */
     e->scratch = malloc(sizeof *e->scratch);
     e->scratch_findings = malloc(sizeof *e->scratch_findings);
     if (!e->scratch || !e->scratch_findings ||
@@ -189,14 +190,29 @@ static void retire(tcpst_engine *e, tcpst_conn *c, tcpst_end_reason why, tcpst_t
     tcpst_flowtab_remove(&e->ft, c);
 }
 
+/* A record entered class cls or moved in it: it may be due before expire_at. */
+static void note_due(tcpst_engine *e, const tcpst_conn *c, unsigned cls)
+{
+    tcpst_time due = c->last_ts + e->cfg.timeout[cls];
+    if (due < e->expire_at) {
+        e->expire_at = due;
+    }
+}
+
 static void expire(tcpst_engine *e)
 {
+    if (e->now < e->expire_at) {
+        return; /* the common case: checked once per packet, so kept to one comparison */
+    }
     /* Retire due records in order of due time, across classes. */
     for (;;) {
         tcpst_conn *due = NULL;
-        tcpst_time due_at = 0;
+        tcpst_time due_at = 0, next = INT64_MAX;
         for (unsigned cls = 0; cls < TCPST_LRU__COUNT; cls++) {
             tcpst_conn *c = tcpst_flowtab_oldest(&e->ft, cls);
+            if (c && c->last_ts + e->cfg.timeout[cls] < next) {
+                next = c->last_ts + e->cfg.timeout[cls];
+            }
             if (c && e->now - c->last_ts >= e->cfg.timeout[cls] &&
                 (!due || c->last_ts + e->cfg.timeout[cls] < due_at)) {
                 due = c;
@@ -204,6 +220,9 @@ static void expire(tcpst_engine *e)
             }
         }
         if (!due) {
+            /* Nothing is due before the oldest head's time; records touched or added later
+             * lower it (note_due) if they could be due sooner. */
+            e->expire_at = next;
             return;
         }
         retire(e, due, TCPST_END_IDLE, due_at);
@@ -235,6 +254,7 @@ static tcpst_conn *new_conn(tcpst_engine *e, const tcpst_segment *seg, uint32_t 
     tcpst_conn_init(c, e->next_id++, seg);
     c->findings.pool = &e->fpool;
     tcpst_flowtab_insert(&e->ft, c, hash, TCPST_LRU_HANDSHAKE);
+    e->expire_at = INT64_MIN; /* its last_ts is not set yet: look at the next packet */
     e->stats.connections++;
     if (e->ft.live > e->stats.peak_live) {
         e->stats.peak_live = e->ft.live;
@@ -277,7 +297,9 @@ void tcpst_engine_segment(tcpst_engine *e, const tcpst_segment *seg, tcpst_time 
         }
     }
     tcpst_conn_update(c, tcpst_conn_dir(c, seg), seg, ts, frame, &e->cfg.conn);
-    tcpst_flowtab_touch(&e->ft, c, age_class(c));
+    unsigned cls = age_class(c);
+    tcpst_flowtab_touch(&e->ft, c, cls);
+    note_due(e, c, cls);
     if (e->on_anomaly) {
         announce(e, c, c);
     }
