@@ -19,6 +19,10 @@
 
 #include "tcpstate/seq.h"
 
+/* tcpst_transition stores states and causes in bit-fields (conn.h). */
+_Static_assert(TCPST_STATE__COUNT <= 16, "a state must fit tcpst_transition.from/to");
+_Static_assert(TCPST_CAUSE_ACK_IMPLIED < 8, "a cause must fit tcpst_transition.cause");
+
 static const char *const state_names[TCPST_STATE__COUNT] = {
 #define TCPST_X_NAME(name) #name,
     TCPST_STATE_MAP(TCPST_X_NAME)
@@ -72,10 +76,10 @@ void tcpst_endpoint_set_state(tcpst_endpoint *e, tcpst_state to, const tcpst_seg
             t->len = sc->seg->payload_len;
             t->flags = sc->seg->flags;
         }
-        t->from = e->state;
-        t->to = (uint8_t)to;
-        t->inferred = inferred ? 1 : 0;
-        t->cause = (uint8_t)cause;
+        t->from = e->state & 0xFu;
+        t->to = (unsigned)to & 0xFu;
+        t->inferred = inferred ? 1u : 0u;
+        t->cause = (unsigned)cause & 0x7u;
     } else {
         e->tl_dropped++;
     }

@@ -61,9 +61,10 @@ typedef struct tcpst_transition {
     uint64_t frame;         /* 0 for timer transitions */
     uint32_t seq, ack, len; /* the causing segment (wire values) */
     uint16_t flags;
-    uint8_t from, to; /* tcpst_state */
-    uint8_t inferred; /* 0: the endpoint's own segment shows it; 1: deduced */
-    uint8_t cause;    /* tcpst_cause */
+    /* Bit-fields keep a transition at 32 bytes (20 of them in every record). */
+    unsigned from : 4, to : 4; /* tcpst_state */
+    unsigned inferred : 1;     /* 0: the endpoint's own segment shows it; 1: deduced */
+    unsigned cause : 3;        /* tcpst_cause */
 } tcpst_transition;
 
 /* Endpoint fact bits (tcpst_endpoint.has). */

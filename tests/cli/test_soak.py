@@ -15,8 +15,8 @@ Why RSS grows at all, and what "flat" means here: the connection table is one ca
 (stats "open.total": connections in progress plus those kept for --time-wait / --timeout-closed)
 climbs to its steady level, and must then stay flat however many more connections pass.
 With the defaults the generator's ~4,600 new connections per second of capture time, each kept
-60 s after it ends, need more than the default 262,144 records: the table fills (about 590 MiB,
-~2.1 KB per record and its share of the findings blocks) and evicts from then on. So there are two runs:
+60 s after it ends, need more than the default 262,144 records: the table fills (about 550 MiB,
+~2.0 KB per record and its share of the findings blocks) and evicts from then on. So there are two runs:
   1. the defaults (the table fills after ~15% of the run; flatness is judged after that, and
      the peak is printed: above the 64 MiB goal, it must be explained by the table);
   2. --max-connections 10000: the same stream through a small table, peak below 64 MiB.
@@ -57,7 +57,7 @@ SAMPLE = 0.5  # seconds between RSS samples
 FLAT_KIB = 12 * 1024  # RSS growth allowed after the baseline (see above)
 PEAK_GOAL_KIB = 64 * 1024
 BASE_KIB = 40 * 1024  # process, libraries, buffers
-PER_CONN_KIB = 4.0  # per tracked connection, generous (2,128 B records + findings blocks)
+PER_CONN_KIB = 4.0  # per tracked connection, generous (1,968 B records + findings blocks)
 TIME_LIMIT = 150  # seconds for one pipeline
 DEFAULT_MAX_CONNECTIONS = 262144  # limits.h TCPST_DEFAULT_MAX_CONNECTIONS
 SMALL_TABLE = 10000
