@@ -26,6 +26,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 OUT=${OUT:-$HERE}
 PY=/usr/bin/python3
 HELPER=$HERE/scenario.py
+# shellcheck source=netns-lib.sh
+. "$HERE/netns-lib.sh"
 VERBOSE=${VERBOSE:-0}
 
 ID=$$
@@ -186,7 +188,7 @@ ns_up() {
 # cap_start NAME DEV [tcpdump args...]
 # CAP_SNAPLEN=n cap_start ...: capture only the first n bytes of each frame (default: all).
 cap_start() {
-    local name=$1 dev=$2 i
+    local name=$1 dev=$2
     shift 2
     # -U with --immediate-mode: every packet is in the file as soon as it was seen, so
     # stopping tcpdump loses nothing. -B: in immediate mode libpcap uses a TPACKET_V2 ring of
@@ -196,41 +198,10 @@ cap_start() {
         -B 65536 -Z root \
         -w "$WORK/$name.pcap" "$@" 2>"$WORK/$name.tcpdump.err" &
     CAP_PID=$!
-    for ((i = 0; i < 100; i++)); do
-        grep -qs 'listening on' "$WORK/$name.tcpdump.err" && return 0
-        kill -0 "$CAP_PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    cat "$WORK/$name.tcpdump.err" >&2
-    fail "$name: tcpdump did not start"
+    tcpdump_wait "$name" "$CAP_PID"
 }
 
-# spawn NS ROLE KIND ADDR PORT TAG
-spawn() {
-    ip netns exec "$1" "$PY" "$HELPER" "$2" "$3" --addr "$4" --port "$5" \
-        --marks "$WORK" --tag "$6" 2>>"$WORK/$6.$2.err" &
-    PIDS+=($!)
-}
 
-# wait_marks MARK... : wait until every marker file exists; fail if a process died.
-wait_marks() {
-    local deadline=$((SECONDS + 40)) m missing pid
-    while :; do
-        missing=0
-        for m in "$@"; do
-            [[ -e $WORK/$m ]] || missing=1
-        done
-        ((missing)) || return 0
-        for pid in "${PIDS[@]}"; do
-            if ! kill -0 "$pid" 2>/dev/null; then
-                cat "$WORK"/*.err >&2 2>/dev/null || true
-                fail "a scenario process exited early while waiting for: $*"
-            fi
-        done
-        ((SECONDS < deadline)) || fail "timed out waiting for: $*"
-        sleep 0.01
-    done
-}
 
 # finish NAME HOLD [retry]: wait HOLD seconds, read the kernel's sockets, then stop the capture
 # at once (the stop takes a few milliseconds, with no TCP timer due in that window), and only

@@ -42,6 +42,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 OUT=${OUT:-$HERE}
 PY=/usr/bin/python3
 HELPER=$HERE/scenario.py
+# shellcheck source=netns-lib.sh
+. "$HERE/netns-lib.sh"
 IMPL=${TUNNEL_IMPL:-auto}
 VERBOSE=${VERBOSE:-0}
 
@@ -673,46 +675,15 @@ ns_up() {
 # is in the file as soon as it was seen, so stopping tcpdump with SIGINT loses nothing; -B:
 # ring buffer size in KiB (see make-samples.sh); -Z root: no privilege drop.
 cap_start() {
-    local name=$1 dev=$2 i pid
+    local name=$1 dev=$2 pid
     ip netns exec "$NS_C" tcpdump -i "$dev" -U --immediate-mode -s 0 -B 65536 -Z root \
         -w "$WORK/$name.pcap" 2>"$WORK/$name.tcpdump.err" &
     pid=$!
     CAP_PIDS+=("$pid")
-    for ((i = 0; i < 100; i++)); do
-        grep -qs 'listening on' "$WORK/$name.tcpdump.err" && return 0
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    cat "$WORK/$name.tcpdump.err" >&2
-    fail "$name: tcpdump did not start"
+    tcpdump_wait "$name" "$pid"
 }
 
-# spawn NS ROLE KIND ADDR PORT TAG
-spawn() {
-    ip netns exec "$1" "$PY" "$HELPER" "$2" "$3" --addr "$4" --port "$5" \
-        --marks "$WORK" --tag "$6" 2>>"$WORK/$6.$2.err" &
-    PIDS+=($!)
-}
 
-# wait_marks MARK... : wait until every marker file exists; fail if a process died.
-wait_marks() {
-    local deadline=$((SECONDS + 40)) m missing pid
-    while :; do
-        missing=0
-        for m in "$@"; do
-            [[ -e $WORK/$m ]] || missing=1
-        done
-        ((missing)) || return 0
-        for pid in "${PIDS[@]}"; do
-            if ! kill -0 "$pid" 2>/dev/null; then
-                cat "$WORK"/*.err >&2 2>/dev/null || true
-                fail "a helper process exited early while waiting for: $*"
-            fi
-        done
-        ((SECONDS < deadline)) || fail "timed out waiting for: $*"
-        sleep 0.01
-    done
-}
 
 # client_port P: the client's next connect() uses source port P (the range is one port).
 client_port() {

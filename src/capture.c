@@ -862,16 +862,23 @@ static void count_record(tcpst_capture *cap, size_t i)
     count_record_at(cap, i, cap->in[i].ts, cap->in[i].hdr->len);
 }
 
+/* The packet handed out: input i's record (just counted, so it has cap->frame). */
+static void fill_pkt_at(const tcpst_capture *cap, size_t i, const uint8_t *data, uint32_t caplen,
+                        uint32_t wirelen, tcpst_time ts, tcpst_pkt *pkt)
+{
+    pkt->data = data;
+    pkt->caplen = caplen;
+    pkt->wirelen = wirelen;
+    pkt->ts = ts;
+    pkt->linktype = cap->in[i].info.linktype;
+    pkt->frame = cap->frame;
+    pkt->input = (unsigned)i;
+}
+
 static void fill_pkt(const tcpst_capture *cap, size_t i, tcpst_pkt *pkt)
 {
     const struct input *in = &cap->in[i];
-    pkt->data = in->data;
-    pkt->caplen = in->hdr->caplen;
-    pkt->wirelen = in->hdr->len;
-    pkt->ts = in->ts;
-    pkt->linktype = in->info.linktype;
-    pkt->frame = cap->frame;
-    pkt->input = (unsigned)i;
+    fill_pkt_at(cap, i, in->data, in->hdr->caplen, in->hdr->len, in->ts, pkt);
 }
 
 /* What the wait before the next read should watch. */
@@ -1215,13 +1222,7 @@ static int next_threaded(tcpst_capture *cap, tcpst_pkt *pkt)
                 break;
             default:
                 count_record_at(cap, h.input, h.ts, h.wirelen);
-                pkt->data = data;
-                pkt->caplen = h.caplen;
-                pkt->wirelen = h.wirelen;
-                pkt->ts = h.ts;
-                pkt->linktype = cap->in[h.input].info.linktype;
-                pkt->frame = cap->frame;
-                pkt->input = h.input;
+                fill_pkt_at(cap, h.input, data, h.caplen, h.wirelen, h.ts, pkt);
                 rd->pos += rec_size(h.caplen);
                 return 1;
         }

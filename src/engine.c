@@ -36,9 +36,7 @@ int tcpst_engine_init(tcpst_engine *e, const tcpst_engine_config *cfg, tcpst_emi
     e->next_id = 1;
     e->expire_at = INT64_MIN; /* nothing known yet: look */
     e->scratch = malloc(sizeof *e->scratch);
-    e->scratch_findings = malloc(sizeof *e->scratch_findings);
-    if (!e->scratch || !e->scratch_findings ||
-        tcpst_finding_pool_init(&e->fpool, (size_t)cfg->max_connections + 1) != 0) {
+    if (!e->scratch || tcpst_finding_pool_init(&e->fpool, (size_t)cfg->max_connections + 1) != 0) {
         tcpst_engine_fini(e);
         return tcpst_error_set(err, TCPST_ENOMEM, "out of memory");
     }
@@ -60,8 +58,6 @@ void tcpst_engine_fini(tcpst_engine *e)
     e->reasm = NULL;
     free(e->scratch);
     e->scratch = NULL;
-    free(e->scratch_findings);
-    e->scratch_findings = NULL;
     tcpst_finding_pool_fini(&e->fpool);
 }
 
@@ -124,7 +120,7 @@ static void scan_durations(tcpst_engine *e)
         }
         memcpy(e->scratch, c, sizeof *c);
         /* Its findings are its own: what the detectors add must not reach c's. */
-        tcpst_findings_copy_to(&e->scratch->findings, &c->findings, e->scratch_findings->f);
+        tcpst_findings_copy_to(&e->scratch->findings, &c->findings, e->scratch_findings.f);
         tcpst_conn_advance(e->scratch, e->now, &e->cfg.conn);
         e->scratch->end_reason = TCPST_END_CAPTURE_END; /* "still holds now" */
         e->scratch->end_ts = e->now > c->last_ts ? e->now : c->last_ts;
@@ -254,7 +250,6 @@ static tcpst_conn *new_conn(tcpst_engine *e, const tcpst_segment *seg, uint32_t 
     tcpst_conn_init(c, e->next_id++, seg);
     c->findings.pool = &e->fpool;
     tcpst_flowtab_insert(&e->ft, c, hash, TCPST_LRU_HANDSHAKE);
-    e->expire_at = INT64_MIN; /* its last_ts is not set yet: look at the next packet */
     e->stats.connections++;
     if (e->ft.live > e->stats.peak_live) {
         e->stats.peak_live = e->ft.live;

@@ -400,35 +400,34 @@ static void puts_str(tcpst_report *r, const char *s)
     put(r, s, strlen(s));
 }
 
-/* NDJSON: one compact object, its own line, flushed so a follower sees it now. */
-static void put_line(tcpst_report *r, json_t *o)
+/* NDJSON: text of n bytes (or the error that kept it from being made) as its own line,
+ * flushed so a follower sees it now. */
+static void put_flushed_line(tcpst_report *r, const char *text, size_t n, int make_err)
 {
-    char *s = json_dumps(o, DUMP_FLAGS);
-    json_decref(o);
-    if (!s) {
-        r->err = r->err ? r->err : ENOMEM;
+    if (make_err) {
+        r->err = r->err ? r->err : make_err;
         return;
     }
-    puts_str(r, s);
+    put(r, text, n);
     put(r, "\n", 1);
-    free(s);
     if (!r->err && fflush(r->out) != 0) {
         r->err = errno ? errno : EIO;
     }
 }
 
-/* NDJSON: the writer's text as a line, flushed. */
+/* A jansson object (stats, summary) as a line; takes the reference. */
+static void put_line(tcpst_report *r, json_t *o)
+{
+    char *s = json_dumps(o, DUMP_FLAGS);
+    json_decref(o);
+    put_flushed_line(r, s, s ? strlen(s) : 0, s ? 0 : ENOMEM);
+    free(s);
+}
+
+/* The writer's text (records, anomalies) as a line. */
 static void put_jw_line(tcpst_report *r)
 {
-    if (r->jw.err) {
-        r->err = r->err ? r->err : r->jw.err;
-        return;
-    }
-    put(r, r->jw.buf, r->jw.len);
-    put(r, "\n", 1);
-    if (!r->err && fflush(r->out) != 0) {
-        r->err = errno ? errno : EIO;
-    }
+    put_flushed_line(r, r->jw.buf, r->jw.len, r->jw.err);
 }
 
 /* --pretty: the compact record re-indented by jansson (people read it; speed is moot). */

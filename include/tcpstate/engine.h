@@ -84,12 +84,12 @@ typedef struct tcpst_engine {
     void *emit_ctx;
     tcpst_anomaly_fn on_anomaly; /* optional; set after init */
     void *anomaly_ctx;
-    tcpst_time next_scan;                  /* next duration-finding scan (on_anomaly only) */
-    tcpst_time expire_at;                  /* no record is due before this (never later) */
-    tcpst_conn *scratch;                   /* provisional copy for those scans */
-    tcpst_finding_block *scratch_findings; /* the scratch copy's own findings */
-    tcpst_finding_pool fpool;              /* findings blocks, one per table slot */
-    tcpst_reasm *reasm;                    /* NULL when reassembly is off */
+    tcpst_time next_scan;                 /* next duration-finding scan (on_anomaly only) */
+    tcpst_time expire_at;                 /* no record is due before this (never later) */
+    tcpst_conn *scratch;                  /* provisional copy for those scans */
+    tcpst_finding_block scratch_findings; /* the scratch copy's own findings */
+    tcpst_finding_pool fpool;             /* findings blocks, one per table slot */
+    tcpst_reasm *reasm;                   /* NULL when reassembly is off */
     uint64_t next_id;
     tcpst_time now;
     bool clock_set; /* `now` holds a packet time (times may be negative) */

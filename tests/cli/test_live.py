@@ -75,6 +75,8 @@ import tempfile
 import threading
 import time
 
+from clitest import check, note, failed, finish
+
 C_ADDR = "198.18.43.1"
 S_ADDR = "198.18.43.2"
 P_NORMAL, P_LEAK, P_ABORT, P_REFUSED = 8080, 9090, 7070, 6060  # 6060: nobody listens
@@ -204,20 +206,6 @@ def helper(argv):
 # ---------------------------------------------------------------- the test
 
 BIN = SRC = None
-results = []
-
-
-def check(name, cond, detail=""):
-    results.append((name, bool(cond)))
-    print(f"{'ok  ' if cond else 'FAIL'} {name}{'' if cond else ': ' + str(detail)[:2500]}",
-          flush=True)
-    return bool(cond)
-
-
-def note(text):
-    print(f"     {text}", flush=True)
-
-
 class Skip(Exception):
     pass
 
@@ -983,18 +971,15 @@ def main():
         check("test setup", False, f"{type(e).__name__}: {e}")
     finally:
         lab.close()
-        keep = any(not ok for _, ok in results) and os.environ.get("KEEP_WORK") == "1"
+        keep = failed() and os.environ.get("KEEP_WORK") == "1"
         if keep:
             print(f"     work files kept in {tmp} {' '.join(lab.extra_dirs)}")
         else:
             for d in [tmp] + lab.extra_dirs:
                 shutil.rmtree(d, ignore_errors=True)
 
-    npass = sum(1 for _, ok in results if ok)
-    nfail = len(results) - npass
-    print(f"     total time {time.monotonic() - t_start:.1f} s")
-    print(f"{npass} passed, {nfail} failed")
-    return 0 if nfail == 0 else 1
+    note(f"total time {time.monotonic() - t_start:.1f} s")
+    return finish()
 
 
 if __name__ == "__main__":

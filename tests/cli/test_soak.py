@@ -51,6 +51,8 @@ import sys
 import threading
 import time
 
+from clitest import check, note, finish
+
 SKIP = 77
 CONCURRENCY = 2000
 SAMPLE = 0.5  # seconds between RSS samples
@@ -61,20 +63,6 @@ PER_CONN_KIB = 4.0  # per tracked connection, generous (1,968 B records + findin
 TIME_LIMIT = 150  # seconds for one pipeline
 DEFAULT_MAX_CONNECTIONS = 262144  # limits.h TCPST_DEFAULT_MAX_CONNECTIONS
 SMALL_TABLE = 10000
-
-results = []
-
-
-def check(name, cond, detail=""):
-    results.append((name, bool(cond)))
-    print(f"{'ok  ' if cond else 'FAIL'} {name}{'' if cond else ': ' + str(detail)[:2000]}",
-          flush=True)
-    return bool(cond)
-
-
-def note(text):
-    print(f"     {text}", flush=True)
-
 
 def proc_mem(pid):
     """(VmRSS, VmHWM) in KiB, or None once the process has exited (or is a zombie)."""
@@ -247,11 +235,8 @@ def main():
     soak(binary, gen, n, f"--max-connections {SMALL_TABLE}",
          ["--max-connections", str(SMALL_TABLE)], strict_peak=True)
 
-    npass = sum(1 for _, ok in results if ok)
-    nfail = len(results) - npass
-    print(f"     total time {time.monotonic() - t_start:.1f} s")
-    print(f"{npass} passed, {nfail} failed")
-    return 0 if nfail == 0 else 1
+    note(f"total time {time.monotonic() - t_start:.1f} s")
+    return finish()
 
 
 if __name__ == "__main__":

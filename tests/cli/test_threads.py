@@ -14,18 +14,7 @@ import subprocess
 import sys
 import tempfile
 
-failures = 0
-passed = 0
-
-
-def check(name, ok, detail=""):
-    global failures, passed
-    if ok:
-        passed += 1
-    else:
-        failures += 1
-        print(f"FAIL {name}" + (f": {detail}" if detail else ""))
-
+from clitest import check, finish
 
 def run(binary, args, stdin=None):
     r = subprocess.run([binary, *args], stdin=stdin, capture_output=True, timeout=300)
@@ -88,8 +77,7 @@ def main():
               p.stdout.split(b'"inputs"')[0] == one[1].split(b'"inputs"')[0])
     bad = run(binary, ["--threads", "0", files[0]])
     check("--threads 0: usage error", bad[0] == 2 and b"--threads" in bad[2], bad[2][:200])
-    print(f"{passed} passed, {failures} failed")
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ import subprocess
 import sys
 import tempfile
 
+from clitest import check, finish
+
 SKIP = 77
 ARGS = ["--stuck-after", "1"]  # make-tunnels.sh holds the CLOSE-WAIT for 1.5 s
 
@@ -65,14 +67,6 @@ SCENARIOS = {
     8082: (40082, {("connection_rejected", "server")}),
     8083: (40083, {("connection_reset", "client")}),
 }
-
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append((name, bool(ok)))
-    print(f"{'ok  ' if ok else 'FAIL'} {name}" + (f": {detail}" if detail and not ok else ""))
-
 
 def load_kernel_check(src):
     """run_golden.py's kernel_check, so that both tests judge kernel agreement alike."""
@@ -236,10 +230,7 @@ def main():
     for kind in kinds:
         check_sample(binary, src, kernel_check, kind)
     fresh_kernel_captures(binary, src, kernel_check)
-    npass = sum(1 for _, ok in results if ok)
-    nfail = len(results) - npass
-    print(f"{npass} passed, {nfail} failed")
-    return 0 if nfail == 0 else 1
+    return finish()
 
 
 if __name__ == "__main__":
