@@ -15,6 +15,7 @@
 enum {
     OPT_PRETTY = 256,
     OPT_MAX_CONNS,
+    OPT_MEMORY,
     OPT_TIME_WAIT,
     OPT_TO_HANDSHAKE,
     OPT_TO_ACTIVE,
@@ -46,6 +47,7 @@ static const struct option longopts[] = {
     {"output", required_argument, NULL, 'o'},
     {"pretty", no_argument, NULL, OPT_PRETTY},
     {"max-connections", required_argument, NULL, OPT_MAX_CONNS},
+    {"memory", required_argument, NULL, OPT_MEMORY},
     {"time-wait", required_argument, NULL, OPT_TIME_WAIT},
     {"timeout-handshake", required_argument, NULL, OPT_TO_HANDSHAKE},
     {"timeout-active", required_argument, NULL, OPT_TO_ACTIVE},
@@ -128,6 +130,11 @@ static const char *const usage_parts[] = {
     "                             stats and verdict always count every connection\n"
     "      --max-connections N    connections tracked at once (default 262144);\n"
     "                             beyond it the least recently seen is written out\n"
+    "      --memory MIB           memory the table may take, all told (default 64):\n"
+    "                             beyond it finished connections are written out\n"
+    "                             before their linger ends and half-open ones are\n"
+    "                             evicted; established ones are kept up to\n"
+    "                             --max-connections; 0: no limit but that one\n"
     "      --time-wait SECONDS    TIME_WAIT duration, 2*MSL (default 60, as Linux)\n"
     "      --timeout-handshake S  idle time before an unfinished handshake is\n"
     "                             written out (default 300)\n"
@@ -287,6 +294,7 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
     tcpst_policy_init(&o->policy);
     tcpst_live_config_default(&o->live_cfg);
     o->stats_interval = 10 * TCPST_NS_PER_SEC;
+    o->engine.soft_connections = tcpst_engine_soft_limit(TCPST_DEFAULT_MEMORY_MIB);
     bool replaced[6] = {false, false, false, false, false, false};
     tcpst_decode_config *dc = &o->engine.decode;
     uint64_t n64;
@@ -385,6 +393,23 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
                 o->engine.max_connections = (uint32_t)v;
                 break;
             }
+            case OPT_MEMORY:
+                rc = parse_u64("--memory", optarg, 0, UINT64_C(1) << 30, &n64, err);
+                if (rc == 0) {
+                    o->engine.soft_connections = n64 ? tcpst_engine_soft_limit(n64) : 0;
+                    if (n64 && !o->engine.soft_connections) {
+                        uint64_t min =
+                            TCPST_MEMORY_OVERHEAD_MIB +
+                            ((uint64_t)TCPST_MIN_SOFT_CONNECTIONS * tcpst_engine_record_bytes() +
+                             (1u << 20) - 1) /
+                                (1u << 20);
+                        rc = tcpst_error_set(err, TCPST_EUSAGE,
+                                             "--memory: at least %llu MiB, or 0 for no limit; "
+                                             "got '%s'",
+                                             (unsigned long long)min, optarg);
+                    }
+                }
+                break;
             case OPT_TIME_WAIT:
                 rc = parse_seconds("--time-wait", optarg, &o->engine.conn.time_wait, err);
                 break;

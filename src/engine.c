@@ -26,6 +26,25 @@ void tcpst_engine_config_default(tcpst_engine_config *cfg)
     tcpst_reasm_config_default(&cfg->reasm);
 }
 
+size_t tcpst_engine_record_bytes(void)
+{
+    /* Buckets are twice the slots (flowtab.c); a findings block is counted for every record,
+     * as a flood of retried SYNs can give each one. */
+    return sizeof(tcpst_conn) + 2 * sizeof(uint32_t) + sizeof(tcpst_finding_block);
+}
+
+uint32_t tcpst_engine_soft_limit(uint64_t mib)
+{
+    if (mib <= TCPST_MEMORY_OVERHEAD_MIB) {
+        return 0;
+    }
+    uint64_t n = ((mib - TCPST_MEMORY_OVERHEAD_MIB) << 20) / tcpst_engine_record_bytes();
+    if (n < TCPST_MIN_SOFT_CONNECTIONS) {
+        return 0;
+    }
+    return n > TCPST_MAX_MAX_CONNECTIONS ? TCPST_MAX_MAX_CONNECTIONS : (uint32_t)n;
+}
+
 int tcpst_engine_init(tcpst_engine *e, const tcpst_engine_config *cfg, tcpst_emit_fn emit,
                       void *ctx, tcpst_error *err)
 {
@@ -44,7 +63,7 @@ int tcpst_engine_init(tcpst_engine *e, const tcpst_engine_config *cfg, tcpst_emi
         tcpst_engine_fini(e);
         return TCPST_ENOMEM;
     }
-    if (tcpst_flowtab_init(&e->ft, cfg->max_connections, err) != 0) {
+    if (tcpst_flowtab_init(&e->ft, cfg->max_connections, cfg->soft_connections, err) != 0) {
         tcpst_engine_fini(e);
         return TCPST_ENOMEM;
     }
@@ -225,14 +244,34 @@ static void expire(tcpst_engine *e)
     }
 }
 
-/* Table full: write out the least recently seen record of any class. */
-static void evict_one(tcpst_engine *e)
+/*
+ * Make room for a new record.  A finished connection goes first: its record is complete and
+ * only lingers for late segments.  Then the longest-idle half-open one: above the soft limit
+ * only if it is stale (unanswered for as long as syn_unanswered waits) or if half-open
+ * records are a quarter of the table (a flood or a scan: in-progress handshakes cannot be
+ * told apart from it); otherwise the table grows.  An established connection goes only when
+ * the table is full (`hard`), as cutting it splits its record.
+ */
+static void make_room(tcpst_engine *e, bool hard)
 {
-    tcpst_conn *victim = NULL;
-    for (unsigned cls = 0; cls < TCPST_LRU__COUNT; cls++) {
-        tcpst_conn *c = tcpst_flowtab_oldest(&e->ft, cls);
-        if (c && (!victim || c->last_ts < victim->last_ts)) {
-            victim = c;
+    tcpst_conn *victim = tcpst_flowtab_oldest(&e->ft, TCPST_LRU_CLOSED);
+    if (victim) {
+        if (e->now - victim->last_ts < e->cfg.timeout[TCPST_LRU_CLOSED]) {
+            e->stats.closed_early++;
+        }
+        retire(e, victim, TCPST_END_CLOSED, e->now);
+        return;
+    }
+    victim = tcpst_flowtab_oldest(&e->ft, TCPST_LRU_HANDSHAKE);
+    if (!hard && victim && e->now - victim->last_ts < e->cfg.conn.stuck_after[TCPST_SYN_SENT] &&
+        e->ft.count[TCPST_LRU_HANDSHAKE] < e->cfg.soft_connections / 4) {
+        return;
+    }
+    if (hard) {
+        tcpst_conn *active = tcpst_flowtab_oldest(&e->ft, TCPST_LRU_ACTIVE);
+        if (active && (!victim || active->last_ts < victim->last_ts)) {
+            victim = active;
+            e->stats.evicted_established++;
         }
     }
     if (victim) {
@@ -242,9 +281,12 @@ static void evict_one(tcpst_engine *e)
 
 static tcpst_conn *new_conn(tcpst_engine *e, const tcpst_segment *seg, uint32_t hash)
 {
+    if (e->cfg.soft_connections && e->ft.live >= e->cfg.soft_connections) {
+        make_room(e, false);
+    }
     tcpst_conn *c = tcpst_flowtab_alloc(&e->ft);
     if (!c) {
-        evict_one(e);
+        make_room(e, true);
         c = tcpst_flowtab_alloc(&e->ft);
     }
     tcpst_conn_init(c, e->next_id++, seg);

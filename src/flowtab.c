@@ -1,8 +1,8 @@
 /*
  * flowtab.c - pool, symmetric hash and age lists for connection records.
  *
- * Buckets are twice the capacity (load factor <= 0.5), so chains stay short
- * even when the table is full; the stats report steps per lookup to prove it.
+ * Buckets are at least twice the live records (load factor <= 0.5), so chains stay
+ * short even when the table is full; the stats report steps per lookup to prove it.
  */
 #include "tcpstate/flowtab.h"
 
@@ -14,28 +14,66 @@ static uint32_t idx(const tcpst_flowtab *ft, const tcpst_conn *c)
     return (uint32_t)(c - ft->conns);
 }
 
-int tcpst_flowtab_init(tcpst_flowtab *ft, uint32_t cap, tcpst_error *err)
+static uint32_t buckets_for(uint32_t n)
 {
-    memset(ft, 0, sizeof *ft);
     uint32_t nb = 1;
-    while (nb < cap * 2u && nb < (1u << 31)) {
+    while (nb < n * 2u && nb < (1u << 31)) {
         nb <<= 1;
     }
+    return nb;
+}
+
+int tcpst_flowtab_init(tcpst_flowtab *ft, uint32_t cap, uint32_t expect, tcpst_error *err)
+{
+    memset(ft, 0, sizeof *ft);
+    if (expect == 0 || expect > cap) {
+        expect = cap;
+    }
+    uint32_t nb = buckets_for(expect);
     /* calloc of large blocks maps zero pages: untouched records cost no RSS. */
     ft->conns = calloc((size_t)cap + 1, sizeof *ft->conns);
+    ft->links = calloc((size_t)cap + 1, sizeof *ft->links);
+    ft->cls = calloc((size_t)cap + 1, sizeof *ft->cls);
     ft->buckets = calloc(nb, sizeof *ft->buckets);
-    if (!ft->conns || !ft->buckets) {
+    if (!ft->conns || !ft->links || !ft->cls || !ft->buckets) {
         tcpst_flowtab_fini(ft);
         return tcpst_error_set(err, TCPST_ENOMEM, "cannot allocate a table of %u connections", cap);
     }
     ft->cap = cap;
     ft->mask = nb - 1;
+    ft->max_buckets = buckets_for(cap);
     return 0;
+}
+
+/*
+ * Double the buckets once the load passes 0.5.  The table starts with buckets for the
+ * expected number of records, which stay in cache; it only grows when established
+ * connections outnumber that.  Without memory the load just rises: lookups stay correct.
+ */
+static void grow(tcpst_flowtab *ft, uint32_t skip)
+{
+    uint32_t nb = (ft->mask + 1) * 2;
+    uint32_t *b = calloc(nb, sizeof *b);
+    if (!b) {
+        return;
+    }
+    for (uint32_t i = 1; i <= ft->hwm; i++) {
+        if (i != skip && ft->conns[i].id != 0) {
+            uint32_t k = ft->links[i].hash & (nb - 1);
+            ft->links[i].hnext = b[k];
+            b[k] = i;
+        }
+    }
+    free(ft->buckets);
+    ft->buckets = b;
+    ft->mask = nb - 1;
 }
 
 void tcpst_flowtab_fini(tcpst_flowtab *ft)
 {
     free(ft->conns);
+    free(ft->links);
+    free(ft->cls);
     free(ft->buckets);
     memset(ft, 0, sizeof *ft);
 }
@@ -75,10 +113,13 @@ static int same_side(const tcpst_endpoint *e, const tcpst_addr *a, uint16_t port
 tcpst_conn *tcpst_flowtab_lookup(tcpst_flowtab *ft, const tcpst_segment *seg, uint32_t hash)
 {
     ft->lookups++;
-    for (uint32_t i = ft->buckets[hash & ft->mask]; i; i = ft->conns[i].hnext) {
-        tcpst_conn *c = &ft->conns[i];
+    for (uint32_t i = ft->buckets[hash & ft->mask]; i; i = ft->links[i].hnext) {
         ft->probes++;
-        if (c->hash != hash || c->key_ctx != seg->key_ctx) {
+        if (ft->links[i].hash != hash) {
+            continue; /* the record itself is not touched */
+        }
+        tcpst_conn *c = &ft->conns[i];
+        if (c->key_ctx != seg->key_ctx) {
             continue;
         }
         if ((same_side(&c->ep[0], &seg->src, seg->sport) &&
@@ -96,7 +137,7 @@ tcpst_conn *tcpst_flowtab_alloc(tcpst_flowtab *ft)
     uint32_t i;
     if (ft->free_head) {
         i = ft->free_head;
-        ft->free_head = ft->conns[i].hnext;
+        ft->free_head = ft->links[i].hnext;
     } else if (ft->hwm < ft->cap) {
         i = ++ft->hwm;
     } else {
@@ -106,69 +147,77 @@ tcpst_conn *tcpst_flowtab_alloc(tcpst_flowtab *ft)
     return &ft->conns[i];
 }
 
-static void lru_unlink(tcpst_flowtab *ft, tcpst_conn *c)
+static void lru_unlink(tcpst_flowtab *ft, uint32_t i)
 {
-    unsigned cls = c->lru_class;
-    if (c->lru_prev) {
-        ft->conns[c->lru_prev].lru_next = c->lru_next;
+    tcpst_flowlink *l = &ft->links[i];
+    unsigned cls = ft->cls[i];
+    if (l->lru_prev) {
+        ft->links[l->lru_prev].lru_next = l->lru_next;
     } else {
-        ft->lru_head[cls] = c->lru_next;
+        ft->lru_head[cls] = l->lru_next;
     }
-    if (c->lru_next) {
-        ft->conns[c->lru_next].lru_prev = c->lru_prev;
+    if (l->lru_next) {
+        ft->links[l->lru_next].lru_prev = l->lru_prev;
     } else {
-        ft->lru_tail[cls] = c->lru_prev;
+        ft->lru_tail[cls] = l->lru_prev;
     }
-    c->lru_prev = c->lru_next = 0;
+    l->lru_prev = l->lru_next = 0;
+    ft->count[cls]--;
 }
 
-static void lru_append(tcpst_flowtab *ft, tcpst_conn *c, unsigned cls)
+static void lru_append(tcpst_flowtab *ft, uint32_t i, unsigned cls)
 {
-    uint32_t i = idx(ft, c);
-    c->lru_class = (uint8_t)cls;
-    c->lru_next = 0;
-    c->lru_prev = ft->lru_tail[cls];
-    if (c->lru_prev) {
-        ft->conns[c->lru_prev].lru_next = i;
+    tcpst_flowlink *l = &ft->links[i];
+    ft->cls[i] = (uint8_t)cls;
+    l->lru_next = 0;
+    l->lru_prev = ft->lru_tail[cls];
+    if (l->lru_prev) {
+        ft->links[l->lru_prev].lru_next = i;
     } else {
         ft->lru_head[cls] = i;
     }
     ft->lru_tail[cls] = i;
+    ft->count[cls]++;
 }
 
 void tcpst_flowtab_insert(tcpst_flowtab *ft, tcpst_conn *c, uint32_t hash, unsigned cls)
 {
+    uint32_t i = idx(ft, c);
+    if (ft->live + 1 > (ft->mask + 1) / 2 && ft->mask + 1 < ft->max_buckets) {
+        grow(ft, i);
+    }
     uint32_t b = hash & ft->mask;
-    c->hash = hash;
-    c->hnext = ft->buckets[b];
-    ft->buckets[b] = idx(ft, c);
+    ft->links[i].hash = hash;
+    ft->links[i].hnext = ft->buckets[b];
+    ft->buckets[b] = i;
     ft->live++;
-    lru_append(ft, c, cls);
+    lru_append(ft, i, cls);
 }
 
 void tcpst_flowtab_touch(tcpst_flowtab *ft, tcpst_conn *c, unsigned cls)
 {
-    if (ft->lru_tail[c->lru_class] == idx(ft, c) && c->lru_class == cls) {
+    uint32_t i = idx(ft, c);
+    if (ft->lru_tail[cls] == i && ft->cls[i] == cls) {
         return;
     }
-    lru_unlink(ft, c);
-    lru_append(ft, c, cls);
+    lru_unlink(ft, i);
+    lru_append(ft, i, cls);
 }
 
 void tcpst_flowtab_remove(tcpst_flowtab *ft, tcpst_conn *c)
 {
     uint32_t i = idx(ft, c);
-    uint32_t *link = &ft->buckets[c->hash & ft->mask];
+    uint32_t *link = &ft->buckets[ft->links[i].hash & ft->mask];
     while (*link && *link != i) {
-        link = &ft->conns[*link].hnext;
+        link = &ft->links[*link].hnext;
     }
     if (*link == i) {
-        *link = c->hnext;
+        *link = ft->links[i].hnext;
     }
-    lru_unlink(ft, c);
+    lru_unlink(ft, i);
     ft->live--;
     c->id = 0;
-    c->hnext = ft->free_head;
+    ft->links[i].hnext = ft->free_head;
     ft->free_head = i;
 }
 

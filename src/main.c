@@ -5,6 +5,7 @@
  * "tcpstate: <file or object>: <problem>".  SIGINT/SIGTERM stop reading; the
  * report is still completed and committed (a second signal exits at once).
  */
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,6 +255,14 @@ int main(int argc, char **argv)
         tcpst_report_discard(rep);
     } else if (tcpst_report_finish(rep, &eng.stats, &meta, &err) != 0) {
         status = fail(&err);
+    }
+    if (status == EXIT_OK && eng.stats.evicted_established > 0) {
+        /* Counted in the report too, but a split connection changes results: say so. */
+        fprintf(stderr,
+                "tcpstate: warning: %" PRIu64 " established connections were evicted before "
+                "they ended (table full at --max-connections %" PRIu32 "); their later "
+                "segments started new records\n",
+                eng.stats.evicted_established, opt.engine.max_connections);
     }
     if (status == EXIT_OK && opt.junit &&
         tcpst_junit_write(&junit, &opt.policy, opt.junit, &err) != 0) {

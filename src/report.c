@@ -1005,6 +1005,7 @@ static json_t *stats_json(const tcpst_engine_stats *st, const tcpst_report_meta 
     json_object_set_new(o, "connections_written", json_integer((json_int_t)r->written));
     json_object_set_new(o, "open_at_end", json_integer((json_int_t)st->open_at_end));
     json_object_set_new(o, "closed", json_integer((json_int_t)st->closed));
+    json_object_set_new(o, "closed_early", json_integer((json_int_t)st->closed_early));
     json_object_set_new(o, "idle_expired", json_integer((json_int_t)st->idle_expired));
     json_object_set_new(o, "evictions", json_integer((json_int_t)st->evicted));
     json_object_set_new(o, "port_reuse_splits", json_integer((json_int_t)st->reused));

@@ -153,11 +153,6 @@ typedef struct tcpst_conn {
     tcpst_zeek zeek;
     tcpst_findings findings;
     tcpst_xfer xfer;
-    /* Table linkage, owned by flowtab.c. */
-    uint32_t hash;
-    uint32_t hnext;
-    uint32_t lru_prev, lru_next;
-    uint8_t lru_class;
 } tcpst_conn;
 
 /* What names a connection in verdicts and JUnit: its id and 4-tuple. */

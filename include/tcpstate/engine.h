@@ -13,6 +13,7 @@
 #define TCPSTATE_ENGINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tcpstate/conn.h"
@@ -25,6 +26,10 @@ typedef struct tcpst_engine_config {
     tcpst_conn_config conn;
     tcpst_time timeout[TCPST_LRU__COUNT]; /* idle timeouts per age class */
     uint32_t max_connections;
+    /* Records beyond this many make room first (0 = none): finished connections are written
+     * out before their linger ends, then half-open ones are evicted; established ones are kept
+     * up to max_connections.  Set from --memory (tcpst_engine_soft_limit). */
+    uint32_t soft_connections;
     bool split_zeek;            /* record boundaries as Zeek's conn.log rows instead of RFC 9293 */
     bool verify_checksums;      /* drop segments with a bad IPv4/TCP checksum (offload: off) */
     tcpst_decode_config decode; /* tunnel ports, connection key */
@@ -35,6 +40,13 @@ typedef struct tcpst_engine_config {
 /* Defaults from limits.h. */
 void tcpst_engine_config_default(tcpst_engine_config *cfg);
 
+/* Bytes a tracked record may take: the record, its share of the hash and a findings block. */
+size_t tcpst_engine_record_bytes(void);
+
+/* The soft limit that keeps the table within `mib` MiB of memory, all told; 0 when `mib` is
+ * too small to hold TCPST_MIN_SOFT_CONNECTIONS records. */
+uint32_t tcpst_engine_soft_limit(uint64_t mib);
+
 typedef struct tcpst_engine_stats {
     uint64_t packets;                  /* frames given to the engine */
     uint64_t tcp;                      /* decoded TCP segments */
@@ -42,6 +54,8 @@ typedef struct tcpst_engine_stats {
     uint64_t decode[TCPST_DEC__COUNT]; /* per decoder outcome */
     uint64_t connections;              /* records created */
     uint64_t closed, idle_expired, evicted, reused, open_at_end;
+    uint64_t closed_early;        /* of `closed`: written before their linger ended, to make room */
+    uint64_t evicted_established; /* of `evicted`: cut while established (the table was full) */
     uint64_t rst_not_accepted;
     uint64_t findings_dropped, evidence_dropped; /* anomaly caps reached */
     uint64_t bad_checksum, checksum_unverifiable;

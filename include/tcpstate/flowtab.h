@@ -24,20 +24,35 @@ enum tcpst_lru_class {
     TCPST_LRU__COUNT
 };
 
+/* A slot's place in the hash chain and its age list.  Kept apart from the records, in one
+ * dense array: walking a chain or relinking a list touches these 16 bytes per slot, not a
+ * cache line of each neighbouring record. */
+typedef struct tcpst_flowlink {
+    uint32_t hash;
+    uint32_t hnext;
+    uint32_t lru_prev, lru_next;
+} tcpst_flowlink;
+
 typedef struct tcpst_flowtab {
-    tcpst_conn *conns; /* [0] unused; 1..cap */
+    tcpst_conn *conns;     /* [0] unused; 1..cap */
+    tcpst_flowlink *links; /* parallel to conns */
+    uint8_t *cls;          /* age class of each slot, parallel to conns */
     uint32_t cap;
     uint32_t hwm;       /* highest index ever handed out */
-    uint32_t free_head; /* freed records, linked through hnext */
+    uint32_t free_head; /* freed slots, linked through links[].hnext */
     uint32_t live;
     uint32_t *buckets;
     uint32_t mask;
+    uint32_t max_buckets; /* enough for cap records */
     uint32_t lru_head[TCPST_LRU__COUNT], lru_tail[TCPST_LRU__COUNT];
-    uint64_t lookups, probes; /* chain steps per lookup, for the stats */
+    uint32_t count[TCPST_LRU__COUNT]; /* records in each class */
+    uint64_t lookups, probes;         /* chain steps per lookup, for the stats */
 } tcpst_flowtab;
 
+/* A table of `cap` records whose hash starts with room for `expect` (0: cap) and doubles
+ * as records outnumber it. */
 __attribute__((warn_unused_result)) int tcpst_flowtab_init(tcpst_flowtab *ft, uint32_t cap,
-                                                           tcpst_error *err);
+                                                           uint32_t expect, tcpst_error *err);
 void tcpst_flowtab_fini(tcpst_flowtab *ft);
 
 /* Symmetric hash of the segment's 4-tuple. */

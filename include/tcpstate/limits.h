@@ -27,6 +27,12 @@
 /* Connection table capacity; memory is touched only as it fills. */
 #define TCPST_DEFAULT_MAX_CONNECTIONS (1u << 18)
 #define TCPST_MAX_MAX_CONNECTIONS     (1u << 26)
+/* --memory: the table's share of it follows from this estimate of the rest of the process
+ * (libraries, stdio and libpcap buffers, the read-ahead ring, records waiting for a lower id,
+ * the hash buckets, fragment reassembly), measured in docs/performance.md. */
+#define TCPST_DEFAULT_MEMORY_MIB   64
+#define TCPST_MEMORY_OVERHEAD_MIB  20
+#define TCPST_MIN_SOFT_CONNECTIONS 1024
 
 /* An endpoint held in a closing state (CLOSE_WAIT, FIN_WAIT_1/2, LAST_ACK)
  * this long is "stuck" (--stuck-after; per state: --stuck-after close_wait=60). */

@@ -169,6 +169,24 @@ def main():
     check("evictions counted", p.returncode == 0 and rep["stats"]["evictions"] > 0 and
           len(rep["connections"]) == rep["stats"]["connections"] and
           any(c["end_reason"] == "evicted" for c in rep["connections"]))
+    check("evicting established connections is warned about in one line",
+          p.stderr.startswith("tcpstate: warning: ") and p.stderr.count("\n") == 1 and
+          "established connections were evicted" in p.stderr and
+          "--max-connections 1)" in p.stderr, p.stderr)
+    check("no warning when nothing established was cut", run([sample("all-in-one.pcap")]).stderr
+          == "")
+
+    # --memory: a clear error below what a table needs; 0 lifts the soft limit, and on a small
+    # capture (far below the limit) the report is the same whatever the setting.
+    p = run(["--memory", "21", sample("all-in-one.pcap")])
+    check("--memory too small: exit 2, one line naming the minimum",
+          p.returncode == 2 and "--memory: at least" in p.stderr and
+          p.stderr.count("\n") == 1, p.stderr)
+    p = run(["--memory", "lots", sample("all-in-one.pcap")])
+    check("--memory not a number: exit 2", p.returncode == 2 and "--memory" in p.stderr, p.stderr)
+    check("--memory 0 and 4096 give the default's report",
+          run(["--memory", "0", sample("all-in-one.pcap")]).stdout == a ==
+          run(["--memory", "4096", sample("all-in-one.pcap")]).stdout)
 
     # CI gating: exit 1 with the rule and the offending connection named.
     cw = sample("anomaly-close-wait-stuck.pcap")

@@ -414,14 +414,20 @@ static void eng_feed(tcpst_engine *e, int c2s, uint16_t flags, uint32_t seq, uin
     tcpst_engine_segment(e, &s, ts, ++frame);
 }
 
-static void eng_start(tcpst_engine *e, uint32_t maxc)
+static void eng_start_soft(tcpst_engine *e, uint32_t maxc, uint32_t soft)
 {
     tcpst_engine_config cfg;
     tcpst_engine_config_default(&cfg);
     cfg.max_connections = maxc;
+    cfg.soft_connections = soft;
     nemitted = 0;
     frame = 0;
     ck_assert_int_eq(tcpst_engine_init(e, &cfg, collect, NULL, NULL), 0);
+}
+
+static void eng_start(tcpst_engine *e, uint32_t maxc)
+{
+    eng_start_soft(e, maxc, 0);
 }
 
 static void eng_full_conn(tcpst_engine *e, uint32_t cisn, tcpst_time t0, uint16_t port)
@@ -522,6 +528,105 @@ START_TEST(idle_expiry_and_time_wait_close)
 }
 END_TEST
 
+static void eng_established(tcpst_engine *e, uint32_t cisn, tcpst_time t0, uint16_t port)
+{
+    eng_feed(e, C2S, S(SYN), cisn, 0, t0, port);
+    eng_feed(e, S2C, S(SYN) | S(ACK), 9000, cisn + 1, t0 + 1, port);
+    eng_feed(e, C2S, S(ACK), cisn + 1, 9001, t0 + 2, port);
+}
+
+START_TEST(full_table_writes_finished_connection_first)
+{
+    /* The closed connection was seen last, yet it goes before the older half-open one:
+     * its record is complete. */
+    tcpst_engine e;
+    eng_start(&e, 2);
+    eng_feed(&e, C2S, S(SYN), 1, 0, 1 * SEC, 40001);
+    eng_full_conn(&e, 500, 2 * SEC, 40002);
+    eng_feed(&e, C2S, S(SYN), 1, 0, 3 * SEC, 40003);
+    ck_assert_int_eq(nemitted, 1);
+    ck_assert_uint_eq(emitted[0].ep[0].port, 40002);
+    ck_assert_int_eq(emitted[0].end_reason, TCPST_END_CLOSED);
+    ck_assert_int_eq(emitted[0].ep[0].state, TCPST_TIME_WAIT); /* as of now: no timer yet */
+    ck_assert_uint_eq(e.stats.closed, 1);
+    ck_assert_uint_eq(e.stats.closed_early, 1);
+    ck_assert_uint_eq(e.stats.evicted, 0);
+    tcpst_engine_fini(&e);
+}
+END_TEST
+
+START_TEST(soft_limit_spares_established)
+{
+    /* Above the soft limit a half-open record makes room, an older established one stays;
+     * with only established ones left the table grows past the soft limit. */
+    tcpst_engine e;
+    eng_start_soft(&e, 8, 2);
+    eng_established(&e, 100, 1 * SEC, 40001);
+    eng_feed(&e, C2S, S(SYN), 1, 0, 2 * SEC, 40002);
+    eng_feed(&e, C2S, S(SYN), 1, 0, 3 * SEC, 40003);
+    ck_assert_int_eq(nemitted, 1);
+    ck_assert_uint_eq(emitted[0].ep[0].port, 40002);
+    ck_assert_int_eq(emitted[0].end_reason, TCPST_END_EVICTED);
+    eng_established(&e, 200, 4 * SEC, 40011);
+    eng_established(&e, 300, 5 * SEC, 40012);
+    ck_assert_int_eq(nemitted, 2); /* the half-open 40003 made room */
+    eng_established(&e, 400, 6 * SEC, 40013);
+    ck_assert_int_eq(nemitted, 2);
+    ck_assert_uint_eq(e.ft.live, 4);
+    ck_assert_uint_eq(e.stats.evicted, 2);
+    /* At the hard limit an established record goes too: the least recently seen. */
+    tcpst_engine_fini(&e);
+    eng_start_soft(&e, 2, 1);
+    eng_established(&e, 100, 1 * SEC, 40001);
+    eng_established(&e, 200, 2 * SEC, 40002);
+    eng_feed(&e, C2S, S(SYN), 1, 0, 3 * SEC, 40003);
+    ck_assert_int_eq(nemitted, 1);
+    ck_assert_uint_eq(emitted[0].ep[0].port, 40001);
+    ck_assert_int_eq(emitted[0].end_reason, TCPST_END_EVICTED);
+    tcpst_engine_fini(&e);
+}
+END_TEST
+
+START_TEST(soft_limit_keeps_fresh_handshakes)
+{
+    /* A handshake in progress is not cut to stay under the soft limit: only one unanswered for
+     * as long as syn_unanswered waits (3 s), unless half-open records fill a quarter of it. */
+    tcpst_engine e;
+    eng_start_soft(&e, 64, 8);
+    for (uint16_t i = 0; i < 7; i++) {
+        eng_established(&e, 100u * i, (1 + i) * SEC, (uint16_t)(41000 + i));
+    }
+    eng_feed(&e, C2S, S(SYN), 1, 0, 10 * SEC, 42000);
+    eng_feed(&e, C2S, S(SYN), 1, 0, 10 * SEC + SEC / 2, 42001); /* 42000 is fresh: grow */
+    ck_assert_int_eq(nemitted, 0);
+    ck_assert_uint_eq(e.ft.live, 9);
+    eng_feed(&e, C2S, S(SYN), 1, 0, 13 * SEC + SEC / 5, 42002); /* 42000 waited 3.2 s */
+    ck_assert_int_eq(nemitted, 1);
+    ck_assert_uint_eq(emitted[0].ep[0].port, 42000);
+    ck_assert_int_eq(emitted[0].end_reason, TCPST_END_EVICTED);
+    /* 42001 waited 2.8 s only, but half-open records are now 2 of a soft limit of 8: a
+     * flood, so the oldest goes. */
+    eng_feed(&e, C2S, S(SYN), 1, 0, 13 * SEC + 3 * SEC / 10, 42003);
+    ck_assert_int_eq(nemitted, 2);
+    ck_assert_uint_eq(emitted[1].ep[0].port, 42001);
+    tcpst_engine_fini(&e);
+}
+END_TEST
+
+START_TEST(soft_limit_from_memory)
+{
+    ck_assert_uint_eq(tcpst_engine_soft_limit(0), 0);
+    ck_assert_uint_eq(tcpst_engine_soft_limit(TCPST_MEMORY_OVERHEAD_MIB), 0);
+    uint32_t d = tcpst_engine_soft_limit(TCPST_DEFAULT_MEMORY_MIB);
+    ck_assert_uint_ge(d, TCPST_MIN_SOFT_CONNECTIONS);
+    /* The table's share of the default, counted with a findings block per record. */
+    ck_assert_uint_le((uint64_t)d * tcpst_engine_record_bytes(),
+                      (uint64_t)(TCPST_DEFAULT_MEMORY_MIB - TCPST_MEMORY_OVERHEAD_MIB) << 20);
+    ck_assert_uint_gt(tcpst_engine_soft_limit(2 * TCPST_DEFAULT_MEMORY_MIB), 2 * d);
+    ck_assert_uint_eq(tcpst_engine_soft_limit(UINT64_C(1) << 30), TCPST_MAX_MAX_CONNECTIONS);
+}
+END_TEST
+
 START_TEST(eviction_when_full)
 {
     tcpst_engine e;
@@ -590,6 +695,10 @@ static Suite *suite(void)
     tcase_add_test(en, new_isn_on_unanswered_attempt);
     tcase_add_test(en, idle_expiry_and_time_wait_close);
     tcase_add_test(en, eviction_when_full);
+    tcase_add_test(en, full_table_writes_finished_connection_first);
+    tcase_add_test(en, soft_limit_spares_established);
+    tcase_add_test(en, soft_limit_keeps_fresh_handshakes);
+    tcase_add_test(en, soft_limit_from_memory);
     tcase_add_test(en, many_connections_hash_chains_stay_short);
     suite_add_tcase(s, en);
     return s;

@@ -35,7 +35,7 @@ static tcpst_segment reverse(const tcpst_segment *s)
 START_TEST(symmetric_lookup)
 {
     tcpst_flowtab ft;
-    ck_assert_int_eq(tcpst_flowtab_init(&ft, 16, NULL), 0);
+    ck_assert_int_eq(tcpst_flowtab_init(&ft, 16, 0, NULL), 0);
     tcpst_segment s = seg4("198.18.0.1", 40000, "198.18.0.2", 80);
     tcpst_segment r = reverse(&s);
     ck_assert_uint_eq(tcpst_flowtab_hash(&s), tcpst_flowtab_hash(&r));
@@ -62,7 +62,7 @@ END_TEST
 START_TEST(pool_exhaustion_and_reuse)
 {
     tcpst_flowtab ft;
-    ck_assert_int_eq(tcpst_flowtab_init(&ft, 3, NULL), 0);
+    ck_assert_int_eq(tcpst_flowtab_init(&ft, 3, 0, NULL), 0);
     tcpst_conn *c[3];
     for (int i = 0; i < 3; i++) {
         tcpst_segment s = seg4("198.18.0.1", (uint16_t)(1000 + i), "198.18.0.2", 80);
@@ -84,7 +84,7 @@ END_TEST
 START_TEST(age_lists)
 {
     tcpst_flowtab ft;
-    ck_assert_int_eq(tcpst_flowtab_init(&ft, 8, NULL), 0);
+    ck_assert_int_eq(tcpst_flowtab_init(&ft, 8, 0, NULL), 0);
     tcpst_conn *c[3];
     for (int i = 0; i < 3; i++) {
         tcpst_segment s = seg4("198.18.0.1", (uint16_t)(2000 + i), "198.18.0.9", 443);
@@ -110,7 +110,7 @@ END_TEST
 START_TEST(ipv6_and_ipv4_do_not_collide)
 {
     tcpst_flowtab ft;
-    ck_assert_int_eq(tcpst_flowtab_init(&ft, 8, NULL), 0);
+    ck_assert_int_eq(tcpst_flowtab_init(&ft, 8, 0, NULL), 0);
     tcpst_segment s4 = seg4("0.0.0.1", 1, "0.0.0.2", 2);
     tcpst_segment s6 = s4;
     s6.src.family = s6.dst.family = 6;
@@ -118,6 +118,42 @@ START_TEST(ipv6_and_ipv4_do_not_collide)
     tcpst_conn_init(c, 1, &s4);
     tcpst_flowtab_insert(&ft, c, tcpst_flowtab_hash(&s4), TCPST_LRU_ACTIVE);
     ck_assert_ptr_null(tcpst_flowtab_lookup(&ft, &s6, tcpst_flowtab_hash(&s6)));
+    tcpst_flowtab_fini(&ft);
+}
+END_TEST
+
+START_TEST(hash_grows_past_expected)
+{
+    /* Room for 4 expected records (8 buckets); 200 live ones force doublings, after removals
+     * too, and every record is still found with short chains. */
+    tcpst_flowtab ft;
+    ck_assert_int_eq(tcpst_flowtab_init(&ft, 256, 4, NULL), 0);
+    ck_assert_uint_eq(ft.mask + 1, 8);
+    tcpst_conn *c[200];
+    tcpst_segment s[200];
+    for (int i = 0; i < 200; i++) {
+        s[i] = seg4("198.18.0.1", (uint16_t)(3000 + i), "198.18.0.7", 80);
+        c[i] = tcpst_flowtab_alloc(&ft);
+        tcpst_conn_init(c[i], (uint64_t)i + 1, &s[i]);
+        tcpst_flowtab_insert(&ft, c[i], tcpst_flowtab_hash(&s[i]), TCPST_LRU_ACTIVE);
+        if (i == 99) {
+            for (int k = 0; k < 100; k += 2) {
+                tcpst_flowtab_remove(&ft, c[k]);
+                c[k] = NULL;
+            }
+        }
+    }
+    ck_assert_uint_eq(ft.live, 150);
+    ck_assert_uint_ge(ft.mask + 1, 2u * ft.live);
+    ck_assert_uint_le(ft.mask + 1, ft.max_buckets);
+    uint64_t before = ft.probes;
+    for (int i = 0; i < 200; i++) {
+        tcpst_conn *got = tcpst_flowtab_lookup(&ft, &s[i], tcpst_flowtab_hash(&s[i]));
+        ck_assert_ptr_eq(got, c[i]);
+    }
+    ck_assert_uint_le(ft.probes - before, 2 * 200);
+    /* The age list survived the rehash: oldest first. */
+    ck_assert_ptr_eq(tcpst_flowtab_oldest(&ft, TCPST_LRU_ACTIVE), c[1]);
     tcpst_flowtab_fini(&ft);
 }
 END_TEST
@@ -130,6 +166,7 @@ int main(void)
     tcase_add_test(t, pool_exhaustion_and_reuse);
     tcase_add_test(t, age_lists);
     tcase_add_test(t, ipv6_and_ipv4_do_not_collide);
+    tcase_add_test(t, hash_grows_past_expected);
     suite_add_tcase(s, t);
     return ckrun(s);
 }
