@@ -201,6 +201,18 @@ static uint32_t get32le(const frame *f, size_t off)
            (uint32_t)f->data[off + 1] << 8 | f->data[off];
 }
 
+/* Unchecked big-endian reads, for fields of a header whose bytes have() has already
+ * vouched for: the common IPv4/TCP path reads a dozen fields per packet. */
+static inline uint16_t be16(const uint8_t *p)
+{
+    return (uint16_t)((unsigned)p[0] << 8 | p[1]);
+}
+
+static inline uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 static void get_bytes(const frame *f, size_t off, uint8_t *dst, size_t n)
 {
     if (have(f, off, n)) {
@@ -743,19 +755,20 @@ static tcpst_decode_status ipv4(dctx *c, size_t off, ipinfo *ip)
     if (!have(f, off, IPV4_MIN_HLEN)) {
         return TCPST_DEC_TRUNC_IP;
     }
+    const uint8_t *h = f->data + off; /* IPV4_MIN_HLEN bytes captured */
     seg->ip_version = 4;
-    seg->ttl = get8(f, off + 8);
+    seg->ttl = h[8];
     seg->src.family = 4;
     seg->dst.family = 4;
-    get_bytes(f, off + 12, seg->src.bytes, 4);
-    get_bytes(f, off + 16, seg->dst.bytes, 4);
+    memcpy(seg->src.bytes, h + 12, 4);
+    memcpy(seg->dst.bytes, h + 16, 4);
 
     /* RFC 791 3.1: total length counts header and data.  0 is what captures
      * of TSO/GSO super-packets show (the NIC fills it in later); when the
      * whole frame was captured its length is the only truthful one, as
      * Wireshark and Zeek also assume.  Inside a tunnel the outer lengths
      * were filled in, so an inner 0 is simply wrong. */
-    tot = get16(f, off + 2);
+    tot = be16(h + 2);
     if (tot == 0 && !c->bounded && f->caplen == f->wirelen && wire >= IPV4_MIN_HLEN &&
         wire <= 0xFFFFu) {
         tot = wire;
@@ -774,14 +787,14 @@ static tcpst_decode_status ipv4(dctx *c, size_t off, ipinfo *ip)
         return TCPST_DEC_TRUNC_IP; /* options cut by the snaplen */
     }
     seg->ip_len = (uint32_t)tot;
-    frag = get16(f, off + 6);
+    frag = be16(h + 6);
     if (ihl > IPV4_MIN_HLEN) {
         seg->ipflags |= TCPST_IP_HAS_OPTIONS;
     }
     if (frag & IPV4_DF) {
         seg->ipflags |= TCPST_IP_DF;
     }
-    ip->proto = get8(f, off + 9);
+    ip->proto = h[9];
     ip->frag = (frag & (IPV4_MF | IPV4_OFFMASK)) != 0;
     ip->off = off + ihl;
     ip->end = off + tot;
@@ -916,15 +929,16 @@ static tcpst_decode_status tcp(const dctx *c, size_t off, size_t len)
         /* Options carry window scale and SACK state: a cut header is unusable. */
         return TCPST_DEC_TRUNC_TCP;
     }
-    seg->sport = get16(f, off);
-    seg->dport = get16(f, off + 2);
-    seg->seq = get32(f, off + 4);
-    seg->ack = get32(f, off + 8);
+    const uint8_t *h = f->data + off; /* hlen >= TCP_MIN_HLEN bytes captured */
+    seg->sport = be16(h);
+    seg->dport = be16(h + 2);
+    seg->seq = be32(h + 4);
+    seg->ack = be32(h + 8);
     /* Byte 13 holds CWR..FIN; the low bit of byte 12 is AE (was NS, RFC 3540). */
-    seg->flags = (uint16_t)(get8(f, off + 13) | (get8(f, off + 12) & 0x01u) << 8);
-    seg->window = get16(f, off + 14);
-    seg->checksum = get16(f, off + 16);
-    seg->urgptr = get16(f, off + 18);
+    seg->flags = (uint16_t)(h[13] | (h[12] & 0x01u) << 8);
+    seg->window = be16(h + 14);
+    seg->checksum = be16(h + 16);
+    seg->urgptr = be16(h + 18);
     seg->tcp_hlen = (uint8_t)hlen;
     tcpst_tcpopt_parse(f->data + off + TCP_MIN_HLEN, hlen - TCP_MIN_HLEN, &seg->opts);
 

@@ -180,19 +180,28 @@ static void put_quoted(tcpst_jw *w, const char *s)
     w->len = (size_t)(o - w->buf);
 }
 
-void tcpst_jw_key(tcpst_jw *w, const char *key)
+void tcpst_jw_keyn_slow(tcpst_jw *w, const char *key, size_t n)
 {
-    sep(w);
-    /* Keys are the program's own identifiers (jsonw.h): copied, not escaped. */
-    size_t n = strlen(key);
-    if (reserve(w, n + 3)) {
-        char *o = w->buf + w->len;
-        o[0] = '"';
-        memcpy(o + 1, key, n);
-        o[n + 1] = '"';
-        o[n + 2] = ':';
-        w->len += n + 3;
+    /* sep() and the key in one reservation (the first member, or the buffer must grow). */
+    if (!reserve(w, n + 4)) {
+        return;
     }
+    char *o = w->buf + w->len;
+    if (w->after_key) {
+        w->after_key = false;
+    } else {
+        if (w->has_member[w->depth]) {
+            *o++ = ',';
+        }
+        w->has_member[w->depth] = true;
+    }
+    /* Keys are the program's own identifiers (jsonw.h): copied, not escaped. */
+    *o++ = '"';
+    memcpy(o, key, n);
+    o += n;
+    *o++ = '"';
+    *o++ = ':';
+    w->len = (size_t)(o - w->buf);
     w->after_key = true;
 }
 
@@ -323,46 +332,4 @@ void tcpst_jw_raw(tcpst_jw *w, const char *json, size_t n)
 {
     sep(w);
     put(w, json, n);
-}
-
-void tcpst_jw_kstr(tcpst_jw *w, const char *key, const char *s)
-{
-    tcpst_jw_key(w, key);
-    tcpst_jw_str(w, s);
-}
-
-void tcpst_jw_kint(tcpst_jw *w, const char *key, int64_t v)
-{
-    tcpst_jw_key(w, key);
-    tcpst_jw_int(w, v);
-}
-
-void tcpst_jw_kuint(tcpst_jw *w, const char *key, uint64_t v)
-{
-    tcpst_jw_key(w, key);
-    tcpst_jw_uint(w, v);
-}
-
-void tcpst_jw_kreal(tcpst_jw *w, const char *key, double v)
-{
-    tcpst_jw_key(w, key);
-    tcpst_jw_real(w, v);
-}
-
-void tcpst_jw_kus(tcpst_jw *w, const char *key, int64_t us)
-{
-    tcpst_jw_key(w, key);
-    tcpst_jw_us(w, us);
-}
-
-void tcpst_jw_kbool(tcpst_jw *w, const char *key, bool v)
-{
-    tcpst_jw_key(w, key);
-    tcpst_jw_bool(w, v);
-}
-
-void tcpst_jw_knull(tcpst_jw *w, const char *key)
-{
-    tcpst_jw_key(w, key);
-    tcpst_jw_null(w);
 }

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define TCPST_JW_MAX_DEPTH 32
 
@@ -42,8 +43,27 @@ void tcpst_jw_obj_begin(tcpst_jw *w);
 void tcpst_jw_obj_end(tcpst_jw *w);
 void tcpst_jw_arr_begin(tcpst_jw *w);
 void tcpst_jw_arr_end(tcpst_jw *w);
-/* `key` must need no escaping (the program's own identifiers: letters, digits, '_'). */
-void tcpst_jw_key(tcpst_jw *w, const char *key);
+/* `key` must need no escaping (the program's own identifiers: letters, digits, '_').  The
+ * macros below pass its length, so a literal key costs no strlen() per record. */
+void tcpst_jw_keyn_slow(tcpst_jw *w, const char *key, size_t n);
+static inline void tcpst_jw_keyn(tcpst_jw *w, const char *key, size_t n)
+{
+    /* The common case inline, where a literal's memcpy becomes a few moves: room in the
+     * buffer, and a member after the first. */
+    if (w->len + n + 5 <= w->cap && !w->err && !w->after_key && w->has_member[w->depth]) {
+        char *o = w->buf + w->len;
+        o[0] = ',';
+        o[1] = '"';
+        memcpy(o + 2, key, n);
+        o[n + 2] = '"';
+        o[n + 3] = ':';
+        w->len += n + 4;
+        w->after_key = true;
+        return;
+    }
+    tcpst_jw_keyn_slow(w, key, n);
+}
+#define tcpst_jw_key(w, key) tcpst_jw_keyn((w), (key), strlen(key))
 
 void tcpst_jw_str(tcpst_jw *w, const char *s);
 void tcpst_jw_int(tcpst_jw *w, int64_t v);
@@ -64,12 +84,12 @@ void tcpst_jw_null(tcpst_jw *w);
 void tcpst_jw_raw(tcpst_jw *w, const char *json, size_t n);
 
 /* key + value in one call, for records with many members. */
-void tcpst_jw_kstr(tcpst_jw *w, const char *key, const char *s);
-void tcpst_jw_kint(tcpst_jw *w, const char *key, int64_t v);
-void tcpst_jw_kuint(tcpst_jw *w, const char *key, uint64_t v);
-void tcpst_jw_kreal(tcpst_jw *w, const char *key, double v);
-void tcpst_jw_kus(tcpst_jw *w, const char *key, int64_t us);
-void tcpst_jw_kbool(tcpst_jw *w, const char *key, bool v);
-void tcpst_jw_knull(tcpst_jw *w, const char *key);
+#define tcpst_jw_kstr(w, key, s)  (tcpst_jw_key((w), (key)), tcpst_jw_str((w), (s)))
+#define tcpst_jw_kint(w, key, v)  (tcpst_jw_key((w), (key)), tcpst_jw_int((w), (v)))
+#define tcpst_jw_kuint(w, key, v) (tcpst_jw_key((w), (key)), tcpst_jw_uint((w), (v)))
+#define tcpst_jw_kreal(w, key, v) (tcpst_jw_key((w), (key)), tcpst_jw_real((w), (v)))
+#define tcpst_jw_kus(w, key, us)  (tcpst_jw_key((w), (key)), tcpst_jw_us((w), (us)))
+#define tcpst_jw_kbool(w, key, v) (tcpst_jw_key((w), (key)), tcpst_jw_bool((w), (v)))
+#define tcpst_jw_knull(w, key)    (tcpst_jw_key((w), (key)), tcpst_jw_null(w))
 
 #endif
