@@ -211,14 +211,34 @@ void tcpst_jw_str(tcpst_jw *w, const char *s)
     put_quoted(w, s);
 }
 
+/* "00" .. "99": two digits per division. */
+static const char pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
+
+/* v's decimal digits, written backwards ending at p; returns the first. */
+static char *u64_digits(char *p, uint64_t v)
+{
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        p -= 2;
+        memcpy(p, pairs + 2 * r, 2);
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, pairs + 2 * v, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
+    return p;
+}
+
 static void put_u64(tcpst_jw *w, uint64_t v, bool neg)
 {
     char b[24];
-    char *p = b + sizeof b;
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
+    char *p = u64_digits(b + sizeof b, v);
     if (neg) {
         *--p = '-';
     }
@@ -302,10 +322,14 @@ void tcpst_jw_us(tcpst_jw *w, int64_t us)
         frac /= 10;
     }
     *--p = '.';
-    do {
-        *--p = (char)('0' + ip % 10);
-        ip /= 10;
-    } while (ip);
+    /* A record's times mostly share their seconds: those digits are kept from last time. */
+    if (ip != w->sec || w->sec_len == 0) {
+        char *q = u64_digits(w->sec_txt + sizeof w->sec_txt, ip);
+        w->sec_len = (uint8_t)(w->sec_txt + sizeof w->sec_txt - q);
+        w->sec = ip;
+    }
+    p -= w->sec_len;
+    memcpy(p, w->sec_txt + sizeof w->sec_txt - w->sec_len, w->sec_len);
     if (us < 0) {
         *--p = '-';
     }

@@ -30,6 +30,10 @@ typedef struct tcpst_jw {
     unsigned depth;
     bool after_key; /* the next value completes a member: no comma */
     bool has_member[TCPST_JW_MAX_DEPTH + 1];
+    /* tcpst_jw_us(): the last whole seconds printed, and their digits (right-aligned). */
+    uint64_t sec;
+    uint8_t sec_len; /* 0: none yet */
+    char sec_txt[20];
 } tcpst_jw;
 
 void tcpst_jw_init(tcpst_jw *w);

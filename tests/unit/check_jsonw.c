@@ -162,6 +162,38 @@ START_TEST(integers_match_jansson)
     tcpst_jw_reset(&w);
     tcpst_jw_uint(&w, UINT64_C(18446744073709551615));
     ck_assert_str_eq(tcpst_jw_text(&w), "18446744073709551615");
+    /* Digits come in pairs: every length and both parities, against jansson. */
+    uint64_t x = 1;
+    for (int i = 0; i < 100000; i++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        int64_t v = (int64_t)(x >> (x % 63 + 1));
+        tcpst_jw_reset(&w);
+        tcpst_jw_int(&w, i % 2 ? -v : v);
+        assert_same(&w, json_integer(i % 2 ? -v : v));
+    }
+    tcpst_jw_free(&w);
+}
+END_TEST
+
+START_TEST(microseconds_share_seconds)
+{
+    /* The whole seconds are kept from one time to the next: same, other, fewer digits. */
+    tcpst_jw w;
+    tcpst_jw_init(&w);
+    tcpst_jw_arr_begin(&w);
+    tcpst_jw_us(&w, INT64_C(1704067213991676));
+    tcpst_jw_us(&w, INT64_C(1704067213000100));
+    tcpst_jw_us(&w, INT64_C(-1704067213000001));
+    tcpst_jw_us(&w, INT64_C(1704067214500000));
+    tcpst_jw_us(&w, INT64_C(2000000));
+    tcpst_jw_us(&w, INT64_C(2000001));
+    tcpst_jw_us(&w, INT64_C(1704067214000000));
+    tcpst_jw_arr_end(&w);
+    ck_assert_str_eq(tcpst_jw_text(&w), "[1704067213.991676,1704067213.0001,-1704067213.000001,"
+                                        "1704067214.5,2.0,2.000001,1704067214.0]");
+    tcpst_jw_reset(&w); /* the kept digits outlive a reset: still right */
+    tcpst_jw_us(&w, INT64_C(1704067214000007));
+    ck_assert_str_eq(tcpst_jw_text(&w), "1704067214.000007");
     tcpst_jw_free(&w);
 }
 END_TEST
@@ -261,6 +293,7 @@ int main(void)
     tcase_add_test(t, reals_match_jansson);
     tcase_add_test(t, microseconds_exact);
     tcase_add_test(t, integers_match_jansson);
+    tcase_add_test(t, microseconds_share_seconds);
     tcase_add_test(t, strings_escaped_like_jansson);
     tcase_add_test(t, nesting_and_commas);
     tcase_add_test(t, grows_and_bounds_depth);
