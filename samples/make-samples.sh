@@ -48,41 +48,18 @@ WORK=""
 PIDS=()     # scenario processes started in the background (killed after the capture ended)
 CAP_PID=""  # the running tcpdump
 
-log() { printf '== %s\n' "$*" >&2; }
-fail() {
-    printf 'make-samples.sh: error: %s\n' "$*" >&2
-    exit 1
-}
-
 # ------------------------------------------------------------------ preflight
 
-[[ $EUID -eq 0 ]] || fail "must run as root (creates network namespaces, runs tcpdump)"
-for tool in ip tcpdump ss iptables sysctl; do
-    command -v "$tool" >/dev/null 2>&1 ||
-        fail "'$tool' not found (install iproute2, tcpdump, iptables, procps)"
-done
-[[ -x $PY ]] || fail "$PY not found (install python3)"
-[[ -r $HELPER ]] || fail "$HELPER missing"
-ip netns list >/dev/null 2>&1 || fail "'ip netns' unusable (no network namespace support?)"
-mkdir -p "$OUT"
-HAVE_ETHTOOL=0
-command -v ethtool >/dev/null 2>&1 && HAVE_ETHTOOL=1
+preflight "iproute2, tcpdump, iptables, procps" ip tcpdump ss iptables sysctl
 
 # ------------------------------------------------------------------ cleanup
 
 stop_processes() {
-    local pid
     if [[ -n $CAP_PID ]]; then
-        kill -INT "$CAP_PID" 2>/dev/null || true
-        wait "$CAP_PID" 2>/dev/null || true
+        stop_pids INT "$CAP_PID"
         CAP_PID=""
     fi
-    for pid in "${PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
+    stop_pids TERM "${PIDS[@]}"
     PIDS=()
 }
 
@@ -100,13 +77,7 @@ cleanup() {
     set +e
     stop_processes
     ns_down
-    if [[ -n $WORK ]]; then
-        if [[ ${KEEP_WORK:-0} == 1 ]]; then
-            log "work files kept in $WORK"
-        else
-            rm -rf "$WORK"
-        fi
-    fi
+    remove_work
     exit "$rc"
 }
 trap cleanup EXIT
@@ -115,28 +86,6 @@ trap 'exit 130' INT TERM HUP
 WORK=$(mktemp -d /tmp/tcpst-samples.XXXXXX)
 
 # ------------------------------------------------------------------ namespaces
-
-# dev_setup NS DEV v4|v6: no offloads (full checksums, one MSS per frame in the capture),
-# IPv6 either off (no MLD/ND noise in IPv4 samples) or without autoconfiguration.
-dev_setup() {
-    local ns=$1 dev=$2 mode=$3
-    local v6off=1
-    [[ $mode == v6 ]] && v6off=0
-    ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=$v6off"
-    if [[ $mode == v6 ]]; then
-        ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.accept_ra=0"
-        ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.router_solicitations=0"
-    fi
-    ip -n "$ns" link set dev "$dev" gso_max_segs 1
-    if ((HAVE_ETHTOOL)); then
-        ip netns exec "$ns" ethtool -K "$dev" tx off sg off tso off gso off gro off 2>/dev/null ||
-            log "warning: ethtool -K $dev failed; captured checksums may be partial"
-    else
-        # Same settings through the SIOCETHTOOL ioctl, so ethtool is not needed.
-        ip netns exec "$ns" "$PY" "$HELPER" offloads-off "$dev" ||
-            log "warning: tx checksum offload still on for $dev; captured checksums may be partial"
-    fi
-}
 
 # ns_up v4|v6|relay
 ns_up() {

@@ -106,50 +106,23 @@ WORK=""
 PIDS=()     # scenario processes and tunnel endpoints
 CAP_PIDS=() # the two tcpdumps
 
-log() { printf '== %s\n' "$*" >&2; }
-fail() {
-    printf 'make-tunnels.sh: error: %s\n' "$*" >&2
-    exit 1
-}
-
 # ------------------------------------------------------------------ preflight
 
-[[ $EUID -eq 0 ]] || fail "must run as root (creates network namespaces, runs tcpdump)"
-for tool in ip tcpdump ss sysctl; do
-    command -v "$tool" >/dev/null 2>&1 || fail "'$tool' not found (install iproute2, tcpdump)"
-done
-[[ -x $PY ]] || fail "$PY not found (install python3)"
-[[ -r $HELPER ]] || fail "$HELPER missing"
-ip netns list >/dev/null 2>&1 || fail "'ip netns' unusable (no network namespace support?)"
 case $IMPL in
     auto | kernel | userspace) ;;
     *) fail "TUNNEL_IMPL must be auto, kernel or userspace" ;;
 esac
-mkdir -p "$OUT"
-HAVE_ETHTOOL=0
-command -v ethtool >/dev/null 2>&1 && HAVE_ETHTOOL=1
+preflight "iproute2, tcpdump" ip tcpdump ss sysctl
 
 # ------------------------------------------------------------------ cleanup
 
 stop_captures() {
-    local pid
-    for pid in "${CAP_PIDS[@]}"; do
-        kill -INT "$pid" 2>/dev/null || true
-    done
-    for pid in "${CAP_PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
+    stop_pids INT "${CAP_PIDS[@]}"
     CAP_PIDS=()
 }
 
 stop_processes() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
+    stop_pids TERM "${PIDS[@]}"
     PIDS=()
 }
 
@@ -172,13 +145,7 @@ cleanup() {
     stop_captures
     stop_processes
     ns_down
-    if [[ -n $WORK ]]; then
-        if [[ ${KEEP_WORK:-0} == 1 ]]; then
-            log "work files kept in $WORK"
-        else
-            rm -rf "$WORK"
-        fi
-    fi
+    remove_work
     exit "$rc"
 }
 trap cleanup EXIT
@@ -556,27 +523,6 @@ TPY=$WORK/tunnels.py
 export SAMPLES_DIR=$HERE
 
 # ------------------------------------------------------------------ namespaces
-
-# dev_setup NS DEV v4|v6: no offloads (full checksums, one MSS per frame in the capture),
-# IPv6 either off (no MLD/ND noise) or without autoconfiguration.
-dev_setup() {
-    local ns=$1 dev=$2 mode=$3
-    local v6off=1
-    [[ $mode == v6 ]] && v6off=0
-    ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=$v6off"
-    if [[ $mode == v6 ]]; then
-        ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.accept_ra=0"
-        ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.router_solicitations=0"
-    fi
-    ip -n "$ns" link set dev "$dev" gso_max_segs 1
-    if ((HAVE_ETHTOOL)); then
-        ip netns exec "$ns" ethtool -K "$dev" tx off sg off tso off gso off gro off 2>/dev/null ||
-            log "warning: ethtool -K $dev failed; captured checksums may be partial"
-    else
-        ip netns exec "$ns" "$PY" "$HELPER" offloads-off "$dev" 2>/dev/null ||
-            log "warning: tx checksum offload still on for $dev; checksums may be partial"
-    fi
-}
 
 # add_addr NS DEV ADDR v4|v6
 add_addr() {

@@ -398,15 +398,11 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
                 if (rc == 0) {
                     o->engine.soft_connections = n64 ? tcpst_engine_soft_limit(n64) : 0;
                     if (n64 && !o->engine.soft_connections) {
-                        uint64_t min =
-                            TCPST_MEMORY_OVERHEAD_MIB +
-                            ((uint64_t)TCPST_MIN_SOFT_CONNECTIONS * tcpst_engine_record_bytes() +
-                             (1u << 20) - 1) /
-                                (1u << 20);
                         rc = tcpst_error_set(err, TCPST_EUSAGE,
                                              "--memory: at least %llu MiB, or 0 for no limit; "
                                              "got '%s'",
-                                             (unsigned long long)min, optarg);
+                                             (unsigned long long)tcpst_engine_min_memory_mib(),
+                                             optarg);
                     }
                 }
                 break;

@@ -33,15 +33,18 @@ size_t tcpst_engine_record_bytes(void)
     return sizeof(tcpst_conn) + 2 * sizeof(uint32_t) + sizeof(tcpst_finding_block);
 }
 
+uint64_t tcpst_engine_min_memory_mib(void)
+{
+    uint64_t table = (uint64_t)TCPST_MIN_SOFT_CONNECTIONS * tcpst_engine_record_bytes();
+    return TCPST_MEMORY_OVERHEAD_MIB + (table + (1u << 20) - 1) / (1u << 20);
+}
+
 uint32_t tcpst_engine_soft_limit(uint64_t mib)
 {
-    if (mib <= TCPST_MEMORY_OVERHEAD_MIB) {
+    if (mib < tcpst_engine_min_memory_mib()) {
         return 0;
     }
     uint64_t n = ((mib - TCPST_MEMORY_OVERHEAD_MIB) << 20) / tcpst_engine_record_bytes();
-    if (n < TCPST_MIN_SOFT_CONNECTIONS) {
-        return 0;
-    }
     return n > TCPST_MAX_MAX_CONNECTIONS ? TCPST_MAX_MAX_CONNECTIONS : (uint32_t)n;
 }
 

@@ -182,26 +182,17 @@ static void put_quoted(tcpst_jw *w, const char *s)
 
 void tcpst_jw_keyn_slow(tcpst_jw *w, const char *key, size_t n)
 {
-    /* sep() and the key in one reservation (the first member, or the buffer must grow). */
-    if (!reserve(w, n + 4)) {
-        return;
-    }
-    char *o = w->buf + w->len;
-    if (w->after_key) {
-        w->after_key = false;
-    } else {
-        if (w->has_member[w->depth]) {
-            *o++ = ',';
-        }
-        w->has_member[w->depth] = true;
-    }
+    /* What tcpst_jw_keyn() leaves: the first member, or a buffer that must grow. */
+    sep(w);
     /* Keys are the program's own identifiers (jsonw.h): copied, not escaped. */
-    *o++ = '"';
-    memcpy(o, key, n);
-    o += n;
-    *o++ = '"';
-    *o++ = ':';
-    w->len = (size_t)(o - w->buf);
+    if (reserve(w, n + 3)) {
+        char *o = w->buf + w->len;
+        o[0] = '"';
+        memcpy(o + 1, key, n);
+        o[n + 1] = '"';
+        o[n + 2] = ':';
+        w->len += n + 3;
+    }
     w->after_key = true;
 }
 

@@ -44,8 +44,11 @@ void tcpst_engine_config_default(tcpst_engine_config *cfg);
 size_t tcpst_engine_record_bytes(void);
 
 /* The soft limit that keeps the table within `mib` MiB of memory, all told; 0 when `mib` is
- * too small to hold TCPST_MIN_SOFT_CONNECTIONS records. */
+ * below tcpst_engine_min_memory_mib(). */
 uint32_t tcpst_engine_soft_limit(uint64_t mib);
+
+/* The least --memory that holds TCPST_MIN_SOFT_CONNECTIONS records. */
+uint64_t tcpst_engine_min_memory_mib(void);
 
 typedef struct tcpst_engine_stats {
     uint64_t packets;                  /* frames given to the engine */

@@ -13,13 +13,9 @@ import subprocess
 import sys
 import tempfile
 
+from clitest import check, finish
+
 BIN = SRC = D = SCHEMA = None
-results = []
-
-
-def check(name, cond, detail=""):
-    results.append((name, bool(cond)))
-    print(f"{'ok  ' if cond else 'FAIL'} {name}{'' if cond else ': ' + str(detail)[:600]}")
 
 
 def run(args, out=None):
@@ -250,9 +246,7 @@ def main():
                "unknown file format")
 
     shutil.rmtree(D, ignore_errors=True)
-    failed = sum(1 for _, ok in results if not ok)
-    print(f"{len(results) - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

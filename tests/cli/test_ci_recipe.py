@@ -34,6 +34,9 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 
+from clitest import check, failed, finish, note
+from netnslab import Skip, VethLab, cleanup_on_sigterm, out, recv_exact, run, why_not
+
 C_ADDR = "198.18.42.1"
 S_ADDR = "198.18.42.2"
 PORT = 8080  # clean request/response server
@@ -45,21 +48,6 @@ RULES = "close_wait_stuck,connection_reset"
 SKIP = 77
 
 # ---------------------------------------------------------------- helpers run in a namespace
-
-
-def out(line):
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
-def recv_exact(s, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            raise RuntimeError("peer closed after %d of %d bytes" % (len(buf), n))
-        buf += chunk
-    return buf
 
 
 def recv_until_eof(s):
@@ -117,17 +105,6 @@ def helper(argv):
 # ---------------------------------------------------------------- the test
 
 BIN = SRC = None
-results = []
-
-
-def check(name, cond, detail=""):
-    results.append((name, bool(cond)))
-    print(f"{'ok  ' if cond else 'FAIL'} {name}{'' if cond else ': ' + str(detail)[:2000]}")
-    return bool(cond)
-
-
-class Skip(Exception):
-    pass
 
 
 class Lines:
@@ -155,53 +132,22 @@ class Lines:
                 self.buf += chunk
 
 
-class Lab:
+class Lab(VethLab):
     """The two namespaces, their processes and the capture; everything undone by close()."""
 
     def __init__(self, tmp):
-        pid = os.getpid()
+        super().__init__("ci", __file__, C_ADDR, S_ADDR)
         self.tmp = tmp
-        self.ns_c, self.ns_s = f"tcpst-ci-c-{pid}", f"tcpst-ci-s-{pid}"
-        self.dev_c, self.dev_s = f"tcic{pid}"[:15], f"tcis{pid}"[:15]
-        self.procs = []
-        self.made = []
-
-    def ip(self, *args):
-        p = subprocess.run(["ip"] + list(args), capture_output=True, text=True, timeout=10)
-        if p.returncode != 0:
-            raise RuntimeError(f"ip {' '.join(args)}: {p.stderr.strip()}")
 
     def up(self):
-        for ns in (self.ns_c, self.ns_s):
-            p = subprocess.run(["ip", "netns", "add", ns], capture_output=True, text=True,
-                               timeout=10)
-            if p.returncode != 0:
-                raise Skip(f"cannot create a network namespace: {p.stderr.strip()}")
-            self.made.append(ns)
-        # Created directly inside the namespaces: no interface ever appears on the host.
-        self.ip("link", "add", self.dev_c, "netns", self.ns_c, "type", "veth", "peer", "name",
-                self.dev_s, "netns", self.ns_s)
-        for ns, dev, addr in ((self.ns_c, self.dev_c, C_ADDR), (self.ns_s, self.dev_s, S_ADDR)):
-            # No IPv6 on the link: nothing but the test's own traffic.
-            subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw",
-                            f"net.ipv6.conf.{dev}.disable_ipv6=1"], capture_output=True,
-                           timeout=10)
-            self.ip("-n", ns, "addr", "add", addr + "/24", "dev", dev)
-            self.ip("-n", ns, "link", "set", "lo", "up")
-            self.ip("-n", ns, "link", "set", dev, "up")
+        super().up(veth_skips=False)
 
     def spawn(self, ns, *args):
-        p = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, os.path.abspath(__file__),
-                              "--helper"] + [str(a) for a in args],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
-        self.procs.append(p)
-        return p
+        return super().spawn(ns, *args, stderr=subprocess.PIPE)
 
     def run_clients(self, port, count):
         """The integration test suite: count connections; returns the client ports used."""
-        p = subprocess.run(["ip", "netns", "exec", self.ns_c, sys.executable,
-                            os.path.abspath(__file__), "--helper", "client", str(port),
-                            str(count)], capture_output=True, text=True, timeout=20)
+        p = run(self.helper_argv(self.ns_c, "client", port, count))
         lines = p.stdout.split("\n")
         if p.returncode != 0 or "done" not in lines:
             raise RuntimeError(f"client suite failed: {p.stderr.strip()}")
@@ -245,20 +191,6 @@ class Lab:
             raise RuntimeError(f"tcpdump exited with {rc}: {text.strip()}")
         return text
 
-    def close(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in self.procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=5)
-        self.procs = []
-        for ns in self.made:
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=10)
-        self.made = []
 
 
 def tcpstate(args):
@@ -505,22 +437,12 @@ def main():
         return 2
     BIN, SRC = os.path.abspath(sys.argv[1]), sys.argv[2]
     t_start = time.monotonic()
-    if os.geteuid() != 0:
-        print("skip: must run as root (creates network namespaces, runs tcpdump)")
+    why = why_not(("ip", "tcpdump"), "iproute2 and tcpdump",
+                  "creates network namespaces, runs tcpdump")
+    if why:
+        print(f"skip: {why}")
         return SKIP
-    for tool in ("ip", "tcpdump"):
-        if not shutil.which(tool):
-            print(f"skip: '{tool}' not found (install iproute2 and tcpdump)")
-            return SKIP
-    if subprocess.run(["ip", "netns", "list"], capture_output=True).returncode != 0:
-        print("skip: 'ip netns' unusable (no network namespace support?)")
-        return SKIP
-
-    # ctest's timeout sends SIGTERM: turn it into an exception so that cleanup runs.
-    def on_term(*_):
-        raise SystemExit("terminated")
-
-    signal.signal(signal.SIGTERM, on_term)
+    cleanup_on_sigterm()
     tmp = tempfile.mkdtemp(prefix="tcpstate-ci-")
     lab = Lab(tmp)
     try:
@@ -536,17 +458,13 @@ def main():
         check("test setup and traffic", False, f"{type(e).__name__}: {e}")
     finally:
         lab.close()
-        keep = any(not ok for _, ok in results) and os.environ.get("KEEP_WORK") == "1"
-        if keep:
-            print(f"     work files kept in {tmp}")
+        if failed() and os.environ.get("KEEP_WORK") == "1":
+            note(f"work files kept in {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    npass = sum(1 for _, ok in results if ok)
-    nfail = len(results) - npass
-    print(f"     total time {time.monotonic() - t_start:.1f} s")
-    print(f"{npass} passed, {nfail} failed")
-    return 0 if nfail == 0 else 1
+    note(f"total time {time.monotonic() - t_start:.1f} s")
+    return finish()
 
 
 if __name__ == "__main__":

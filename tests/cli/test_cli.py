@@ -13,13 +13,9 @@ import sys
 import tempfile
 import time
 
+from clitest import check, finish
+
 BIN = SRC = None
-results = []
-
-
-def check(name, cond, detail=""):
-    results.append((name, bool(cond)))
-    print(f"{'ok  ' if cond else 'FAIL'} {name}{'' if cond else ': ' + detail}")
 
 
 def run(args, **kw):
@@ -294,10 +290,7 @@ def main():
     p = run(["--connections", "some", cw])
     check("bad --connections", one_line_error(p, "--connections", "some"), p.stderr)
 
-    npass = sum(1 for _, ok in results if ok)
-    nfail = len(results) - npass
-    print(f"{npass} passed, {nfail} failed")
-    return 0 if nfail == 0 else 1
+    return finish()
 
 
 if __name__ == "__main__":

@@ -76,6 +76,7 @@ import threading
 import time
 
 from clitest import check, note, failed, finish
+from netnslab import Skip, VethLab, cleanup_on_sigterm, out, recv_exact, run, why_not
 
 C_ADDR = "198.18.43.1"
 S_ADDR = "198.18.43.2"
@@ -94,25 +95,6 @@ SS_TO_RFC = {
 }
 
 # ---------------------------------------------------------------- helpers run in a namespace
-
-out_lock = threading.Lock()
-
-
-def out(line):
-    with out_lock:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-
-
-def recv_exact(s, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            raise RuntimeError("peer closed after %d of %d bytes" % (len(buf), n))
-        buf += chunk
-    return buf
-
 
 def handle(s, kind, held):
     peer = s.getpeername()[1]
@@ -206,10 +188,6 @@ def helper(argv):
 # ---------------------------------------------------------------- the test
 
 BIN = SRC = None
-class Skip(Exception):
-    pass
-
-
 class Lines:
     """Line reader on a child's stdout pipe with a deadline (no blocking readline); keeps every
     line with the monotonic time it was read."""
@@ -278,55 +256,19 @@ class Lines:
         return self.eof
 
 
-def run(args, timeout=20, **kw):
-    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, **kw)
-
-
-class Lab:
-    """The two namespaces, their processes; everything undone by close()."""
+class Lab(VethLab):
+    """The two namespaces, the server in one, tcpstate and clients in the other."""
 
     def __init__(self, tmp):
-        pid = os.getpid()
+        super().__init__("lv", __file__, C_ADDR, S_ADDR)
         self.tmp = tmp
-        self.ns_c, self.ns_s = f"tcpst-lv-c-{pid}", f"tcpst-lv-s-{pid}"
-        self.dev_c, self.dev_s = f"tlvc{pid}"[:15], f"tlvs{pid}"[:15]
-        self.procs = []
-        self.made = []
         self.server = None
 
-    def ip(self, *args):
-        p = run(["ip"] + list(args), timeout=10)
-        if p.returncode != 0:
-            raise RuntimeError(f"ip {' '.join(args)}: {p.stderr.strip()}")
-
     def up(self):
-        for ns in (self.ns_c, self.ns_s):
-            p = run(["ip", "netns", "add", ns], timeout=10)
-            if p.returncode != 0:
-                raise Skip(f"cannot create a network namespace: {p.stderr.strip()}")
-            self.made.append(ns)
-        # Created directly inside the namespaces: no interface ever appears on the host.
-        p = run(["ip", "link", "add", self.dev_c, "netns", self.ns_c, "type", "veth", "peer",
-                 "name", self.dev_s, "netns", self.ns_s], timeout=10)
-        if p.returncode != 0:
-            raise Skip(f"cannot create a veth pair: {p.stderr.strip()}")
-        for ns, dev, addr in ((self.ns_c, self.dev_c, C_ADDR), (self.ns_s, self.dev_s, S_ADDR)):
-            # No IPv6 on the link: nothing but the test's own traffic.
-            run(["ip", "netns", "exec", ns, "sysctl", "-qw",
-                 f"net.ipv6.conf.{dev}.disable_ipv6=1"], timeout=10)
-            self.ip("-n", ns, "addr", "add", addr + "/24", "dev", dev)
-            self.ip("-n", ns, "link", "set", "lo", "up")
-            self.ip("-n", ns, "link", "set", dev, "up")
+        super().up()
         self.server = self.spawn(self.ns_s, "server")
         self.server_lines = Lines(self.server)
         self.server_lines.wait_for(lambda e: e[1] == "ready", 10, "server ready")
-
-    def spawn(self, ns, *args):
-        p = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, os.path.abspath(__file__),
-                              "--helper"] + [str(a) for a in args],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
-        self.procs.append(p)
-        return p
 
     def stop(self, p):
         if p.poll() is None:
@@ -337,8 +279,7 @@ class Lab:
 
     def client(self, kind, port):
         """One connection; returns its client port and when the client program was done."""
-        p = run(["ip", "netns", "exec", self.ns_c, sys.executable, os.path.abspath(__file__),
-                 "--helper", "client", kind, str(port)])
+        p = run(self.helper_argv(self.ns_c, "client", kind, port))
         lines = p.stdout.split("\n")
         want = "refused" if kind == "refused" else "done"
         if p.returncode != 0 or want not in lines:
@@ -359,6 +300,20 @@ class Lab:
         self.procs.append(p)
         return p
 
+    def reap(self, p):
+        """Wait (5 s at most) for a process from tcpstate(): (exit status or None, its stderr,
+        when it was reaped)."""
+        try:
+            rc = p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            rc = None
+        t_end = time.monotonic()
+        self.procs.remove(p)
+        p.errfile.seek(0)
+        err = p.errfile.read()
+        p.errfile.close()
+        return rc, err, t_end
+
     def ss(self):
         """{(local addr, local port, peer addr, peer port): RFC state} over both namespaces."""
         socks = {}
@@ -374,21 +329,6 @@ class Lab:
                 pa, pp = f[4].rsplit(":", 1)
                 socks[(la, int(lp), pa, int(pp))] = SS_TO_RFC[f[0]]
         return socks
-
-    def close(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in self.procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=5)
-        self.procs = []
-        for ns in self.made:
-            run(["ip", "netns", "del", ns], timeout=10)
-        self.made = []
 
 
 def read_pcap(path):
@@ -647,15 +587,7 @@ def scenario(lab, name, stop):
         n_before = len(rd.lines)
         t_stop = t0 + DURATION
     eof = rd.to_eof(10 if stop == "signal" else DURATION + 10)
-    try:
-        rc = proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        rc = None
-    t_end = time.monotonic()
-    lab.procs.remove(proc)
-    proc.errfile.seek(0)
-    err = proc.errfile.read()
-    proc.errfile.close()
+    rc, err, t_end = lab.reap(proc)
     if stop == "signal":
         check(f"{name}: SIGINT: exit 0 within 2 s ({t_end - t_stop:.2f} s), stderr empty",
               eof and rc == 0 and t_end - t_stop < 2 and err == "", (rc, err))
@@ -783,15 +715,7 @@ def json_scenario(lab, name, zuser=None):
     socks = lab.ss()
     t_stop = time.monotonic()
     proc.send_signal(signal.SIGINT)
-    try:
-        rc = proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        rc = None
-    t_end = time.monotonic()
-    lab.procs.remove(proc)
-    proc.errfile.seek(0)
-    err = proc.errfile.read()
-    proc.errfile.close()
+    rc, err, t_end = lab.reap(proc)
     check(f"{name}: SIGINT: exit 0 within 2 s ({t_end - t_stop:.2f} s), stderr empty",
           rc == 0 and t_end - t_stop < 2 and err == "", (rc, err))
     try:
@@ -920,25 +844,16 @@ def main():
         return 2
     BIN, SRC = os.path.abspath(sys.argv[1]), sys.argv[2]
     t_start = time.monotonic()
-    if os.geteuid() != 0:
-        print("skip: must run as root (creates network namespaces, captures)")
-        return SKIP
-    for tool in ("ip", "ss", "setpriv"):
-        if not shutil.which(tool):
-            print(f"skip: '{tool}' not found (install iproute2 / util-linux)")
-            return SKIP
-    if run(["ip", "netns", "list"]).returncode != 0:
-        print("skip: 'ip netns' unusable (no network namespace support?)")
+    why = why_not(("ip", "ss", "setpriv"), "iproute2 / util-linux",
+                  "creates network namespaces, captures")
+    if why:
+        print(f"skip: {why}")
         return SKIP
     VALIDATORS = load_validators()
     if VALIDATORS is None:
         note("python3-jsonschema not importable: lines are checked without the schema")
 
-    # ctest's timeout sends SIGTERM: turn it into an exception so that cleanup runs.
-    def on_term(*_):
-        raise SystemExit("terminated")
-
-    signal.signal(signal.SIGTERM, on_term)
+    cleanup_on_sigterm()
     tmp = tempfile.mkdtemp(prefix="tcpstate-live-")
     lab = Lab(tmp)
     lab.extra_dirs = []

@@ -32,8 +32,9 @@ import tempfile
 import threading
 import time
 
+from clitest import check, finish
+
 BIN = SRC = None
-results = []
 
 # Peak RSS bounds (KiB). Measured on x86-64 glibc, -O2 build, when a record was 3.2 KB:
 # 310,260 KiB with --max-connections 100000 and 34,572 KiB with --max-connections 10000; with
@@ -46,11 +47,6 @@ RSS_BOUND_10K = 45 * 1024
 PER_CONN_BOUND = 4.0 * 1024
 DEFAULT_MEMORY_KIB = 64 * 1024  # limits.h TCPST_DEFAULT_MEMORY_MIB
 DEFAULT_MAX_CONNECTIONS = 262144  # limits.h TCPST_DEFAULT_MAX_CONNECTIONS
-
-
-def check(name, cond, detail=""):
-    results.append((name, bool(cond)))
-    print(f"{'ok  ' if cond else 'FAIL'} {name}{'' if cond else ': ' + str(detail)}", flush=True)
 
 
 def csum_fold(s):
@@ -272,9 +268,7 @@ def main():
         check(f"memory per tracked connection {per:.0f} B below {PER_CONN_BOUND:.0f} B",
               0 < per < PER_CONN_BOUND)
 
-    failed = sum(1 for _, ok in results if not ok)
-    print(f"{len(results) - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -624,6 +624,10 @@ START_TEST(soft_limit_from_memory)
                       (uint64_t)(TCPST_DEFAULT_MEMORY_MIB - TCPST_MEMORY_OVERHEAD_MIB) << 20);
     ck_assert_uint_gt(tcpst_engine_soft_limit(2 * TCPST_DEFAULT_MEMORY_MIB), 2 * d);
     ck_assert_uint_eq(tcpst_engine_soft_limit(UINT64_C(1) << 30), TCPST_MAX_MAX_CONNECTIONS);
+    /* The least accepted --memory holds the least table; one MiB less is refused. */
+    uint64_t min = tcpst_engine_min_memory_mib();
+    ck_assert_uint_ge(tcpst_engine_soft_limit(min), TCPST_MIN_SOFT_CONNECTIONS);
+    ck_assert_uint_eq(tcpst_engine_soft_limit(min - 1), 0);
 }
 END_TEST
 

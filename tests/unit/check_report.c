@@ -36,6 +36,25 @@ static tcpst_segment mk(int c2s, uint16_t cport, uint16_t flags, uint32_t seq, u
 }
 
 /* A refused connection (SYN, RST-ACK) with id `id` at time t. */
+/* A fresh directory for one report file; removed (with the file, if any) afterwards. */
+typedef struct scratch {
+    char dir[32];
+    char path[256];
+} scratch;
+
+static void scratch_open(scratch *sc, const char *name)
+{
+    snprintf(sc->dir, sizeof sc->dir, "/tmp/tcpst-report-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(sc->dir));
+    snprintf(sc->path, sizeof sc->path, "%s/%s", sc->dir, name);
+}
+
+static void scratch_close(scratch *sc)
+{
+    unlink(sc->path);
+    ck_assert_int_eq(rmdir(sc->dir), 0); /* nothing else was left behind */
+}
+
 static void refused(tcpst_conn *c, uint64_t id, tcpst_time t)
 {
     tcpst_conn_config cfg = {.time_wait = 60 * SEC};
@@ -97,10 +116,9 @@ static int count_entries(const char *dir)
 
 START_TEST(ordered_atomic_file)
 {
-    char dir[] = "/tmp/tcpst-report-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char path[256];
-    snprintf(path, sizeof path, "%s/out.json", dir);
+    scratch sc;
+    scratch_open(&sc, "out.json");
+    const char *path = sc.path;
     tcpst_report *r;
     ck_assert_int_eq(tcpst_report_open(&r, path, NULL, NULL), 0);
     /* Connections end in the order 3, 1, 2: the file must list 1, 2, 3. */
@@ -122,7 +140,7 @@ START_TEST(ordered_atomic_file)
     in.format = "pcap";
     tcpst_report_meta meta = {.inputs = &in, .n_inputs = 1, .time_wait = 60 * SEC};
     ck_assert_int_eq(tcpst_report_finish(r, &st, &meta, NULL), 0);
-    ck_assert_int_eq(count_entries(dir), 1); /* no temporary file left */
+    ck_assert_int_eq(count_entries(sc.dir), 1); /* no temporary file left */
     json_error_t je;
     json_t *rep = json_load_file(path, 0, &je);
     ck_assert_msg(rep != NULL, "invalid JSON: %s", je.text);
@@ -142,17 +160,15 @@ START_TEST(ordered_atomic_file)
     ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(sum, "conn_state"), "REJ")),
                      3);
     json_decref(rep);
-    unlink(path);
-    rmdir(dir);
+    scratch_close(&sc);
 }
 END_TEST
 
 START_TEST(only_anomalous_records)
 {
-    char dir[] = "/tmp/tcpst-report-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char path[256];
-    snprintf(path, sizeof path, "%s/out.json", dir);
+    scratch sc;
+    scratch_open(&sc, "out.json");
+    const char *path = sc.path;
     tcpst_report_opts opts = {.which = TCPST_CONNS_ANOMALOUS};
     tcpst_report *r;
     ck_assert_int_eq(tcpst_report_open(&r, path, &opts, NULL), 0);
@@ -185,8 +201,7 @@ START_TEST(only_anomalous_records)
     json_t *fs = json_object_get(json_object_get(rep, "summary"), "final_states");
     ck_assert_int_eq(json_integer_value(json_object_get(fs, "CLOSED/CLOSED")), 4);
     json_decref(rep);
-    unlink(path);
-    rmdir(dir);
+    scratch_close(&sc);
 }
 END_TEST
 
@@ -194,10 +209,9 @@ END_TEST
  * waiting on lower ids; returns the report text (malloc'd). */
 static char *scrambled_report(size_t pending_mem_max, const char *tmpdir)
 {
-    char dir[] = "/tmp/tcpst-report-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char path[256];
-    snprintf(path, sizeof path, "%s/out.json", dir);
+    scratch sc;
+    scratch_open(&sc, "out.json");
+    const char *path = sc.path;
     setenv("TMPDIR", tmpdir, 1);
     tcpst_report_opts opts = {.format = TCPST_FORMAT_JSON, .pending_mem_max = pending_mem_max};
     tcpst_report *r;
@@ -230,8 +244,7 @@ static char *scrambled_report(size_t pending_mem_max, const char *tmpdir)
     size_t n = fread(text, 1, (1 << 20) - 1, f);
     ck_assert_uint_gt(n, 0);
     fclose(f);
-    unlink(path);
-    rmdir(dir);
+    scratch_close(&sc);
     return text;
 }
 
@@ -286,19 +299,18 @@ END_TEST
 
 START_TEST(discard_leaves_nothing)
 {
-    char dir[] = "/tmp/tcpst-report-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char path[256];
-    snprintf(path, sizeof path, "%s/out.json", dir);
+    scratch sc;
+    scratch_open(&sc, "out.json");
+    const char *path = sc.path;
     tcpst_report *r;
     ck_assert_int_eq(tcpst_report_open(&r, path, NULL, NULL), 0);
     tcpst_conn c;
     refused(&c, 1, SEC);
     tcpst_report_conn(r, &c);
-    ck_assert_int_eq(count_entries(dir), 1); /* the temporary file */
+    ck_assert_int_eq(count_entries(sc.dir), 1); /* the temporary file */
     tcpst_report_discard(r);
-    ck_assert_int_eq(count_entries(dir), 0);
-    rmdir(dir);
+    ck_assert_int_eq(count_entries(sc.dir), 0);
+    scratch_close(&sc);
 }
 END_TEST
 
@@ -356,10 +368,9 @@ static json_int_t geti(json_t *o, const char *key)
 
 START_TEST(ndjson_stream)
 {
-    char dir[] = "/tmp/tcpst-report-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char path[256];
-    snprintf(path, sizeof path, "%s/out.ndjson", dir);
+    scratch sc;
+    scratch_open(&sc, "out.ndjson");
+    const char *path = sc.path;
     tcpst_report_opts opts = {.format = TCPST_FORMAT_NDJSON, .pretty = true};
     tcpst_report *r;
     ck_assert_int_eq(tcpst_report_open(&r, path, &opts, NULL), 0);
@@ -378,7 +389,7 @@ START_TEST(ndjson_stream)
     ck_assert_str_eq(ls.text[0], want);
     free(rec);
     lines_free(&ls);
-    ck_assert_int_eq(count_entries(dir), 1); /* written in place: no temporary file */
+    ck_assert_int_eq(count_entries(sc.dir), 1); /* written in place: no temporary file */
 
     /* An anomaly of a connection still open, at clock time 41 s. */
     tcpst_conn c1;
@@ -458,7 +469,7 @@ START_TEST(ndjson_stream)
     st.announced = 2;
     tcpst_report_meta meta = {.inputs = &in, .n_inputs = 1, .time_wait = 60 * SEC, .stop = "count"};
     ck_assert_int_eq(tcpst_report_finish(r, &st, &meta, NULL), 0);
-    ck_assert_int_eq(count_entries(dir), 1);
+    ck_assert_int_eq(count_entries(sc.dir), 1);
 
     lines_read(&ls, path);
     ck_assert_uint_eq(ls.n, 8);
@@ -484,18 +495,16 @@ START_TEST(ndjson_stream)
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(sum, "verdict"), "result")),
                      "pass");
     lines_free(&ls);
-    unlink(path);
-    rmdir(dir);
+    scratch_close(&sc);
 }
 END_TEST
 
 /* --connections: unselected records are not written, yet still counted and checked. */
 START_TEST(ndjson_which)
 {
-    char dir[] = "/tmp/tcpst-report-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char path[256];
-    snprintf(path, sizeof path, "%s/out.ndjson", dir);
+    scratch sc;
+    scratch_open(&sc, "out.ndjson");
+    const char *path = sc.path;
     for (int which = TCPST_CONNS_ANOMALOUS; which <= TCPST_CONNS_NONE; which++) {
         tcpst_policy pol;
         tcpst_policy_init(&pol);
@@ -538,18 +547,16 @@ START_TEST(ndjson_which)
         lines_free(&ls);
         tcpst_policy_fini(&pol);
     }
-    unlink(path);
-    rmdir(dir);
+    scratch_close(&sc);
 }
 END_TEST
 
 /* The document and text formats ignore anomaly and stats events. */
 START_TEST(stream_events_ignored_elsewhere)
 {
-    char dir[] = "/tmp/tcpst-report-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char path[256];
-    snprintf(path, sizeof path, "%s/out", dir);
+    scratch sc;
+    scratch_open(&sc, "out");
+    const char *path = sc.path;
     for (int fmt = TCPST_FORMAT_JSON; fmt <= TCPST_FORMAT_TEXT; fmt++) {
         tcpst_report_opts opts = {.format = (tcpst_format)fmt};
         tcpst_report *r;
@@ -589,18 +596,16 @@ START_TEST(stream_events_ignored_elsewhere)
             ck_assert(strncmp(buf, "    ID  CLIENT", 14) == 0);
         }
     }
-    unlink(path);
-    rmdir(dir);
+    scratch_close(&sc);
 }
 END_TEST
 
 /* Live-capture facts in the document: interface and libpcap's counters. */
 START_TEST(document_live_meta)
 {
-    char dir[] = "/tmp/tcpst-report-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char path[256];
-    snprintf(path, sizeof path, "%s/out.json", dir);
+    scratch sc;
+    scratch_open(&sc, "out.json");
+    const char *path = sc.path;
     for (int live = 0; live < 2; live++) {
         tcpst_report *r;
         ck_assert_int_eq(tcpst_report_open(&r, path, NULL, NULL), 0);
@@ -631,8 +636,7 @@ START_TEST(document_live_meta)
         ck_assert_ptr_null(json_object_get(sst, "ip_reassembly")); /* no fragment seen */
         json_decref(doc);
     }
-    unlink(path);
-    rmdir(dir);
+    scratch_close(&sc);
 }
 END_TEST
 
@@ -657,10 +661,9 @@ START_TEST(encap_layers)
     free(text);
 
     /* Anomaly lines carry the layers too: the record may come much later. */
-    char dir[] = "/tmp/tcpst-report-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char path[256];
-    snprintf(path, sizeof path, "%s/out.ndjson", dir);
+    scratch sc;
+    scratch_open(&sc, "out.ndjson");
+    const char *path = sc.path;
     tcpst_report_opts opts = {.format = TCPST_FORMAT_NDJSON};
     tcpst_report *r;
     ck_assert_int_eq(tcpst_report_open(&r, path, &opts, NULL), 0);
@@ -678,8 +681,7 @@ START_TEST(encap_layers)
     tcpst_report_discard(r);
     /* A stream is not a temporary file: what was written stays for its readers. */
     ck_assert_int_eq(access(path, F_OK), 0);
-    unlink(path);
-    rmdir(dir);
+    scratch_close(&sc);
 }
 END_TEST
 
