@@ -873,6 +873,7 @@ static void fill_pkt_at(const tcpst_capture *cap, size_t i, const uint8_t *data,
     pkt->linktype = cap->in[i].info.linktype;
     pkt->frame = cap->frame;
     pkt->input = (unsigned)i;
+    pkt->prep = NULL;
 }
 
 static void fill_pkt(const tcpst_capture *cap, size_t i, tcpst_pkt *pkt)
@@ -999,7 +1000,8 @@ enum rec_kind { REC_PACKET = 1, REC_FILTERED, REC_ERROR, REC_END };
 struct rec {
     uint32_t kind;    /* enum rec_kind */
     uint32_t input;   /* index into cap->in */
-    uint32_t caplen;  /* REC_PACKET: bytes that follow; REC_ERROR: message length + 1 */
+    uint32_t caplen;  /* REC_PACKET: frame bytes that follow (after the prep output);
+                         REC_ERROR: message length + 1 */
     uint32_t wirelen; /* original length */
     tcpst_time ts;
 };
@@ -1016,10 +1018,12 @@ struct reader {
     pthread_cond_t cv;
     bool stop; /* the consumer is closing: the reader quits at its next chunk */
     struct chunk chunk[RD_CHUNKS];
-    uint64_t wseq; /* chunk the reader fills next (mod RD_CHUNKS) */
-    uint64_t rseq; /* chunk the consumer reads */
-    bool holding;  /* the consumer is reading chunk rseq */
-    size_t pos;    /* consumer's offset in it */
+    uint64_t wseq;           /* chunk the reader fills next (mod RD_CHUNKS) */
+    uint64_t rseq;           /* chunk the consumer reads */
+    bool holding;            /* the consumer is reading chunk rseq */
+    size_t pos;              /* consumer's offset in it */
+    tcpst_capture_prep prep; /* fn NULL: none */
+    size_t prep_size;        /* prep.size rounded up to keep the frame 8-byte aligned */
 };
 
 static size_t rec_size(size_t payload)
@@ -1046,6 +1050,36 @@ static bool rd_publish(struct reader *rd, struct chunk **cur)
     return go;
 }
 
+/* Make room for `need` bytes in the chunk being filled; false when the consumer asked to
+ * stop. */
+static bool rd_room(struct reader *rd, struct chunk **cur, size_t need)
+{
+    return (*cur)->len + need <= RD_CHUNK_SIZE || rd_publish(rd, cur);
+}
+
+/* Append a passed packet with its prep output, and only the frame bytes the prep step
+ * says the consumer needs; false when the consumer asked to stop. */
+static bool rd_put_prepped(struct reader *rd, struct chunk **cur, const struct rec *h_in,
+                           int linktype, const uint8_t *data)
+{
+    struct rec h = *h_in;
+    size_t most = RD_CHUNK_SIZE - sizeof h - rd->prep_size;
+    if (h.caplen > most) {
+        h.caplen = (uint32_t)most; /* as in rd_put() */
+    }
+    /* Room for the whole frame: how much is kept is known only after the prep step. */
+    if (!rd_room(rd, cur, rec_size(rd->prep_size + h.caplen))) {
+        return false;
+    }
+    uint8_t *p = (*cur)->buf + (*cur)->len;
+    uint32_t keep = rd->prep.fn(rd->prep.ctx, linktype, data, h.caplen, h.wirelen, p + sizeof h);
+    h.caplen = keep < h.caplen ? keep : h.caplen;
+    memcpy(p, &h, sizeof h);
+    memcpy(p + sizeof h + rd->prep_size, data, h.caplen);
+    (*cur)->len += rec_size(rd->prep_size + h.caplen);
+    return true;
+}
+
 /* Append a record; false when the consumer asked to stop. */
 static bool rd_put(struct reader *rd, struct chunk **cur, const struct rec *h_in, const void *data)
 {
@@ -1056,7 +1090,7 @@ static bool rd_put(struct reader *rd, struct chunk **cur, const struct rec *h_in
         h->caplen = (uint32_t)(RD_CHUNK_SIZE - sizeof *h);
     }
     size_t need = rec_size(h->caplen);
-    if ((*cur)->len + need > RD_CHUNK_SIZE && !rd_publish(rd, cur)) {
+    if (!rd_room(rd, cur, need)) {
         return false;
     }
     uint8_t *p = (*cur)->buf + (*cur)->len;
@@ -1109,7 +1143,10 @@ static void *reader_main(void *arg)
                         .caplen = pass ? in->hdr->caplen : 0,
                         .wirelen = in->hdr->len,
                         .ts = in->ts};
-        if (!rd_put(rd, &cur, &h, in->data)) {
+        bool ok = pass && rd->prep.fn != NULL
+                      ? rd_put_prepped(rd, &cur, &h, in->info.linktype, in->data)
+                      : rd_put(rd, &cur, &h, in->data);
+        if (!ok) {
             return NULL;
         }
     }
@@ -1123,10 +1160,13 @@ static void reader_free(struct reader *rd)
     free(rd);
 }
 
-int tcpst_capture_start_reader(tcpst_capture *cap, tcpst_error *err)
+int tcpst_capture_start_reader(tcpst_capture *cap, const tcpst_capture_prep *prep, tcpst_error *err)
 {
     if (cap->live || cap->dumper != NULL || cap->rd != NULL) {
         return tcpst_error_set(err, TCPST_EUSAGE, "read-ahead is for capture files only");
+    }
+    if (prep != NULL && prep->fn != NULL && prep->size > 4096) {
+        return tcpst_error_set(err, TCPST_EUSAGE, "read-ahead prep output above 4 KiB");
     }
     for (size_t i = 0; i < cap->n; i++) {
         if (!cap->in[i].regular) {
@@ -1145,6 +1185,10 @@ int tcpst_capture_start_reader(tcpst_capture *cap, tcpst_error *err)
             reader_free(rd);
             return tcpst_error_set(err, TCPST_ENOMEM, "out of memory for the read-ahead buffers");
         }
+    }
+    if (prep != NULL && prep->fn != NULL) {
+        rd->prep = *prep;
+        rd->prep_size = (prep->size + 7) & ~(size_t)7;
     }
     pthread_mutex_init(&rd->mu, NULL);
     pthread_cond_init(&rd->cv, NULL);
@@ -1220,11 +1264,14 @@ static int next_threaded(tcpst_capture *cap, tcpst_pkt *pkt)
                 cap->in[h.input].info.filtered++;
                 cap->filtered++;
                 break;
-            default:
+            default: {
+                size_t ps = rd->prep.fn != NULL ? rd->prep_size : 0;
                 count_record_at(cap, h.input, h.ts, h.wirelen);
-                fill_pkt_at(cap, h.input, data, h.caplen, h.wirelen, h.ts, pkt);
-                rd->pos += rec_size(h.caplen);
+                fill_pkt_at(cap, h.input, data + ps, h.caplen, h.wirelen, h.ts, pkt);
+                pkt->prep = ps ? data : NULL;
+                rd->pos += rec_size(ps + h.caplen);
                 return 1;
+            }
         }
         rd->pos += rec_size(h.caplen);
     }

@@ -302,10 +302,11 @@ static tcpst_conn *new_conn(tcpst_engine *e, const tcpst_segment *seg, uint32_t 
     return c;
 }
 
-void tcpst_engine_segment(tcpst_engine *e, const tcpst_segment *seg, tcpst_time ts, uint64_t frame)
+/* A decoded segment whose flow hash is known. */
+static void segment_hashed(tcpst_engine *e, const tcpst_segment *seg, uint32_t hash, tcpst_time ts,
+                           uint64_t frame)
 {
     e->stats.tcp++;
-    uint32_t hash = tcpst_flowtab_hash(seg);
     tcpst_conn *c = tcpst_flowtab_lookup(&e->ft, seg, hash);
     tcpst_reuse_info reuse;
     bool reused = false;
@@ -381,8 +382,40 @@ void tcpst_engine_open_counts(const tcpst_engine *e, tcpst_engine_open *out)
     }
 }
 
+void tcpst_engine_segment(tcpst_engine *e, const tcpst_segment *seg, tcpst_time ts, uint64_t frame)
+{
+    segment_hashed(e, seg, tcpst_flowtab_hash(seg), ts, frame);
+}
+
+uint32_t tcpst_engine_prepare(const tcpst_engine_config *cfg, int linktype, const uint8_t *data,
+                              uint32_t caplen, uint32_t wirelen, tcpst_prepared *out)
+{
+    tcpst_decode_status st =
+        tcpst_decode_ex(&cfg->decode, linktype, data, caplen, wirelen, &out->seg);
+    out->status = st;
+    out->hash = st == TCPST_DEC_OK ? tcpst_flowtab_hash(&out->seg) : 0;
+    /* Nothing past the headers is read again, except to reassemble or verify. */
+    bool again = (st == TCPST_DEC_IP_FRAGMENT && cfg->reassemble) ||
+                 (st == TCPST_DEC_OK && cfg->verify_checksums);
+    return again ? caplen : 0;
+}
+
+uint32_t tcpst_engine_prep_fn(void *ctx, int linktype, const uint8_t *data, uint32_t caplen,
+                              uint32_t wirelen, void *out)
+{
+    return tcpst_engine_prepare(ctx, linktype, data, caplen, wirelen, out);
+}
+
 void tcpst_engine_packet(tcpst_engine *e, int linktype, const uint8_t *data, uint32_t caplen,
                          uint32_t wirelen, tcpst_time ts, uint64_t frame)
+{
+    tcpst_prepared p;
+    (void)tcpst_engine_prepare(&e->cfg, linktype, data, caplen, wirelen, &p);
+    tcpst_engine_prepared(e, &p, data, caplen, ts, frame);
+}
+
+void tcpst_engine_prepared(tcpst_engine *e, const tcpst_prepared *p, const uint8_t *data,
+                           uint32_t caplen, tcpst_time ts, uint64_t frame)
 {
     e->stats.packets++;
     if (e->stats.packets == 1 || ts < e->stats.first_ts) {
@@ -398,46 +431,51 @@ void tcpst_engine_packet(tcpst_engine *e, int linktype, const uint8_t *data, uin
         e->clock_set = true;
         clock_moved(e);
     }
-    tcpst_segment seg;
-    tcpst_decode_status st = tcpst_decode_ex(&e->cfg.decode, linktype, data, caplen, wirelen, &seg);
+    const tcpst_segment *seg = &p->seg;
+    tcpst_decode_status st = (tcpst_decode_status)p->status;
+    uint32_t hash = p->hash;
+    tcpst_segment whole;
     if (st == TCPST_DEC_IP_FRAGMENT && e->reasm) {
         /* A fragment is not a problem but a piece: the datagram is decoded when whole. */
         const uint8_t *dgram;
         size_t dlen;
-        int done = tcpst_reasm_add(e->reasm, data + seg.l3_off, caplen - seg.l3_off, seg.key_ctx,
+        int done = tcpst_reasm_add(e->reasm, data + seg->l3_off, caplen - seg->l3_off, seg->key_ctx,
                                    e->now, &dgram, &dlen);
         e->stats.frag = *tcpst_reasm_get_stats(e->reasm);
         if (done != 1) {
             e->stats.frag_absorbed++;
             return;
         }
-        st = tcpst_decode_ip(&e->cfg.decode, dgram, dlen, &seg);
+        whole = p->seg; /* decoding goes on from the layers around the fragment */
+        st = tcpst_decode_ip(&e->cfg.decode, dgram, dlen, &whole);
+        seg = &whole;
+        hash = st == TCPST_DEC_OK ? tcpst_flowtab_hash(seg) : 0;
         data = dgram;
         caplen = (uint32_t)dlen;
     }
     e->stats.decode[st]++;
     if (st == TCPST_DEC_OK && e->cfg.verify_checksums) {
-        tcpst_csum cs = tcpst_decode_checksum(data, caplen, &seg);
+        tcpst_csum cs = tcpst_decode_checksum(data, caplen, seg);
         if (cs == TCPST_CSUM_UNVERIFIABLE) {
             e->stats.checksum_unverifiable++;
         } else if (cs != TCPST_CSUM_OK) {
             /* The receiver drops such a segment, so it must not move any state. */
             e->stats.bad_checksum++;
             e->stats.tcp++;
-            tcpst_conn *c = tcpst_flowtab_lookup(&e->ft, &seg, tcpst_flowtab_hash(&seg));
+            tcpst_conn *c = tcpst_flowtab_lookup(&e->ft, seg, hash);
             tcpst_finding *f;
             if (c && (f = tcpst_findings_add(&c->findings, TCPST_A_BAD_CHECKSUM,
-                                             (tcpst_who)tcpst_conn_dir(c, &seg), ts, frame))) {
+                                             (tcpst_who)tcpst_conn_dir(c, seg), ts, frame))) {
                 f->fact[0] = cs;
             }
             return;
         }
     }
     if (st == TCPST_DEC_OK) {
-        e->stats.opt_malformed += seg.opts.malformed != 0;
-        e->stats.opt_unknown += seg.opts.unknown;
-        e->stats.ip_options += (seg.ipflags & TCPST_IP_HAS_OPTIONS) != 0;
-        tcpst_engine_segment(e, &seg, ts, frame);
+        e->stats.opt_malformed += seg->opts.malformed != 0;
+        e->stats.opt_unknown += seg->opts.unknown;
+        e->stats.ip_options += (seg->ipflags & TCPST_IP_HAS_OPTIONS) != 0;
+        segment_hashed(e, seg, hash, ts, frame);
     } else if (st == TCPST_DEC_NOT_IP || st == TCPST_DEC_NOT_TCP) {
         e->stats.non_tcp++;
     }

@@ -152,8 +152,11 @@ int main(int argc, char **argv)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = opt.threads ? opt.threads : ncpu > 0 ? (unsigned)ncpu : 1;
     if (threads >= 2 && !opt.live && !opt.write_file) {
+        /* It decodes too: the analysis thread is the busier one. */
+        tcpst_capture_prep prep = {
+            .fn = tcpst_engine_prep_fn, .ctx = &eng.cfg, .size = sizeof(tcpst_prepared)};
         tcpst_error rerr;
-        (void)tcpst_capture_start_reader(cap, &rerr);
+        (void)tcpst_capture_start_reader(cap, &prep, &rerr);
     }
     bool stream = opt.format == TCPST_FORMAT_NDJSON;
     if (stream) {
@@ -196,8 +199,12 @@ int main(int argc, char **argv)
                 break;
             }
             seen++;
-            tcpst_engine_packet(&eng, pkt.linktype, pkt.data, pkt.caplen, pkt.wirelen, pkt.ts,
-                                pkt.frame);
+            if (pkt.prep != NULL) {
+                tcpst_engine_prepared(&eng, pkt.prep, pkt.data, pkt.caplen, pkt.ts, pkt.frame);
+            } else {
+                tcpst_engine_packet(&eng, pkt.linktype, pkt.data, pkt.caplen, pkt.wirelen, pkt.ts,
+                                    pkt.frame);
+            }
         } else {
             /* Idle live capture: the wall clock drives timers and stuck states. */
             tcpst_engine_advance(&eng, clock_ns(CLOCK_REALTIME));

@@ -43,9 +43,11 @@ typedef struct hostcount {
     tcpst_time first_ts, last_ts;
 } hostcount;
 
-#define HOSTS_MAX     65536 /* bound on the table; further addresses are counted */
-#define SYN_FLOOD_MIN 20    /* unanswered SYNs towards one server to report it */
-#define RST_STORM_MIN 20    /* connections reset by one host to report it */
+#define HOSTS_MAX     65536             /* bound on the table; further addresses are counted */
+#define SYN_FLOOD_MIN 20                /* unanswered SYNs towards one server to report it */
+#define RST_STORM_MIN 20                /* connections reset by one host to report it */
+#define SPILL_IO      ((size_t)1 << 20) /* bytes per write to the spill file */
+#define OUT_BUF       ((size_t)1 << 20) /* stdio buffer of a report file */
 
 /* A record waiting for lower ids: its text in memory, or in the spill file. */
 typedef struct pending {
@@ -57,6 +59,7 @@ typedef struct pending {
 
 struct tcpst_report {
     FILE *out;
+    char *outbuf;   /* its stdio buffer, when a file */
     char *path;     /* final name, NULL for stdout */
     char *tmp_path; /* temporary file being written */
     tcpst_report_opts opts;
@@ -69,8 +72,13 @@ struct tcpst_report {
     size_t pending_bytes;
     int spill_fd; /* -1 until needed */
     uint64_t spill_end;
-    char *spillbuf; /* a spilled record read back */
-    size_t spillcap;
+    /* Records go to the file in SPILL_IO blocks, not one syscall each: the newest ones wait
+     * in spill_w (they start at spill_end - spill_wlen).  They come back one by one into
+     * spill_r: ids end in no useful order (a read-ahead window missed nearly always). */
+    char *spill_w;
+    size_t spill_wlen;
+    char *spill_r;
+    size_t spill_rcap;
     int err; /* first write error (errno), 0 if none */
     bool head_written;
     bool stream; /* NDJSON: one flushed line per event, nothing held */
@@ -503,6 +511,11 @@ int tcpst_report_open(tcpst_report **out, const char *path, const tcpst_report_o
                                    strerror(e));
         }
     }
+    /* stdio's default is the file's 4 KiB block: a syscall per record or two.  (glibc
+     * ignores the size without a buffer of ours; it is freed after the file is closed.) */
+    if (r->out != stdout && (r->outbuf = malloc(OUT_BUF)) != NULL) {
+        setvbuf(r->out, r->outbuf, _IOFBF, OUT_BUF);
+    }
     *out = r;
     return 0;
 }
@@ -520,7 +533,8 @@ static void put_head(tcpst_report *r)
 }
 
 /* `text` NULL: a record left out by --connections; its id is still consumed. */
-static void write_record(tcpst_report *r, const char *text)
+/* Record next_id's text of `len` bytes (NULL: it is not written). */
+static void write_recordn(tcpst_report *r, const char *text, size_t len)
 {
     if (!text) {
         r->next_id++;
@@ -530,9 +544,14 @@ static void write_record(tcpst_report *r, const char *text)
     if (r->opts.format == TCPST_FORMAT_JSON) {
         puts_str(r, r->written ? ",\n" : "\n");
     }
-    puts_str(r, text);
+    put(r, text, len);
     r->written++;
     r->next_id++;
+}
+
+static void write_record(tcpst_report *r, const char *text)
+{
+    write_recordn(r, text, text ? strlen(text) : 0);
 }
 
 static void heap_push(tcpst_report *r, pending p)
@@ -575,27 +594,88 @@ static bool spill_open(tcpst_report *r)
     return true;
 }
 
+/* All of `len` bytes at file offset `off`; false (r->err set) on failure. */
+static bool spill_pwrite(tcpst_report *r, const char *buf, size_t len, uint64_t off)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = pwrite(r->spill_fd, buf + done, len - done, (off_t)(off + done));
+        if (n <= 0) {
+            r->err = r->err ? r->err : (n < 0 ? errno : EIO);
+            return false;
+        }
+        done += (size_t)n;
+    }
+    return true;
+}
+
+/* Write out the records waiting in spill_w. */
+static bool spill_flush(tcpst_report *r)
+{
+    bool ok = spill_pwrite(r, r->spill_w, r->spill_wlen, r->spill_end - r->spill_wlen);
+    r->spill_wlen = 0;
+    return ok;
+}
+
+/* Append a record to the spill file (through spill_w); false (r->err set) on failure. */
+static bool spill_put(tcpst_report *r, const char *text, size_t len)
+{
+    if (r->spill_fd < 0 && !spill_open(r)) {
+        r->err = r->err ? r->err : (errno ? errno : EIO);
+        return false;
+    }
+    if (r->spill_w == NULL && (r->spill_w = malloc(SPILL_IO)) == NULL) {
+        r->err = r->err ? r->err : ENOMEM;
+        return false;
+    }
+    if (r->spill_wlen + len > SPILL_IO && !spill_flush(r)) {
+        return false;
+    }
+    if (len > SPILL_IO) {
+        return spill_pwrite(r, text, len, r->spill_end); /* spill_w is empty */
+    }
+    memcpy(r->spill_w + r->spill_wlen, text, len);
+    r->spill_wlen += len;
+    return true;
+}
+
+/* Spilled record p's text: still in spill_w, or read back into spill_r. */
+static const char *spill_get(tcpst_report *r, pending p)
+{
+    uint64_t wstart = r->spill_end - r->spill_wlen;
+    if (p.off >= wstart) {
+        return r->spill_w + (p.off - wstart); /* records never straddle the two */
+    }
+    if (p.len > r->spill_rcap) {
+        char *b = realloc(r->spill_r, p.len);
+        if (!b) {
+            r->err = r->err ? r->err : ENOMEM;
+            return NULL;
+        }
+        r->spill_r = b;
+        r->spill_rcap = p.len;
+    }
+    size_t done = 0;
+    while (done < p.len) {
+        ssize_t n = pread(r->spill_fd, r->spill_r + done, p.len - done, (off_t)(p.off + done));
+        if (n <= 0) {
+            r->err = r->err ? r->err : (n < 0 ? errno : EIO);
+            return NULL;
+        }
+        done += (size_t)n;
+    }
+    return r->spill_r;
+}
+
 /* Hold record `id` (text owned, NULL when not written) until the lower ids are out. */
 static void hold(tcpst_report *r, uint64_t id, char *text)
 {
     pending p = {id, text, 0, text ? strlen(text) : 0};
     size_t max = r->opts.pending_mem_max ? r->opts.pending_mem_max : TCPST_PENDING_MEM_DEFAULT;
     if (text && r->pending_bytes + p.len > max) {
-        if (r->spill_fd < 0 && !spill_open(r)) {
-            r->err = r->err ? r->err : (errno ? errno : EIO);
+        if (!spill_put(r, text, p.len)) {
             free(text);
             return;
-        }
-        size_t done = 0;
-        while (done < p.len) {
-            ssize_t n =
-                pwrite(r->spill_fd, text + done, p.len - done, (off_t)(r->spill_end + done));
-            if (n <= 0) {
-                r->err = r->err ? r->err : (n < 0 ? errno : EIO);
-                free(text);
-                return;
-            }
-            done += (size_t)n;
         }
         p.off = r->spill_end;
         r->spill_end += p.len;
@@ -612,34 +692,20 @@ static void release(tcpst_report *r, pending p)
 {
     if (p.text) {
         r->pending_bytes -= p.len;
-        write_record(r, p.text);
+        write_recordn(r, p.text, p.len);
         free(p.text);
     } else if (p.len == 0) {
         write_record(r, NULL);
     } else {
-        if (p.len + 1 > r->spillcap) {
-            char *b = realloc(r->spillbuf, p.len + 1);
-            if (!b) {
-                r->err = r->err ? r->err : ENOMEM;
-                return;
-            }
-            r->spillbuf = b;
-            r->spillcap = p.len + 1;
+        const char *text = spill_get(r, p);
+        if (!text) {
+            return;
         }
-        size_t done = 0;
-        while (done < p.len) {
-            ssize_t n = pread(r->spill_fd, r->spillbuf + done, p.len - done, (off_t)(p.off + done));
-            if (n <= 0) {
-                r->err = r->err ? r->err : (n < 0 ? errno : EIO);
-                return;
-            }
-            done += (size_t)n;
-        }
-        r->spillbuf[p.len] = '\0';
-        write_record(r, r->spillbuf);
+        write_recordn(r, text, p.len);
     }
     if (r->nheap == 0 && r->spill_end > 0 && ftruncate(r->spill_fd, 0) == 0) {
         r->spill_end = 0; /* nothing waits: the file starts over */
+        r->spill_wlen = 0;
     }
 }
 
@@ -1205,7 +1271,9 @@ static void free_report(tcpst_report *r)
     if (r->spill_fd >= 0) {
         close(r->spill_fd);
     }
-    free(r->spillbuf);
+    free(r->spill_w);
+    free(r->spill_r);
+    free(r->outbuf); /* out is closed by now */
     free(r->hosts);
     tcpst_jw_free(&r->jw);
     free(r->path);

@@ -30,12 +30,13 @@ typedef struct tcpst_capture tcpst_capture;
 
 typedef struct tcpst_pkt {
     const uint8_t *data; /* borrowed, caplen bytes */
-    uint32_t caplen;
+    uint32_t caplen;     /* below the captured length when a prep step kept less */
     uint32_t wirelen;
     tcpst_time ts;
-    int linktype;   /* LINKTYPE_* of the file the packet came from */
-    uint64_t frame; /* 1-based, over the merged stream */
-    unsigned input; /* index into the inputs */
+    int linktype;     /* LINKTYPE_* of the file the packet came from */
+    uint64_t frame;   /* 1-based, over the merged stream */
+    unsigned input;   /* index into the inputs */
+    const void *prep; /* what the read-ahead prep step wrote for it; NULL without one */
 } tcpst_pkt;
 
 typedef struct tcpst_input_info {
@@ -163,12 +164,28 @@ uint64_t tcpst_capture_filtered(const tcpst_capture *cap);
 void tcpst_capture_close(tcpst_capture *cap);
 
 /*
- * Read ahead in a thread (offline, regular files only, before any -w): libpcap, the merge
- * and the filter run there while the caller analyses.  tcpst_capture_next() then hands
- * out the same packets, frame numbers, counters and errors, in the same order, as without
- * it.  Fails (EUSAGE) for live captures, pipes and stdin, and when a dump is open; the
- * capture then keeps reading inline.  Stopped by tcpst_capture_close().
+ * Work the read-ahead thread does on each packet the filter passes, so that the caller's
+ * thread has less to do: `fn` writes `size` bytes at `out` (8-byte aligned), handed out as
+ * tcpst_pkt.prep, and returns how many leading bytes of the frame the caller still needs
+ * (at most caplen; fewer bytes copied is less memory traffic).  It runs on the reader
+ * thread, so it may only read what the caller's thread does not change.
  */
-int tcpst_capture_start_reader(tcpst_capture *cap, tcpst_error *err);
+typedef struct tcpst_capture_prep {
+    uint32_t (*fn)(void *ctx, int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+                   void *out);
+    void *ctx;
+    size_t size; /* at most 4 KiB */
+} tcpst_capture_prep;
+
+/*
+ * Read ahead in a thread (offline, regular files only, before any -w): libpcap, the merge,
+ * the filter and `prep` (NULL: none) run there while the caller analyses.
+ * tcpst_capture_next() then hands out the same packets, frame numbers, counters and
+ * errors, in the same order, as without it.  Fails (EUSAGE) for live captures, pipes and
+ * stdin, and when a dump is open; the capture then keeps reading inline, and the caller
+ * must do the prep work itself (tcpst_pkt.prep is NULL).  Stopped by tcpst_capture_close().
+ */
+int tcpst_capture_start_reader(tcpst_capture *cap, const tcpst_capture_prep *prep,
+                               tcpst_error *err);
 
 #endif

@@ -122,6 +122,29 @@ void tcpst_engine_fini(tcpst_engine *e);
 void tcpst_engine_packet(tcpst_engine *e, int linktype, const uint8_t *data, uint32_t caplen,
                          uint32_t wirelen, tcpst_time ts, uint64_t frame);
 
+/*
+ * tcpst_engine_packet() in two steps, so that a read-ahead thread can decode while the
+ * engine analyses the packets before: tcpst_engine_prepare() only reads `cfg` and the
+ * frame; it returns how many leading bytes of the frame tcpst_engine_prepared() still
+ * needs (all of it for a fragment or a checksum check, else none).
+ */
+typedef struct tcpst_prepared {
+    tcpst_segment seg;
+    uint32_t hash;   /* tcpst_flowtab_hash(&seg) when status is TCPST_DEC_OK */
+    uint32_t status; /* tcpst_decode_status */
+} tcpst_prepared;
+
+uint32_t tcpst_engine_prepare(const tcpst_engine_config *cfg, int linktype, const uint8_t *data,
+                              uint32_t caplen, uint32_t wirelen, tcpst_prepared *out);
+
+/* tcpst_engine_prepare() as a tcpst_capture_prep function; ctx is the engine's config. */
+uint32_t tcpst_engine_prep_fn(void *ctx, int linktype, const uint8_t *data, uint32_t caplen,
+                              uint32_t wirelen, void *out);
+
+/* The rest of tcpst_engine_packet(): `data` holds at least what prepare asked to keep. */
+void tcpst_engine_prepared(tcpst_engine *e, const tcpst_prepared *p, const uint8_t *data,
+                           uint32_t caplen, tcpst_time ts, uint64_t frame);
+
 /* One decoded segment (used by the above, and by tests). */
 void tcpst_engine_segment(tcpst_engine *e, const tcpst_segment *seg, tcpst_time ts, uint64_t frame);
 

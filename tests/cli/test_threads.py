@@ -3,7 +3,8 @@
 
 For every capture in samples/ and, when ../shared/corpus/zeek is present, every corpus trace,
 tcpstate --threads 1 and --threads 2 must give byte-identical output (JSON document, NDJSON
-and text), the same exit status and the same stderr. Also with a filter, with --count (the
+and text), the same exit status and the same stderr; also with checksums verified and with
+fragments left unreassembled (the reader thread decodes). Also with a filter, with --count (the
 run stops while the reader is ahead), over several files merged, on a generated capture
 large enough to wrap the read-ahead ring many times, and from a pipe (read inline).
 
@@ -44,6 +45,10 @@ def main():
         name = os.path.basename(f)
         same(binary, name, ["--stuck-after", "1", f])
         same(binary, name, ["--format", "ndjson", "--stats-interval", "1", f])
+        # The reader thread decodes and keeps only the headers, unless the frame is needed
+        # again: checksums are verified, or fragments reassembled (or not) on this side.
+        same(binary, name, ["--verify-checksums", f])
+        same(binary, name, ["--no-reassembly", "--split", "zeek", f])
     for f in files[:20]:
         same(binary, os.path.basename(f), ["--format", "text", "-f", "tcp port 80", f])
         same(binary, os.path.basename(f), ["--count", "7", f])

@@ -2064,7 +2064,7 @@ START_TEST(test_reader_same_as_inline)
             tcpst_capture *inl = open_ok(files, RA_FILES, filter);
             tcpst_capture *thr = open_ok(files, RA_FILES, filter);
             tcpst_error err = {0, ""};
-            ck_assert_int_eq(tcpst_capture_start_reader(thr, &err), 0);
+            ck_assert_int_eq(tcpst_capture_start_reader(thr, NULL, &err), 0);
             size_t na = ra_read(inl, a, stops[s]), nb = ra_read(thr, b, stops[s]);
             ck_assert_uint_eq(na, nb);
             ck_assert_uint_gt(na, 0);
@@ -2088,12 +2088,81 @@ START_TEST(test_reader_same_as_inline)
 }
 END_TEST
 
+/* What the test's prep step writes for each packet. */
+struct prep_out {
+    uint64_t hash; /* of the whole frame */
+    uint32_t caplen, wirelen;
+    int32_t linktype;
+    uint32_t calls;
+};
+
+static uint32_t prep_calls;
+
+/* Keeps half of each frame (all of a short one), records what it saw. */
+static uint32_t test_prep(void *ctx, int linktype, const uint8_t *data, uint32_t caplen,
+                          uint32_t wirelen, void *out)
+{
+    ck_assert_ptr_eq(ctx, &prep_calls);
+    ck_assert_uint_eq((uintptr_t)out % 8, 0);
+    struct prep_out *o = out;
+    *o = (struct prep_out){fnv(data, caplen), caplen, wirelen, linktype, ++prep_calls};
+    return caplen <= 100 ? caplen + 50 : caplen / 2; /* more than there is: only caplen */
+}
+
+/* The prep step runs on the reader thread for each packet the filter passes, in order; the
+ * caller gets its output and only the bytes it kept. */
+START_TEST(test_reader_prep)
+{
+    const char *files[RA_FILES];
+    ra_write_files(files);
+    size_t total = (size_t)RA_FILES * RA_PER_FILE;
+    struct obs *a = calloc(total, sizeof *a);
+    ck_assert_ptr_nonnull(a);
+    tcpst_capture *inl = open_ok(files, RA_FILES, "tcp port 80");
+    size_t na = ra_read(inl, a, 0);
+    tcpst_capture_close(inl);
+
+    tcpst_capture *thr = open_ok(files, RA_FILES, "tcp port 80");
+    tcpst_capture_prep prep = {test_prep, &prep_calls, sizeof(struct prep_out)};
+    tcpst_error err = {0, ""};
+    prep_calls = 0;
+    ck_assert_int_eq(tcpst_capture_start_reader(thr, &prep, &err), 0);
+    tcpst_pkt pkt;
+    size_t n = 0;
+    while (tcpst_capture_next(thr, &pkt) == 1) {
+        ck_assert_uint_lt(n, na);
+        const struct prep_out *o = pkt.prep;
+        ck_assert_ptr_nonnull(o);
+        ck_assert_uint_eq(o->calls, n + 1); /* once per passed packet, in order */
+        ck_assert_uint_eq(o->hash, a[n].hash);
+        ck_assert_uint_eq(o->caplen, a[n].caplen);
+        ck_assert_uint_eq(o->wirelen, a[n].wirelen);
+        ck_assert_int_eq(o->linktype, a[n].linktype);
+        ck_assert_uint_eq(pkt.frame, a[n].frame);
+        ck_assert_uint_eq(pkt.caplen, a[n].caplen <= 100 ? a[n].caplen : a[n].caplen / 2);
+        n++;
+    }
+    ck_assert_uint_eq(n, na);
+    ck_assert_uint_eq(prep_calls, na); /* filtered packets are not prepared */
+    tcpst_capture_close(thr);
+
+    /* Too much to write per packet. */
+    thr = open_ok(files, RA_FILES, NULL);
+    prep.size = 4097;
+    ck_assert_int_eq(tcpst_capture_start_reader(thr, &prep, &err), TCPST_EUSAGE);
+    ck_assert_int_eq(tcpst_capture_next(thr, &pkt), 1);
+    ck_assert_ptr_null(pkt.prep); /* inline, without a prep step */
+    tcpst_capture_close(thr);
+    free(a);
+}
+END_TEST
+
 static void reader_refuses_stdin(void)
 {
     const char *files[] = {"-"};
     tcpst_capture *cap = open_ok(files, 1, NULL);
     tcpst_error err = {0, ""};
-    ck_assert_int_eq(tcpst_capture_start_reader(cap, &err), TCPST_EUSAGE);
+    ck_assert_int_eq(tcpst_capture_start_reader(cap, NULL, &err), TCPST_EUSAGE);
     ck_assert_str_eq(err.msg, "standard input: not a regular file");
     struct seen s[8];
     ck_assert_uint_eq(read_all(cap, s, 8), 6); /* still read, inline */
@@ -2111,13 +2180,13 @@ START_TEST(test_reader_refusals)
     tcpst_capture *cap = open_ok(files, 1, NULL);
     dump_ok(cap, tp("saved.pcap"));
     tcpst_error err = {0, ""};
-    ck_assert_int_eq(tcpst_capture_start_reader(cap, &err), TCPST_EUSAGE);
+    ck_assert_int_eq(tcpst_capture_start_reader(cap, NULL, &err), TCPST_EUSAGE);
     tcpst_capture_close(cap);
 
     /* Twice: refused, the first keeps going. */
     cap = open_ok(files, 1, NULL);
-    ck_assert_int_eq(tcpst_capture_start_reader(cap, &err), 0);
-    ck_assert_int_eq(tcpst_capture_start_reader(cap, &err), TCPST_EUSAGE);
+    ck_assert_int_eq(tcpst_capture_start_reader(cap, NULL, &err), 0);
+    ck_assert_int_eq(tcpst_capture_start_reader(cap, NULL, &err), TCPST_EUSAGE);
     struct seen s[8];
     ck_assert_uint_eq(read_all(cap, s, 8), 6);
     tcpst_capture_close(cap);
@@ -2190,6 +2259,7 @@ static Suite *capture_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_reader_same_as_inline);
+    tcase_add_test(tc, test_reader_prep);
     tcase_add_test(tc, test_reader_refusals);
     suite_add_tcase(s, tc);
 

@@ -205,7 +205,10 @@ START_TEST(only_anomalous_records)
 }
 END_TEST
 
-/* Writes ids 1..n ending in a scrambled order with the given in-memory limit for records
+#define SCRAMBLED_N   2000
+#define SCRAMBLED_MAX ((size_t)16 << 20)
+
+/* Writes ids 1..SCRAMBLED_N ending in a scrambled order with the given in-memory limit for records
  * waiting on lower ids; returns the report text (malloc'd). */
 static char *scrambled_report(size_t pending_mem_max, const char *tmpdir)
 {
@@ -216,10 +219,11 @@ static char *scrambled_report(size_t pending_mem_max, const char *tmpdir)
     tcpst_report_opts opts = {.format = TCPST_FORMAT_JSON, .pending_mem_max = pending_mem_max};
     tcpst_report *r;
     ck_assert_int_eq(tcpst_report_open(&r, path, &opts, NULL), 0);
-    enum { N = 200 };
+    enum { N = SCRAMBLED_N };
     tcpst_conn c;
     /* Ids 2..100 end in a scrambled order before 1 (a long-lived connection): all are held;
-     * 1 releases them and the spill file starts over; then 102..200 in reverse before 101. */
+     * 1 releases them and the spill file starts over; then 102..N in reverse before 101.
+     * Those are megabytes: spilled, they go through the file, not only its write buffer. */
     for (unsigned k = 0; k < 99; k++) {
         refused(&c, 2 + (k * 37) % 99, (tcpst_time)(k + 2) * SEC);
         tcpst_report_conn(r, &c);
@@ -240,9 +244,10 @@ static char *scrambled_report(size_t pending_mem_max, const char *tmpdir)
     unsetenv("TMPDIR");
     FILE *f = fopen(path, "r");
     ck_assert_ptr_nonnull(f);
-    char *text = calloc(1, 1 << 20);
-    size_t n = fread(text, 1, (1 << 20) - 1, f);
-    ck_assert_uint_gt(n, 0);
+    char *text = calloc(1, SCRAMBLED_MAX);
+    size_t n = fread(text, 1, SCRAMBLED_MAX - 1, f);
+    ck_assert_uint_gt(n, (size_t)2 << 20);
+    ck_assert_uint_lt(n, SCRAMBLED_MAX - 1);
     fclose(f);
     scratch_close(&sc);
     return text;
@@ -263,8 +268,8 @@ START_TEST(pending_records_spill)
     json_t *rep = json_loads(spilled, 0, NULL);
     ck_assert_ptr_nonnull(rep);
     json_t *conns = json_object_get(rep, "connections");
-    ck_assert_uint_eq(json_array_size(conns), 200);
-    for (size_t i = 0; i < 200; i++) {
+    ck_assert_uint_eq(json_array_size(conns), SCRAMBLED_N);
+    for (size_t i = 0; i < SCRAMBLED_N; i++) {
         ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(conns, i), "id")),
                          (json_int_t)i + 1);
     }
