@@ -83,9 +83,14 @@
 /* stdio buffer of the -w file. */
 #define DUMPBUF_SIZE ((size_t)256 << 10)
 
+/* With a read-ahead thread, the reader's fields and the consumer's must not share a cache
+ * line, or every packet moves the line between the cores (false sharing): such groups
+ * start on a line of their own, in memory from alloc_lines(). */
+#define LINE 64
+
 struct input {
-    tcpst_input_info info;
-    pcap_t *pcap;
+    tcpst_input_info info; /* the consumer's (counted as records are handed out) */
+    _Alignas(LINE) pcap_t *pcap;
     char *iobuf; /* stdio buffer of the FILE owned by pcap; freed after pcap_close */
     struct bpf_program prog;
     bool has_prog;
@@ -96,6 +101,7 @@ struct input {
     uint64_t rd_records; /* records advance() has read (numbers the damaged one) */
     /* Reader thread: why advance() stopped, handed to the consumer in stream order. */
     bool rd_failed;
+    int rd_linktype; /* info.linktype, for the reader's prep step */
     char rd_error[TCPST_ERRMSG_MAX];
     /* The record read but not yet consumed (valid while the input is in the heap). */
     struct pcap_pkthdr *hdr;
@@ -104,17 +110,17 @@ struct input {
 };
 
 struct tcpst_capture {
-    struct input *in;
+    struct input *in; /* these three are set at open, then only read */
     size_t n;
-    size_t *heap; /* input indices, min-heap on (ts, index) */
-    size_t heap_len;
-    bool advance_top; /* heap[0]'s record was consumed; read its next one first */
-    uint64_t frame;
+    size_t *heap;                   /* input indices, min-heap on (ts, index) */
+    _Alignas(LINE) size_t heap_len; /* the reader's, with a read-ahead thread */
+    bool advance_top;               /* heap[0]'s record was consumed; read its next one first */
+    _Alignas(LINE) uint64_t frame;  /* the consumer's */
     uint64_t packets;
     uint64_t filtered;
 
     /* Live capture (in[0] is the interface). */
-    bool live;
+    _Alignas(LINE) bool live;
     int poll_ms; /* <= 0: wait for a packet or an interrupt only */
     int sel_fd;  /* pcap_get_selectable_fd(), -1 if the platform has none */
     int wake[2]; /* self-pipe written by tcpst_capture_interrupt(); -1 offline */
@@ -520,15 +526,26 @@ static void prime(tcpst_capture *cap)
 }
 
 /* A capture with room for n inputs; descriptors marked unused. */
+/* Zeroed memory starting on a cache line (see LINE). */
+static void *alloc_lines(size_t size)
+{
+    size_t n = (size + LINE - 1) / LINE * LINE;
+    void *p = aligned_alloc(LINE, n ? n : LINE);
+    if (p != NULL) {
+        memset(p, 0, n ? n : LINE);
+    }
+    return p;
+}
+
 static tcpst_capture *cap_alloc(size_t n)
 {
-    tcpst_capture *cap = calloc(1, sizeof(*cap));
+    tcpst_capture *cap = alloc_lines(sizeof(*cap));
     if (cap == NULL) {
         return NULL;
     }
     cap->sel_fd = -1;
     cap->wake[0] = cap->wake[1] = -1;
-    cap->in = calloc(n, sizeof(*cap->in));
+    cap->in = n <= SIZE_MAX / sizeof(*cap->in) ? alloc_lines(n * sizeof(*cap->in)) : NULL;
     cap->heap = calloc(n, sizeof(*cap->heap));
     if (cap->in == NULL || cap->heap == NULL) {
         tcpst_capture_close(cap);
@@ -1007,23 +1024,23 @@ struct rec {
 };
 
 struct chunk {
-    uint8_t *buf;
+    _Alignas(LINE) uint8_t *buf; /* the reader fills one while the consumer reads another */
     size_t len;
     bool full; /* written by the reader, not yet given back by the consumer */
 };
 
 struct reader {
+    tcpst_capture_prep prep; /* fn NULL: none; both sides read these, nobody writes */
+    size_t prep_size;        /* prep.size rounded up to keep the frame 8-byte aligned */
     pthread_t tid;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop; /* the consumer is closing: the reader quits at its next chunk */
     struct chunk chunk[RD_CHUNKS];
-    uint64_t wseq;           /* chunk the reader fills next (mod RD_CHUNKS) */
-    uint64_t rseq;           /* chunk the consumer reads */
-    bool holding;            /* the consumer is reading chunk rseq */
-    size_t pos;              /* consumer's offset in it */
-    tcpst_capture_prep prep; /* fn NULL: none */
-    size_t prep_size;        /* prep.size rounded up to keep the frame 8-byte aligned */
+    uint64_t wseq;                /* chunk the reader fills next (mod RD_CHUNKS) */
+    _Alignas(LINE) uint64_t rseq; /* chunk the consumer reads */
+    bool holding;                 /* the consumer is reading chunk rseq */
+    size_t pos;                   /* consumer's offset in it */
 };
 
 static size_t rec_size(size_t payload)
@@ -1144,7 +1161,7 @@ static void *reader_main(void *arg)
                         .wirelen = in->hdr->len,
                         .ts = in->ts};
         bool ok = pass && rd->prep.fn != NULL
-                      ? rd_put_prepped(rd, &cur, &h, in->info.linktype, in->data)
+                      ? rd_put_prepped(rd, &cur, &h, in->rd_linktype, in->data)
                       : rd_put(rd, &cur, &h, in->data);
         if (!ok) {
             return NULL;
@@ -1175,7 +1192,7 @@ int tcpst_capture_start_reader(tcpst_capture *cap, const tcpst_capture_prep *pre
                                    display_name(cap->in[i].info.name));
         }
     }
-    struct reader *rd = calloc(1, sizeof *rd);
+    struct reader *rd = alloc_lines(sizeof *rd);
     if (rd == NULL) {
         return tcpst_error_set(err, TCPST_ENOMEM, "out of memory for the read-ahead buffers");
     }
@@ -1189,6 +1206,9 @@ int tcpst_capture_start_reader(tcpst_capture *cap, const tcpst_capture_prep *pre
     if (prep != NULL && prep->fn != NULL) {
         rd->prep = *prep;
         rd->prep_size = (prep->size + 7) & ~(size_t)7;
+    }
+    for (size_t i = 0; i < cap->n; i++) {
+        cap->in[i].rd_linktype = cap->in[i].info.linktype;
     }
     pthread_mutex_init(&rd->mu, NULL);
     pthread_cond_init(&rd->cv, NULL);
