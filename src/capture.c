@@ -40,6 +40,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,8 @@
  * start on a line of their own, in memory from alloc_lines(). */
 #define LINE 64
 
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "interrupted is set from signal handlers");
+
 struct input {
     tcpst_input_info info; /* the consumer's (counted as records are handed out) */
     _Alignas(LINE) pcap_t *pcap;
@@ -121,10 +124,10 @@ struct tcpst_capture {
 
     /* Live capture (in[0] is the interface). */
     _Alignas(LINE) bool live;
-    int poll_ms; /* <= 0: wait for a packet or an interrupt only */
-    int sel_fd;  /* pcap_get_selectable_fd(), -1 if the platform has none */
-    int wake[2]; /* self-pipe written by tcpst_capture_interrupt(); -1 offline */
-    volatile sig_atomic_t interrupted;
+    int poll_ms;                    /* <= 0: wait for a packet or an interrupt only */
+    int sel_fd;                     /* pcap_get_selectable_fd(), -1 if the platform has none */
+    int wake[2];                    /* self-pipe written by tcpst_capture_interrupt(); -1 offline */
+    atomic_int interrupted;         /* lock-free: safe from a signal handler and from a thread */
     char warning[TCPST_ERRMSG_MAX]; /* pcap_activate() warning; "" if none */
 
     /* Read-ahead thread (tcpst_capture_start_reader); NULL when reading inline. */
@@ -832,7 +835,7 @@ void tcpst_capture_get_counters(tcpst_capture *cap, tcpst_capture_counters *out)
 }
 
 /*
- * Only async-signal-safe operations: a store to a volatile sig_atomic_t and
+ * Only async-signal-safe operations: a store to a lock-free atomic int and
  * write(2) (POSIX.1-2017 2.4.3), with errno preserved for the interrupted
  * code.  A full pipe (EAGAIN) is fine: a wake-up is already pending.
  */
@@ -842,7 +845,7 @@ void tcpst_capture_interrupt(tcpst_capture *cap)
         return;
     }
     int saved = errno;
-    cap->interrupted = 1;
+    atomic_store(&cap->interrupted, 1);
     if (cap->wake[1] >= 0) {
         if (write(cap->wake[1], "", 1) < 0) {
             /* nothing to do: see above */
@@ -919,8 +922,7 @@ static int next_live(tcpst_capture *cap, tcpst_pkt *pkt)
     int64_t deadline = cap->poll_ms > 0 ? now_ms() + cap->poll_ms : 0;
     enum wait_kind kind = WAIT_ALL;
     for (;;) {
-        if (cap->interrupted) {
-            cap->interrupted = 0;
+        if (atomic_exchange(&cap->interrupted, 0)) {
             drain_wake_pipe(cap);
             return 2;
         }
