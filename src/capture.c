@@ -528,18 +528,18 @@ static void prime(tcpst_capture *cap)
     }
 }
 
-/* A capture with room for n inputs; descriptors marked unused. */
 /* Zeroed memory starting on a cache line (see LINE). */
 static void *alloc_lines(size_t size)
 {
-    size_t n = (size + LINE - 1) / LINE * LINE;
-    void *p = aligned_alloc(LINE, n ? n : LINE);
+    size_t n = size ? (size + LINE - 1) / LINE * LINE : LINE;
+    void *p = aligned_alloc(LINE, n);
     if (p != NULL) {
-        memset(p, 0, n ? n : LINE);
+        memset(p, 0, n);
     }
     return p;
 }
 
+/* A capture with room for n inputs; descriptors marked unused. */
 static tcpst_capture *cap_alloc(size_t n)
 {
     tcpst_capture *cap = alloc_lines(sizeof(*cap));
@@ -1076,48 +1076,41 @@ static bool rd_room(struct reader *rd, struct chunk **cur, size_t need)
     return (*cur)->len + need <= RD_CHUNK_SIZE || rd_publish(rd, cur);
 }
 
-/* Append a passed packet with its prep output, and only the frame bytes the prep step
- * says the consumer needs; false when the consumer asked to stop. */
-static bool rd_put_prepped(struct reader *rd, struct chunk **cur, const struct rec *h_in,
-                           int linktype, const uint8_t *data)
+/* Bytes of prep output after a record's header: passed packets, when there is a step. */
+static size_t prep_bytes(const struct reader *rd, uint32_t kind)
 {
-    struct rec h = *h_in;
-    size_t most = RD_CHUNK_SIZE - sizeof h - rd->prep_size;
-    if (h.caplen > most) {
-        h.caplen = (uint32_t)most; /* as in rd_put() */
-    }
-    /* Room for the whole frame: how much is kept is known only after the prep step. */
-    if (!rd_room(rd, cur, rec_size(rd->prep_size + h.caplen))) {
-        return false;
-    }
-    uint8_t *p = (*cur)->buf + (*cur)->len;
-    uint32_t keep = rd->prep.fn(rd->prep.ctx, linktype, data, h.caplen, h.wirelen, p + sizeof h);
-    h.caplen = keep < h.caplen ? keep : h.caplen;
-    memcpy(p, &h, sizeof h);
-    memcpy(p + sizeof h + rd->prep_size, data, h.caplen);
-    (*cur)->len += rec_size(rd->prep_size + h.caplen);
-    return true;
+    return kind == REC_PACKET && rd->prep.fn != NULL ? rd->prep_size : 0;
 }
 
-/* Append a record; false when the consumer asked to stop. */
-static bool rd_put(struct reader *rd, struct chunk **cur, const struct rec *h_in, const void *data)
+/* Append a record: its header, the prep output of a passed packet, then `data` (of such a
+ * packet only the bytes the prep step says the consumer needs); false when the consumer
+ * asked to stop. */
+static bool rd_put(struct reader *rd, struct chunk **cur, const struct rec *h_in, int linktype,
+                   const void *data)
 {
-    struct rec hc = *h_in, *h = &hc;
-    if (rec_size(h->caplen) > RD_CHUNK_SIZE) {
+    struct rec h = *h_in;
+    size_t ps = prep_bytes(rd, h.kind);
+    size_t most = RD_CHUNK_SIZE - sizeof h - ps;
+    if (h.caplen > most) {
         /* libpcap never hands out more than 256 KiB for the link types read here; should
          * it, the record is cut rather than written past the chunk. */
-        h->caplen = (uint32_t)(RD_CHUNK_SIZE - sizeof *h);
+        h.caplen = (uint32_t)most;
     }
-    size_t need = rec_size(h->caplen);
-    if (!rd_room(rd, cur, need)) {
+    /* Room for the whole frame: how much the prep step keeps is known only after it. */
+    if (!rd_room(rd, cur, rec_size(ps + h.caplen))) {
         return false;
     }
     uint8_t *p = (*cur)->buf + (*cur)->len;
-    memcpy(p, h, sizeof *h);
-    if (h->caplen) {
-        memcpy(p + sizeof *h, data, h->caplen);
+    if (ps) {
+        uint32_t keep =
+            rd->prep.fn(rd->prep.ctx, linktype, data, h.caplen, h.wirelen, p + sizeof h);
+        h.caplen = keep < h.caplen ? keep : h.caplen;
     }
-    (*cur)->len += need;
+    memcpy(p, &h, sizeof h);
+    if (h.caplen) {
+        memcpy(p + sizeof h + ps, data, h.caplen);
+    }
+    (*cur)->len += rec_size(ps + h.caplen);
     return true;
 }
 
@@ -1140,7 +1133,7 @@ static void *reader_main(void *arg)
                     struct rec h = {.kind = REC_ERROR,
                                     .input = (uint32_t)top,
                                     .caplen = (uint32_t)strlen(in->rd_error) + 1};
-                    if (!rd_put(rd, &cur, &h, in->rd_error)) {
+                    if (!rd_put(rd, &cur, &h, 0, in->rd_error)) {
                         return NULL;
                     }
                 }
@@ -1148,7 +1141,7 @@ static void *reader_main(void *arg)
         }
         if (cap->heap_len == 0) {
             struct rec h = {.kind = REC_END};
-            if (rd_put(rd, &cur, &h, NULL)) {
+            if (rd_put(rd, &cur, &h, 0, NULL)) {
                 (void)rd_publish(rd, &cur);
             }
             return NULL;
@@ -1162,10 +1155,7 @@ static void *reader_main(void *arg)
                         .caplen = pass ? in->hdr->caplen : 0,
                         .wirelen = in->hdr->len,
                         .ts = in->ts};
-        bool ok = pass && rd->prep.fn != NULL
-                      ? rd_put_prepped(rd, &cur, &h, in->rd_linktype, in->data)
-                      : rd_put(rd, &cur, &h, in->data);
-        if (!ok) {
+        if (!rd_put(rd, &cur, &h, in->rd_linktype, in->data)) {
             return NULL;
         }
     }
@@ -1193,6 +1183,7 @@ int tcpst_capture_start_reader(tcpst_capture *cap, const tcpst_capture_prep *pre
             return tcpst_error_set(err, TCPST_EUSAGE, "%s: not a regular file",
                                    display_name(cap->in[i].info.name));
         }
+        cap->in[i].rd_linktype = cap->in[i].info.linktype; /* off the consumer's line */
     }
     struct reader *rd = alloc_lines(sizeof *rd);
     if (rd == NULL) {
@@ -1208,9 +1199,6 @@ int tcpst_capture_start_reader(tcpst_capture *cap, const tcpst_capture_prep *pre
     if (prep != NULL && prep->fn != NULL) {
         rd->prep = *prep;
         rd->prep_size = (prep->size + 7) & ~(size_t)7;
-    }
-    for (size_t i = 0; i < cap->n; i++) {
-        cap->in[i].rd_linktype = cap->in[i].info.linktype;
     }
     pthread_mutex_init(&rd->mu, NULL);
     pthread_cond_init(&rd->cv, NULL);
@@ -1287,7 +1275,7 @@ static int next_threaded(tcpst_capture *cap, tcpst_pkt *pkt)
                 cap->filtered++;
                 break;
             default: {
-                size_t ps = rd->prep.fn != NULL ? rd->prep_size : 0;
+                size_t ps = prep_bytes(rd, h.kind);
                 count_record_at(cap, h.input, h.ts, h.wirelen);
                 fill_pkt_at(cap, h.input, data + ps, h.caplen, h.wirelen, h.ts, pkt);
                 pkt->prep = ps ? data : NULL;

@@ -387,13 +387,19 @@ void tcpst_engine_segment(tcpst_engine *e, const tcpst_segment *seg, tcpst_time 
     segment_hashed(e, seg, tcpst_flowtab_hash(seg), ts, frame);
 }
 
+/* The flow hash of a segment that decoded (what the table is keyed on); 0 otherwise. */
+static uint32_t hash_if_ok(tcpst_decode_status st, const tcpst_segment *seg)
+{
+    return st == TCPST_DEC_OK ? tcpst_flowtab_hash(seg) : 0;
+}
+
 uint32_t tcpst_engine_prepare(const tcpst_engine_config *cfg, int linktype, const uint8_t *data,
                               uint32_t caplen, uint32_t wirelen, tcpst_prepared *out)
 {
     tcpst_decode_status st =
         tcpst_decode_ex(&cfg->decode, linktype, data, caplen, wirelen, &out->seg);
     out->status = st;
-    out->hash = st == TCPST_DEC_OK ? tcpst_flowtab_hash(&out->seg) : 0;
+    out->hash = hash_if_ok(st, &out->seg);
     /* Nothing past the headers is read again, except to reassemble or verify. */
     bool again = (st == TCPST_DEC_IP_FRAGMENT && cfg->reassemble) ||
                  (st == TCPST_DEC_OK && cfg->verify_checksums);
@@ -449,7 +455,7 @@ void tcpst_engine_prepared(tcpst_engine *e, const tcpst_prepared *p, const uint8
         whole = p->seg; /* decoding goes on from the layers around the fragment */
         st = tcpst_decode_ip(&e->cfg.decode, dgram, dlen, &whole);
         seg = &whole;
-        hash = st == TCPST_DEC_OK ? tcpst_flowtab_hash(seg) : 0;
+        hash = hash_if_ok(st, seg);
         data = dgram;
         caplen = (uint32_t)dlen;
     }

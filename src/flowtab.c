@@ -50,7 +50,7 @@ int tcpst_flowtab_init(tcpst_flowtab *ft, uint32_t cap, uint32_t expect, tcpst_e
  * expected number of records, which stay in cache; it only grows when established
  * connections outnumber that.  Without memory the load just rises: lookups stay correct.
  */
-static void grow(tcpst_flowtab *ft, uint32_t skip)
+static void grow(tcpst_flowtab *ft)
 {
     uint32_t nb = (ft->mask + 1) * 2;
     uint32_t *b = calloc(nb, sizeof *b);
@@ -58,7 +58,7 @@ static void grow(tcpst_flowtab *ft, uint32_t skip)
         return;
     }
     for (uint32_t i = 1; i <= ft->hwm; i++) {
-        if (i != skip && ft->conns[i].id != 0) {
+        if (ft->conns[i].id != 0) { /* the live records, all linked */
             uint32_t k = ft->links[i].hash & (nb - 1);
             ft->links[i].hnext = b[k];
             b[k] = i;
@@ -183,15 +183,15 @@ static void lru_append(tcpst_flowtab *ft, uint32_t i, unsigned cls)
 void tcpst_flowtab_insert(tcpst_flowtab *ft, tcpst_conn *c, uint32_t hash, unsigned cls)
 {
     uint32_t i = idx(ft, c);
-    if (ft->live + 1 > (ft->mask + 1) / 2 && ft->mask + 1 < ft->max_buckets) {
-        grow(ft, i);
-    }
     uint32_t b = hash & ft->mask;
     ft->links[i].hash = hash;
     ft->links[i].hnext = ft->buckets[b];
     ft->buckets[b] = i;
     ft->live++;
     lru_append(ft, i, cls);
+    if (ft->live > (ft->mask + 1) / 2 && ft->mask + 1 < ft->max_buckets) {
+        grow(ft);
+    }
 }
 
 void tcpst_flowtab_touch(tcpst_flowtab *ft, tcpst_conn *c, unsigned cls)

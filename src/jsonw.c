@@ -186,12 +186,7 @@ void tcpst_jw_keyn_slow(tcpst_jw *w, const char *key, size_t n)
     sep(w);
     /* Keys are the program's own identifiers (jsonw.h): copied, not escaped. */
     if (reserve(w, n + 3)) {
-        char *o = w->buf + w->len;
-        o[0] = '"';
-        memcpy(o + 1, key, n);
-        o[n + 1] = '"';
-        o[n + 2] = ':';
-        w->len += n + 3;
+        w->len += tcpst_jw_put_key(w->buf + w->len, key, n);
     }
     w->after_key = true;
 }

@@ -532,8 +532,8 @@ static void put_head(tcpst_report *r)
     }
 }
 
-/* `text` NULL: a record left out by --connections; its id is still consumed. */
-/* Record next_id's text of `len` bytes (NULL: it is not written). */
+/* Record next_id's text of `len` bytes; NULL: a record left out by --connections, its id
+ * is still consumed. */
 static void write_recordn(tcpst_report *r, const char *text, size_t len)
 {
     if (!text) {
@@ -594,12 +594,15 @@ static bool spill_open(tcpst_report *r)
     return true;
 }
 
-/* All of `len` bytes at file offset `off`; false (r->err set) on failure. */
-static bool spill_pwrite(tcpst_report *r, const char *buf, size_t len, uint64_t off)
+/* All `len` bytes at spill file offset `off`, written from buf or read into it; false
+ * (r->err set) on failure. */
+static bool spill_io(tcpst_report *r, bool write, char *buf, size_t len, uint64_t off)
 {
     size_t done = 0;
     while (done < len) {
-        ssize_t n = pwrite(r->spill_fd, buf + done, len - done, (off_t)(off + done));
+        off_t at = (off_t)(off + done);
+        ssize_t n = write ? pwrite(r->spill_fd, buf + done, len - done, at)
+                          : pread(r->spill_fd, buf + done, len - done, at);
         if (n <= 0) {
             r->err = r->err ? r->err : (n < 0 ? errno : EIO);
             return false;
@@ -612,13 +615,13 @@ static bool spill_pwrite(tcpst_report *r, const char *buf, size_t len, uint64_t 
 /* Write out the records waiting in spill_w. */
 static bool spill_flush(tcpst_report *r)
 {
-    bool ok = spill_pwrite(r, r->spill_w, r->spill_wlen, r->spill_end - r->spill_wlen);
+    bool ok = spill_io(r, true, r->spill_w, r->spill_wlen, r->spill_end - r->spill_wlen);
     r->spill_wlen = 0;
     return ok;
 }
 
 /* Append a record to the spill file (through spill_w); false (r->err set) on failure. */
-static bool spill_put(tcpst_report *r, const char *text, size_t len)
+static bool spill_put(tcpst_report *r, char *text, size_t len)
 {
     if (r->spill_fd < 0 && !spill_open(r)) {
         r->err = r->err ? r->err : (errno ? errno : EIO);
@@ -632,7 +635,7 @@ static bool spill_put(tcpst_report *r, const char *text, size_t len)
         return false;
     }
     if (len > SPILL_IO) {
-        return spill_pwrite(r, text, len, r->spill_end); /* spill_w is empty */
+        return spill_io(r, true, text, len, r->spill_end); /* spill_w is empty */
     }
     memcpy(r->spill_w + r->spill_wlen, text, len);
     r->spill_wlen += len;
@@ -655,16 +658,7 @@ static const char *spill_get(tcpst_report *r, pending p)
         r->spill_r = b;
         r->spill_rcap = p.len;
     }
-    size_t done = 0;
-    while (done < p.len) {
-        ssize_t n = pread(r->spill_fd, r->spill_r + done, p.len - done, (off_t)(p.off + done));
-        if (n <= 0) {
-            r->err = r->err ? r->err : (n < 0 ? errno : EIO);
-            return NULL;
-        }
-        done += (size_t)n;
-    }
-    return r->spill_r;
+    return spill_io(r, false, r->spill_r, p.len, p.off) ? r->spill_r : NULL;
 }
 
 /* Hold record `id` (text owned, NULL when not written) until the lower ids are out. */

@@ -50,18 +50,24 @@ void tcpst_jw_arr_end(tcpst_jw *w);
 /* `key` must need no escaping (the program's own identifiers: letters, digits, '_').  The
  * macros below pass its length, so a literal key costs no strlen() per record. */
 void tcpst_jw_keyn_slow(tcpst_jw *w, const char *key, size_t n);
+
+/* "key": at o (n + 3 bytes, room checked by the caller); for tcpst_jw_keyn*() only. */
+static inline size_t tcpst_jw_put_key(char *o, const char *key, size_t n)
+{
+    o[0] = '"';
+    memcpy(o + 1, key, n);
+    o[n + 1] = '"';
+    o[n + 2] = ':';
+    return n + 3;
+}
+
 static inline void tcpst_jw_keyn(tcpst_jw *w, const char *key, size_t n)
 {
     /* The common case inline, where a literal's memcpy becomes a few moves: room in the
      * buffer, and a member after the first. */
     if (w->len + n + 5 <= w->cap && !w->err && !w->after_key && w->has_member[w->depth]) {
-        char *o = w->buf + w->len;
-        o[0] = ',';
-        o[1] = '"';
-        memcpy(o + 2, key, n);
-        o[n + 2] = '"';
-        o[n + 3] = ':';
-        w->len += n + 4;
+        w->buf[w->len] = ',';
+        w->len += 1 + tcpst_jw_put_key(w->buf + w->len + 1, key, n);
         w->after_key = true;
         return;
     }

@@ -270,15 +270,20 @@ static uint16_t tcp_csum(const uint8_t *buf, const pb_layout *lay, size_t *tcple
     return csum_fold(csum_add(pseudo_sum(ip, fam, *tcplen), buf + lay->l4, *tcplen));
 }
 
+void pb_ipv4_checksum(uint8_t *ip)
+{
+    size_t ihl = (size_t)(ip[0] & 0x0Fu) * 4;
+    put16(ip + 10, 0);
+    put16(ip + 10, csum_fold(csum_add(0, ip, ihl)));
+}
+
 void pb_fix_checksums(uint8_t *buf, const pb_layout *lay)
 {
     uint8_t *ip = buf + lay->l3;
     size_t tcplen;
 
     if (ip[0] >> 4 == 4) {
-        size_t ihl = (size_t)(ip[0] & 0x0Fu) * 4;
-        put16(ip + 10, 0);
-        put16(ip + 10, csum_fold(csum_add(0, ip, ihl)));
+        pb_ipv4_checksum(ip);
     }
     put16(buf + lay->l4 + 16, 0);
     put16(buf + lay->l4 + 16, tcp_csum(buf, lay, &tcplen));

@@ -84,6 +84,9 @@ size_t pb_build_vlan(uint8_t *buf, size_t cap, const uint16_t *tags, int ntags, 
 size_t pb_build_ex(uint8_t *buf, size_t cap, int linktype, const uint16_t *tags, int ntags,
                    const pb_seg *s, pb_layout *lay);
 
+/* Set the checksum of the IPv4 header at `ip` (its length from IHL). */
+void pb_ipv4_checksum(uint8_t *ip);
+
 /* Recompute the IPv4 header checksum and the TCP checksum after patching a built frame. */
 void pb_fix_checksums(uint8_t *buf, const pb_layout *lay);
 

@@ -126,16 +126,7 @@ static void add_fragments(const uint8_t *f, size_t len, size_t at)
         unsigned fo = k == 0 ? 0x2000u : (unsigned)(at / 8); /* MF on the first */
         ip[6] = (uint8_t)(fo >> 8);
         ip[7] = (uint8_t)fo;
-        ip[10] = ip[11] = 0;
-        uint32_t sum = 0;
-        for (size_t i = 0; i < ihl; i += 2) {
-            sum += (uint32_t)ip[i] << 8 | ip[i + 1];
-        }
-        while (sum >> 16) {
-            sum = (sum & 0xFFFF) + (sum >> 16);
-        }
-        ip[10] = (uint8_t)(~sum >> 8);
-        ip[11] = (uint8_t)~sum;
+        pb_ipv4_checksum(ip);
         lens[nframes++] = eth + tot;
     }
 }

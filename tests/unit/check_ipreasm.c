@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ckrun.h"
+#include "pktbuild.h"
 #include "tcpstate/ipreasm.h"
 
 #define SEC     TCPST_NS_PER_SEC
@@ -51,13 +52,6 @@ static uint32_t sum16(const uint8_t *p, size_t n)
     return s;
 }
 
-static void v4_checksum(uint8_t *h)
-{
-    size_t hl = (size_t)(h[0] & 0xF) * 4;
-    put16(h + 10, 0);
-    put16(h + 10, ~sum16(h, hl) & 0xFFFF);
-}
-
 /* Payload bytes that differ per seed, so mixed datagrams would show. */
 static void fill(uint8_t *p, size_t n, uint32_t seed)
 {
@@ -86,7 +80,7 @@ static size_t build_v4(uint8_t *p, size_t plen, uint16_t id, uint8_t proto, size
         p[hl - 1] = 0; /* ... EOL */
     }
     fill(p + hl, plen, id + proto);
-    v4_checksum(p);
+    pb_ipv4_checksum(p);
     return hl + plen;
 }
 
@@ -103,7 +97,7 @@ static size_t frag_v4(uint8_t *out, const uint8_t *orig, size_t off, size_t n, b
     memcpy(out + hl, orig + ohl + off, n);
     put16(out + 2, (uint32_t)(hl + n));
     put16(out + 6, (get16(orig + 6) & 0xC000) | (more ? 0x2000 : 0) | (uint32_t)(off / 8));
-    v4_checksum(out);
+    pb_ipv4_checksum(out);
     return hl + n;
 }
 
@@ -432,7 +426,7 @@ START_TEST(duplicates)
     static uint8_t other[2048];
     memcpy(other, f4.pkt[0], f4.len[0]);
     other[8] = 3;
-    v4_checksum(other);
+    pb_ipv4_checksum(other);
     fset o = {1, {f4.len[0]}, {other}};
     ck_assert_int_eq(add(r, &f4, 0, 5, 0, &out, &outlen), 0);
     ck_assert_int_eq(add(r, &o, 0, 5, 0, &out, &outlen), 0);
@@ -608,7 +602,7 @@ START_TEST(interleaved_not_mixed)
             orig[d][15] = 9; /* another source address */
             fill(orig[d] + 20, 400, 98);
         }
-        v4_checksum(orig[d]);
+        pb_ipv4_checksum(orig[d]);
         split_v4(&fs[d], orig[d], olen[d], 80, false);
         ck_assert_uint_eq(fs[d].n, 5);
     }
@@ -776,7 +770,7 @@ START_TEST(size_limits)
     fset_add(&fs, buf, frag_v4(buf, orig, 0, 8, true, true));
     fset_add(&fs, buf, frag_v4(buf, orig, 0, 8, false, true)); /* reused below */
     put16(fs.pkt[1] + 6, 65504 / 8);                           /* last, at 65504, 8 bytes */
-    v4_checksum(fs.pkt[1]);
+    pb_ipv4_checksum(fs.pkt[1]);
     ck_assert_int_eq(add(r, &fs, 1, 0, 0, &out, &outlen), 0); /* 20 + 65512 <= 65535 */
     ck_assert_uint_eq(st->too_big, 2);
     ck_assert_int_eq(add(r, &fs, 0, 0, 0, &out, &outlen), 0); /* 28 + 65512 > 65535 */
@@ -936,7 +930,7 @@ static const char *damage(int k, uint8_t *p, size_t *len, const uint8_t *o4, con
             return NULL;
     }
     if (v4) {
-        v4_checksum(p);
+        pb_ipv4_checksum(p);
     }
     return what;
 }
