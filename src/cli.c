@@ -204,7 +204,7 @@ static int parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, u
 static int add_port(const char *opt, const char *s, uint16_t ports[TCPST_DECODE_PORTS_MAX],
                     bool *replaced, tcpst_error *err)
 {
-    uint64_t v;
+    uint64_t v = 0; /* set on success; -O3 cannot see that */
     if (parse_u64(opt, s, 0, 65535, &v, err)) {
         return TCPST_EUSAGE;
     }
@@ -238,7 +238,7 @@ static int parse_stuck(const char *spec, tcpst_engine_config *cfg, tcpst_error *
     char *save = NULL;
     for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(item, '=');
-        tcpst_time v;
+        tcpst_time v = 0;
         if (!eq) {
             if (parse_seconds("--stuck-after", item, &v, err)) {
                 return TCPST_EUSAGE;
@@ -297,7 +297,7 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
     o->engine.soft_connections = tcpst_engine_soft_limit(TCPST_DEFAULT_MEMORY_MIB);
     bool replaced[6] = {false, false, false, false, false, false};
     tcpst_decode_config *dc = &o->engine.decode;
-    uint64_t n64;
+    uint64_t n64 = 0;
     optind = 1;
     opterr = 0;
     int ch, rc = 0;

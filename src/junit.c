@@ -30,15 +30,9 @@ void tcpst_junit_add(tcpst_junit *j, const tcpst_conn *c, uint64_t rules)
         j->not_listed++;
         return;
     }
-    if (j->n == j->cap) {
-        size_t cap = j->cap ? j->cap * 2 : 64;
-        tcpst_junit_conn *v = realloc(j->v, cap * sizeof *v);
-        if (!v) {
-            j->not_listed++;
-            return;
-        }
-        j->v = v;
-        j->cap = cap;
+    if (!tcpst_grow(&j->v, &j->cap, j->n, sizeof *j->v, 64)) {
+        j->not_listed++;
+        return;
     }
     tcpst_junit_conn *o = &j->v[j->n++];
     memset(o, 0, sizeof *o);

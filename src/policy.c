@@ -46,14 +46,8 @@ static int severity_parse(const char *s)
 /* One item: "type", "type>=N", "type=N", "severity>=S", "severity>=S>=N"... */
 tcpst_rule *tcpst_policy_new_rule(tcpst_policy *p, const char *source)
 {
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 8;
-        tcpst_rule *r = realloc(p->rules, cap * sizeof *r);
-        if (!r) {
-            return NULL;
-        }
-        p->rules = r;
-        p->cap = cap;
+    if (!tcpst_grow(&p->rules, &p->cap, p->n, sizeof *p->rules, 8)) {
+        return NULL;
     }
     tcpst_rule *r = &p->rules[p->n++];
     memset(r, 0, sizeof *r);

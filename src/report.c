@@ -25,6 +25,7 @@
 #include "tcpstate/decode.h"
 #include "tcpstate/endpoint.h"
 #include "tcpstate/jsonw.h"
+#include "tcpstate/pack.h"
 #include "tcpstate/textout.h"
 
 #define DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(16))
@@ -43,19 +44,49 @@ typedef struct hostcount {
     tcpst_time first_ts, last_ts;
 } hostcount;
 
-#define HOSTS_MAX     65536             /* bound on the table; further addresses are counted */
-#define SYN_FLOOD_MIN 20                /* unanswered SYNs towards one server to report it */
-#define RST_STORM_MIN 20                /* connections reset by one host to report it */
-#define SPILL_IO      ((size_t)1 << 20) /* bytes per write to the spill file */
-#define OUT_BUF       ((size_t)1 << 20) /* stdio buffer of a report file */
+#define HOSTS_MAX     65536               /* bound on the table; further addresses are counted */
+#define SYN_FLOOD_MIN 20                  /* unanswered SYNs towards one server to report it */
+#define RST_STORM_MIN 20                  /* connections reset by one host to report it */
+#define SPILL_IO      ((size_t)1 << 20)   /* bytes per write to the spill file */
+#define RUN_READ      ((size_t)256 << 10) /* read-ahead of one spill run */
+#define RUN_READ_ALL  ((size_t)2 << 20)   /* read-ahead of all runs together */
+#define OUT_BUF       ((size_t)1 << 20)   /* stdio buffer of a report file */
 
-/* A record waiting for lower ids: its text in memory, or in the spill file. */
+/* A record waiting for lower ids: packed (pack.h) in memory, or in a spill run. */
 typedef struct pending {
     uint64_t id;
-    char *text;   /* NULL: spilled (len > 0) or not written at all (len 0) */
+    char *data;   /* in memory; NULL when spilled, or when not written at all (len 0) */
     uint64_t off; /* spilled: where in the spill file */
-    size_t len;
+    uint32_t len;
+    uint32_t run; /* spilled: which run */
 } pending;
+
+/* Waiting records by id: a min-heap. */
+typedef struct pheap {
+    pending *a;
+    size_t n, cap;
+} pheap;
+
+/* Past the memory limit, every record waiting in memory goes to the spill file at once,
+ * sorted by id: a run.  Records leave in id order, so each run is read front to back
+ * through a read-ahead buffer of its own instead of with one pread per record. */
+typedef struct spill_run {
+    uint64_t end;  /* one past its last byte in the file */
+    uint64_t left; /* its records still waiting */
+    char *buf;     /* the file's bytes [at, at + len) */
+    uint64_t at;
+    size_t len, cap;
+} spill_run;
+
+/* A waiting record is kept as its connection and findings, not as text: packed, that is
+ * ~5x smaller than its JSON (mostly unused timeline slots and zero counters), so more of
+ * them wait in memory and fewer bytes go through the spill file.  It is formatted when
+ * its turn comes; the text depends on the record alone, so it is the same either way. */
+typedef struct held_rec {
+    tcpst_conn c;
+    tcpst_finding f[TCPST_FINDINGS_MAX];
+} held_rec;
+_Static_assert(sizeof(held_rec) % 8 == 0, "pack.h packs whole 64-bit words");
 
 struct tcpst_report {
     FILE *out;
@@ -65,21 +96,22 @@ struct tcpst_report {
     tcpst_report_opts opts;
     uint64_t next_id; /* lowest id not yet written */
     uint64_t written;
-    pending *heap; /* min-heap by id of records waiting for lower ids */
-    size_t nheap, capheap;
+    pheap mem;  /* records waiting for lower ids in memory (pending_bytes of them) ... */
+    pheap disk; /* ... and in the spill file */
     /* One long-lived connection holds back every later record (ids are in order): past
      * opts.pending_mem_max bytes in memory they go to an unlinked temporary file. */
     size_t pending_bytes;
     int spill_fd; /* -1 until needed */
     uint64_t spill_end;
-    /* Records go to the file in SPILL_IO blocks, not one syscall each: the newest ones wait
-     * in spill_w (they start at spill_end - spill_wlen).  They come back one by one into
-     * spill_r: ids end in no useful order (a read-ahead window missed nearly always). */
+    /* Runs go to the file in SPILL_IO blocks through spill_w (its bytes start at
+     * spill_end - spill_wlen); a run is all in the file once written. */
     char *spill_w;
     size_t spill_wlen;
-    char *spill_r;
-    size_t spill_rcap;
-    int err; /* first write error (errno), 0 if none */
+    spill_run *runs;
+    size_t nruns, capruns, live_runs; /* live: with records still waiting */
+    held_rec *held;                   /* a record being packed or unpacked */
+    unsigned char *packed;            /* tcpst_pack_bound(sizeof *held) bytes */
+    int err;                          /* first write error (errno), 0 if none */
     bool head_written;
     bool stream; /* NDJSON: one flushed line per event, nothing held */
     uint64_t final_pairs[TCPST_STATE__COUNT][TCPST_STATE__COUNT];
@@ -554,25 +586,57 @@ static void write_record(tcpst_report *r, const char *text)
     write_recordn(r, text, text ? strlen(text) : 0);
 }
 
-static void heap_push(tcpst_report *r, pending p)
+static bool heap_push(pheap *h, pending p)
 {
-    if (r->nheap == r->capheap) {
-        size_t cap = r->capheap ? r->capheap * 2 : 64;
-        pending *h = realloc(r->heap, cap * sizeof *h);
-        if (!h) {
-            r->err = ENOMEM;
-            free(p.text);
-            return;
-        }
-        r->heap = h;
-        r->capheap = cap;
+    if (!tcpst_grow(&h->a, &h->cap, h->n, sizeof *h->a, 64)) {
+        return false;
     }
-    size_t i = r->nheap++;
-    while (i > 0 && r->heap[(i - 1) / 2].id > p.id) {
-        r->heap[i] = r->heap[(i - 1) / 2];
+    size_t i = h->n++;
+    while (i > 0 && h->a[(i - 1) / 2].id > p.id) {
+        h->a[i] = h->a[(i - 1) / 2];
         i = (i - 1) / 2;
     }
-    r->heap[i] = p;
+    h->a[i] = p;
+    return true;
+}
+
+static pending heap_pop(pheap *h)
+{
+    pending top = h->a[0];
+    pending last = h->a[--h->n];
+    size_t i = 0;
+    for (;;) {
+        size_t k = 2 * i + 1;
+        if (k >= h->n) {
+            break;
+        }
+        if (k + 1 < h->n && h->a[k + 1].id < h->a[k].id) {
+            k++;
+        }
+        if (h->a[k].id >= last.id) {
+            break;
+        }
+        h->a[i] = h->a[k];
+        i = k;
+    }
+    if (h->n) {
+        h->a[i] = last;
+    }
+    return top;
+}
+
+/* The lowest id waiting in memory or on disk (UINT64_MAX: none). */
+static uint64_t lowest_waiting(const tcpst_report *r)
+{
+    uint64_t m = r->mem.n ? r->mem.a[0].id : UINT64_MAX;
+    uint64_t d = r->disk.n ? r->disk.a[0].id : UINT64_MAX;
+    return m < d ? m : d;
+}
+
+static pending pop_lowest(tcpst_report *r)
+{
+    bool mem = r->mem.n && (!r->disk.n || r->mem.a[0].id < r->disk.a[0].id);
+    return heap_pop(mem ? &r->mem : &r->disk);
 }
 
 static bool spill_open(tcpst_report *r)
@@ -642,90 +706,194 @@ static bool spill_put(tcpst_report *r, char *text, size_t len)
     return true;
 }
 
-/* Spilled record p's text: still in spill_w, or read back into spill_r. */
-static const char *spill_get(tcpst_report *r, pending p)
+static int by_id(const void *a, const void *b)
 {
-    uint64_t wstart = r->spill_end - r->spill_wlen;
-    if (p.off >= wstart) {
-        return r->spill_w + (p.off - wstart); /* records never straddle the two */
-    }
-    if (p.len > r->spill_rcap) {
-        char *b = realloc(r->spill_r, p.len);
-        if (!b) {
-            r->err = r->err ? r->err : ENOMEM;
-            return NULL;
-        }
-        r->spill_r = b;
-        r->spill_rcap = p.len;
-    }
-    return spill_io(r, false, r->spill_r, p.len, p.off) ? r->spill_r : NULL;
+    uint64_t x = ((const pending *)a)->id, y = ((const pending *)b)->id;
+    return (x > y) - (x < y);
 }
 
-/* Hold record `id` (text owned, NULL when not written) until the lower ids are out. */
-static void hold(tcpst_report *r, uint64_t id, char *text)
+/* Move every record waiting in memory to the spill file as one run, in id order; false
+ * (r->err set) on failure. */
+static bool spill_mem(tcpst_report *r)
 {
-    pending p = {id, text, 0, text ? strlen(text) : 0};
-    size_t max = r->opts.pending_mem_max ? r->opts.pending_mem_max : TCPST_PENDING_MEM_DEFAULT;
-    if (text && r->pending_bytes + p.len > max) {
-        if (!spill_put(r, text, p.len)) {
-            free(text);
+    if (r->mem.n == 0) {
+        return true;
+    }
+    if (!tcpst_grow(&r->runs, &r->capruns, r->nruns, sizeof *r->runs, 16)) {
+        r->err = r->err ? r->err : ENOMEM;
+        return false;
+    }
+    qsort(r->mem.a, r->mem.n, sizeof *r->mem.a, by_id);
+    uint32_t k = (uint32_t)r->nruns;
+    uint64_t count = 0;
+    for (size_t i = 0; i < r->mem.n; i++) {
+        pending *p = &r->mem.a[i];
+        if (p->len) {
+            if (!spill_put(r, p->data, p->len)) {
+                return false; /* r->err is set: the report fails, free_report() cleans up */
+            }
+            free(p->data);
+            p->data = NULL;
+            p->off = r->spill_end;
+            p->run = k;
+            r->spill_end += p->len;
+            count++;
+        }
+        if (!heap_push(&r->disk, *p)) {
+            r->err = r->err ? r->err : ENOMEM;
+            return false;
+        }
+    }
+    r->mem.n = 0;
+    r->pending_bytes = 0;
+    if (r->spill_wlen && !spill_flush(r)) {
+        return false;
+    }
+    if (count) { /* else only ids without a record moved */
+        r->runs[k] = (spill_run){.end = r->spill_end, .left = count};
+        r->nruns++;
+        r->live_runs++;
+    }
+    return true;
+}
+
+/* Spilled record p: from its run's read-ahead, or read alone into r->packed. */
+static const void *spill_get(tcpst_report *r, pending p)
+{
+    if (p.run >= r->nruns) {
+        r->err = r->err ? r->err : EIO;
+        return NULL;
+    }
+    spill_run *run = &r->runs[p.run];
+    if (p.off >= run->at && p.off + p.len <= run->at + run->len) {
+        return run->buf + (p.off - run->at);
+    }
+    /* Read ahead the rest of the run, up to its share of RUN_READ_ALL. */
+    size_t want = RUN_READ_ALL / (r->live_runs ? r->live_runs : 1);
+    want = want < RUN_READ ? want : RUN_READ;
+    if (want > run->end - p.off) {
+        want = (size_t)(run->end - p.off);
+    }
+    if (want >= 2 * (size_t)p.len && (run->cap < want || run->cap > 2 * want)) {
+        char *b = realloc(run->buf, want); /* shrinks as more runs share the budget */
+        if (b) {
+            run->buf = b;
+            run->cap = want;
+        }
+    }
+    if (want < 2 * (size_t)p.len || run->cap < want) { /* no room to read ahead: the record */
+        return spill_io(r, false, (char *)r->packed, p.len, p.off) ? r->packed : NULL;
+    }
+    run->at = p.off;
+    run->len = 0;
+    if (!spill_io(r, false, run->buf, want, p.off)) {
+        return NULL;
+    }
+    run->len = want;
+    return run->buf;
+}
+
+/* Hold record c (NULL: not written, but its id still takes its turn) until the lower ids
+ * are out. */
+static void hold(tcpst_report *r, uint64_t id, const tcpst_conn *c)
+{
+    pending p = {id, NULL, 0, 0, 0};
+    if (c) {
+        if (!r->held && ((r->held = malloc(sizeof *r->held)) == NULL ||
+                         (r->packed = malloc(tcpst_pack_bound(sizeof *r->held))) == NULL)) {
+            r->err = r->err ? r->err : ENOMEM;
             return;
         }
-        p.off = r->spill_end;
-        r->spill_end += p.len;
-        free(text);
-        p.text = NULL;
-    } else {
+        held_rec *h = r->held;
+        h->c = *c;
+        uint8_t n = c->findings.n;
+        if (n) {
+            memcpy(h->f, c->findings.f, n * sizeof *h->f);
+        }
+        memset(h->f + n, 0, (TCPST_FINDINGS_MAX - n) * sizeof *h->f);
+        h->c.findings.f = NULL; /* pointers are set again on the way out */
+        h->c.findings.pool = NULL;
+        p.len = (uint32_t)tcpst_pack(h, sizeof *h, r->packed);
+    }
+    size_t max = r->opts.pending_mem_max ? r->opts.pending_mem_max : TCPST_PENDING_MEM_DEFAULT;
+    if (p.len && r->pending_bytes + p.len > max && !spill_mem(r)) {
+        return;
+    }
+    if (p.len) {
+        if ((p.data = malloc(p.len)) == NULL) {
+            r->err = r->err ? r->err : ENOMEM;
+            return;
+        }
+        memcpy(p.data, r->packed, p.len);
         r->pending_bytes += p.len;
     }
-    heap_push(r, p);
+    if (!heap_push(&r->mem, p)) {
+        r->err = r->err ? r->err : ENOMEM;
+        free(p.data);
+        return;
+    }
+    if (r->pending_bytes > max) {
+        spill_mem(r); /* past the limit on its own: a run of one */
+    }
+}
+
+/* Record c's text: in r->jw, or malloc'd into *owned (text and pretty output). */
+static const char *format_conn(tcpst_report *r, const tcpst_conn *c, char **owned)
+{
+    *owned = NULL;
+    if (r->opts.format == TCPST_FORMAT_TEXT) {
+        return *owned = tcpst_text_conn(c);
+    }
+    w_conn(&r->jw, c, NULL);
+    const char *out = r->jw.err ? NULL : tcpst_jw_text(&r->jw);
+    if (out && r->opts.pretty) {
+        out = *owned = pretty_text(out);
+    }
+    return out;
+}
+
+/* Format and write record c, whose turn it is. */
+static void write_conn(tcpst_report *r, const tcpst_conn *c)
+{
+    char *owned;
+    const char *out = format_conn(r, c, &owned);
+    if (!out) {
+        r->err = r->err ? r->err : ENOMEM;
+        return;
+    }
+    write_record(r, out);
+    free(owned);
 }
 
 /* Write a held record (reading it back if spilled) and let it go. */
 static void release(tcpst_report *r, pending p)
 {
-    if (p.text) {
-        r->pending_bytes -= p.len;
-        write_recordn(r, p.text, p.len);
-        free(p.text);
-    } else if (p.len == 0) {
+    if (p.len == 0) {
         write_record(r, NULL);
     } else {
-        const char *text = spill_get(r, p);
-        if (!text) {
+        const void *packed = p.data ? p.data : spill_get(r, p);
+        bool ok = packed && tcpst_unpack(packed, p.len, r->held, sizeof *r->held);
+        if (p.data) {
+            r->pending_bytes -= p.len;
+            free(p.data);
+        } else if (p.run < r->nruns && --r->runs[p.run].left == 0) {
+            free(r->runs[p.run].buf); /* the run is done */
+            r->runs[p.run].buf = NULL;
+            r->runs[p.run].cap = r->runs[p.run].len = 0;
+            r->live_runs--;
+        }
+        if (!ok) {
+            r->err = r->err ? r->err : EIO;
             return;
         }
-        write_recordn(r, text, p.len);
+        r->held->c.findings.f = r->held->f;
+        write_conn(r, &r->held->c);
     }
-    if (r->nheap == 0 && r->spill_end > 0 && ftruncate(r->spill_fd, 0) == 0) {
+    if (r->mem.n == 0 && r->disk.n == 0 && r->spill_end > 0 && ftruncate(r->spill_fd, 0) == 0) {
         r->spill_end = 0; /* nothing waits: the file starts over */
         r->spill_wlen = 0;
+        r->nruns = r->live_runs = 0; /* every run is done, its buffer freed */
     }
-}
-
-static pending heap_pop(tcpst_report *r)
-{
-    pending top = r->heap[0];
-    pending last = r->heap[--r->nheap];
-    size_t i = 0;
-    for (;;) {
-        size_t k = 2 * i + 1;
-        if (k >= r->nheap) {
-            break;
-        }
-        if (k + 1 < r->nheap && r->heap[k + 1].id < r->heap[k].id) {
-            k++;
-        }
-        if (r->heap[k].id >= last.id) {
-            break;
-        }
-        r->heap[i] = r->heap[k];
-        i = k;
-    }
-    if (r->nheap) {
-        r->heap[i] = last;
-    }
-    return top;
 }
 
 static uint64_t addr_hash(const tcpst_addr *a)
@@ -860,37 +1028,17 @@ void tcpst_report_conn(void *report, const tcpst_conn *c)
         }
         return;
     }
-    const char *out = NULL; /* the record's text */
-    char *owned = NULL;     /* ... when it had to be allocated */
-    if (!keep) {
-        /* nothing to write; the id still takes its turn */
-    } else if (r->opts.format == TCPST_FORMAT_TEXT) {
-        out = owned = tcpst_text_conn(c);
-    } else {
-        w_conn(&r->jw, c, NULL);
-        out = r->jw.err ? NULL : tcpst_jw_text(&r->jw);
-        if (out && r->opts.pretty) {
-            out = owned = pretty_text(out);
-        }
-    }
-    if (keep && !out) {
-        r->err = ENOMEM;
-        return;
-    }
     if (c->id != r->next_id) {
-        /* Held until the lower ids are written: it needs its own copy. */
-        char *copy = owned ? owned : (out ? strdup(out) : NULL);
-        if (out && !copy) {
-            r->err = ENOMEM;
-            return;
-        }
-        hold(r, c->id, copy);
+        hold(r, c->id, keep ? c : NULL); /* until the lower ids are written */
         return;
     }
-    write_record(r, out);
-    free(owned);
-    while (r->nheap && r->heap[0].id == r->next_id) {
-        release(r, heap_pop(r));
+    if (keep) {
+        write_conn(r, c);
+    } else {
+        write_record(r, NULL); /* nothing to write; the id still takes its turn */
+    }
+    while (lowest_waiting(r) == r->next_id) {
+        release(r, pop_lowest(r));
     }
 }
 
@@ -1258,15 +1406,21 @@ static json_t *summary_json(const tcpst_report *r)
 
 static void free_report(tcpst_report *r)
 {
-    while (r->nheap) {
-        free(r->heap[--r->nheap].text);
+    while (r->mem.n) {
+        free(r->mem.a[--r->mem.n].data);
     }
-    free(r->heap);
+    free(r->mem.a);
+    free(r->disk.a);
+    for (size_t i = 0; i < r->nruns; i++) {
+        free(r->runs[i].buf);
+    }
+    free(r->runs);
     if (r->spill_fd >= 0) {
         close(r->spill_fd);
     }
     free(r->spill_w);
-    free(r->spill_r);
+    free(r->held);
+    free(r->packed);
     free(r->outbuf); /* out is closed by now */
     free(r->hosts);
     tcpst_jw_free(&r->jw);
@@ -1350,8 +1504,8 @@ int tcpst_report_finish(tcpst_report *r, const tcpst_engine_stats *st,
                         const tcpst_report_meta *meta, tcpst_error *err)
 {
     /* Every id was emitted exactly once, so nothing can remain queued. */
-    while (r->nheap) {
-        release(r, heap_pop(r));
+    while (!r->err && lowest_waiting(r) != UINT64_MAX) {
+        release(r, pop_lowest(r));
     }
     if (r->stream) {
         summary_line(r, st, meta);

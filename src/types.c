@@ -3,12 +3,14 @@
  *
  * Formats addresses (IPv4 dotted quad, IPv6 per RFC 5952 via inet_ntop) and
  * TCP flag sets (tcpdump-like letters), and gives addresses a total order.
- * It does not parse text into addresses and keeps no state.
+ * It does not parse text into addresses and keeps no state.  Also the one
+ * helper that grows the modules' arrays.
  */
 #include "tcpstate/types.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -75,4 +77,24 @@ void tcpst_addrport_format(const tcpst_addr *a, uint16_t port, char out[TCPST_AD
     char buf[TCPST_ADDR_STRLEN];
     tcpst_addr_format(a, buf);
     snprintf(out, TCPST_ADDRPORT_STRLEN, a->family == 6 ? "[%s]:%u" : "%s:%u", buf, port);
+}
+
+bool tcpst_grow(void *arrp, size_t *cap, size_t n, size_t size, size_t first)
+{
+    if (n < *cap) {
+        return true;
+    }
+    size_t c = *cap ? *cap * 2 : first;
+    if (c < *cap || c > SIZE_MAX / size) {
+        return false;
+    }
+    void *old;
+    memcpy(&old, arrp, sizeof old); /* any object pointer, without a cast to void ** */
+    void *a = realloc(old, c * size);
+    if (!a) {
+        return false;
+    }
+    memcpy(arrp, &a, sizeof a);
+    *cap = c;
+    return true;
 }

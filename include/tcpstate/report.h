@@ -2,9 +2,9 @@
  * report.h - the JSON report: connection records, inputs, stats, summary.
  *
  * Records arrive in the order connections end; the JSON and text reports
- * list them in id order (= order of first packet), so each record is
- * serialised at once and held as text only until every lower id has been
- * written.  Such a file report is written to a temporary file beside the
+ * list them in id order (= order of first packet), so a record that ends
+ * before a lower id is held, packed (pack.h), and formatted only when every
+ * lower id has been written.  Such a file report is written to a temporary file beside the
  * target and renamed into place only when complete, so a reader never sees a
  * partial report under the final name.  NDJSON holds nothing: each line is
  * written and flushed as it happens, to the target itself (a reader knows

@@ -60,4 +60,11 @@ enum tcpst_flag {
  */
 void tcpst_flags_format(uint16_t flags, char out[16]);
 
+/*
+ * Room for one more element in a malloc'd array (`*arrp`, a pointer to its pointer) of
+ * `*cap` elements of `size` bytes that holds `n`: doubled when full, starting at `first`.
+ * False, with the array unchanged, when out of memory.
+ */
+bool tcpst_grow(void *arrp, size_t *cap, size_t n, size_t size, size_t first);
+
 #endif

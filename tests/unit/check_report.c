@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ckrun.h"
+#include "tcpstate/pack.h"
 #include "tcpstate/report.h"
 
 #define SEC TCPST_NS_PER_SEC
@@ -205,8 +206,9 @@ START_TEST(only_anomalous_records)
 }
 END_TEST
 
-#define SCRAMBLED_N   2000
+#define SCRAMBLED_N   5000
 #define SCRAMBLED_MAX ((size_t)16 << 20)
+#define SPILL_BLOCK   ((size_t)1 << 20) /* report.c's write buffer for the spill file */
 
 /* Writes ids 1..SCRAMBLED_N ending in a scrambled order with the given in-memory limit for records
  * waiting on lower ids; returns the report text (malloc'd). */
@@ -260,6 +262,14 @@ START_TEST(pending_records_spill)
     char tmpdir[] = "/tmp/tcpst-spill-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(tmpdir));
     char *in_memory = scrambled_report(0, tmpdir);
+    /* The premise: held records (packed, pack.h) are megabytes, more than the spill
+     * file's write buffer twice over, so most come back by reading the file. */
+    tcpst_conn c0;
+    refused(&c0, 1000, 1000 * SEC);
+    c0.findings.f = NULL;
+    static unsigned char packed[4096];
+    size_t one = tcpst_pack(&c0, sizeof c0, packed);
+    ck_assert_uint_gt((SCRAMBLED_N - 101) * one, 2 * SPILL_BLOCK);
     char *spilled = scrambled_report(1, tmpdir); /* every held record spills */
     char *some = scrambled_report(20000, tmpdir);
     ck_assert_str_eq(spilled, in_memory);

@@ -1,17 +1,17 @@
 /*
- * check_types.c - unit tests for types.c: address text, address order, flag text.
+ * check_types.c - unit tests for types.c: address text, address order, flag text,
+ * and the array-growing helper.
  *
  * Tables of inputs with the expected output; each failure message echoes the
  * input.  Does not test time helpers (types.h has none with behaviour).
  */
 #include <arpa/inet.h>
 #include <check.h>
-
-#include "ckrun.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "ckrun.h"
 #include "tcpstate/types.h"
 
 static tcpst_addr addr_from(const char *txt)
@@ -164,6 +164,33 @@ START_TEST(test_flags_format_table)
 }
 END_TEST
 
+START_TEST(test_grow)
+{
+    uint32_t *a = NULL;
+    size_t cap = 0;
+    for (size_t n = 0; n < 1000; n++) {
+        ck_assert(tcpst_grow(&a, &cap, n, sizeof *a, 4));
+        ck_assert_uint_gt(cap, n);
+        a[n] = (uint32_t)n * 7u;
+    }
+    ck_assert_uint_eq(cap, 1024); /* 4, 8, ... doubled */
+    for (size_t n = 0; n < 1000; n++) {
+        ck_assert_uint_eq(a[n], n * 7u);
+    }
+    /* Room already: nothing moves. */
+    uint32_t *before = a;
+    ck_assert(tcpst_grow(&a, &cap, 1000, sizeof *a, 4));
+    ck_assert_ptr_eq(a, before);
+    ck_assert_uint_eq(cap, 1024);
+    /* A size that cannot be allocated: false, the array and its capacity unchanged. */
+    size_t big = SIZE_MAX / 2 + 1;
+    ck_assert(!tcpst_grow(&a, &big, big, 4, 4));
+    ck_assert_ptr_eq(a, before);
+    ck_assert_uint_eq(big, SIZE_MAX / 2 + 1);
+    free(a);
+}
+END_TEST
+
 static Suite *types_suite(void)
 {
     Suite *s = suite_create("types");
@@ -175,6 +202,7 @@ static Suite *types_suite(void)
     tcase_add_test(tc, test_addr_format_longest_fits);
     tcase_add_test(tc, test_addrport_format);
     tcase_add_test(tc, test_addr_cmp);
+    tcase_add_test(tc, test_grow);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("flags");
