@@ -197,6 +197,19 @@ void tcpst_jw_str(tcpst_jw *w, const char *s)
     put_quoted(w, s);
 }
 
+void tcpst_jw_name(tcpst_jw *w, const char *s)
+{
+    sep(w);
+    size_t n = strlen(s);
+    if (reserve(w, n + 2)) {
+        char *o = w->buf + w->len;
+        o[0] = '"';
+        memcpy(o + 1, s, n);
+        o[n + 1] = '"';
+        w->len += n + 2;
+    }
+}
+
 /* "00" .. "99": two digits per division. */
 static const char pairs[201] =
     "00010203040506070809101112131415161718192021222324252627282930313233"
@@ -223,12 +236,17 @@ static char *u64_digits(char *p, uint64_t v)
 
 static void put_u64(tcpst_jw *w, uint64_t v, bool neg)
 {
-    char b[24];
-    char *p = u64_digits(b + sizeof b, v);
+    /* Digits right-aligned at b + 24, then 24 bytes copied from the first: a fixed-size
+     * copy is a few moves, where one of the exact length was a call. */
+    char b[48];
+    char *p = u64_digits(b + 24, v);
     if (neg) {
         *--p = '-';
     }
-    put(w, p, (size_t)(b + sizeof b - p));
+    if (reserve(w, 24)) {
+        memcpy(w->buf + w->len, p, 24);
+        w->len += (size_t)(b + 24 - p);
+    }
 }
 
 void tcpst_jw_int(tcpst_jw *w, int64_t v)

@@ -183,7 +183,7 @@ static void w_addr(tcpst_jw *w, const char *key, const tcpst_addr *a)
 {
     char buf[TCPST_ADDR_STRLEN];
     tcpst_addr_format(a, buf);
-    tcpst_jw_kstr(w, key, buf);
+    tcpst_jw_kname(w, key, buf);
 }
 
 static void w_transition(tcpst_jw *w, const tcpst_transition *t)
@@ -191,16 +191,16 @@ static void w_transition(tcpst_jw *w, const tcpst_transition *t)
     tcpst_jw_obj_begin(w);
     w_time(w, "ts", t->ts);
     w_frame(w, "frame", t->frame);
-    tcpst_jw_kstr(w, "from", tcpst_state_name(t->from));
-    tcpst_jw_kstr(w, "to", tcpst_state_name(t->to));
-    tcpst_jw_kstr(w, "how", t->inferred ? "inferred" : "observed");
-    tcpst_jw_kstr(w, "cause", tcpst_cause_name(t->cause));
+    tcpst_jw_kname(w, "from", tcpst_state_name(t->from));
+    tcpst_jw_kname(w, "to", tcpst_state_name(t->to));
+    tcpst_jw_kname(w, "how", t->inferred ? "inferred" : "observed");
+    tcpst_jw_kname(w, "cause", tcpst_cause_name(t->cause));
     if (t->cause != TCPST_CAUSE_TIMER) {
         char flags[16];
         tcpst_flags_format(t->flags, flags);
         tcpst_jw_key(w, "segment");
         tcpst_jw_obj_begin(w);
-        tcpst_jw_kstr(w, "flags", flags);
+        tcpst_jw_kname(w, "flags", flags);
         tcpst_jw_kuint(w, "seq", t->seq);
         tcpst_jw_kuint(w, "ack", t->ack);
         tcpst_jw_kuint(w, "len", t->len);
@@ -224,7 +224,7 @@ static void w_endpoint(tcpst_jw *w, const tcpst_conn *c, const tcpst_endpoint *e
     tcpst_jw_obj_begin(w);
     w_addr(w, "addr", &e->addr);
     tcpst_jw_kuint(w, "port", e->port);
-    tcpst_jw_kstr(w, "state", tcpst_state_name(e->state));
+    tcpst_jw_kname(w, "state", tcpst_state_name(e->state));
     w_maybe_uint(w, "isn", e->has & TCPST_EP_ISN, e->isn);
     tcpst_jw_kbool(w, "isn_inferred", e->has & TCPST_EP_ISN_INFERRED);
     tcpst_jw_kuint(w, "packets", e->packets);
@@ -275,25 +275,25 @@ static void w_fact(tcpst_jw *w, tcpst_anomaly_type t, const tcpst_factdesc *d, i
             tcpst_jw_us(w, time_us(v));
             return;
         case TCPST_FACT_STATE:
-            tcpst_jw_str(w, tcpst_state_name((tcpst_state)v));
+            tcpst_jw_name(w, tcpst_state_name((tcpst_state)v));
             return;
         case TCPST_FACT_FLAGS: {
             char buf[16];
             tcpst_flags_format((uint16_t)v, buf);
-            tcpst_jw_str(w, buf);
+            tcpst_jw_name(w, buf);
             return;
         }
         case TCPST_FACT_BOOL:
             tcpst_jw_bool(w, v != 0);
             return;
         case TCPST_FACT_REASON:
-            tcpst_jw_str(w, tcpst_anomaly_reason(t, v));
+            tcpst_jw_name(w, tcpst_anomaly_reason(t, v));
             return;
         case TCPST_FACT_OPTBAD:
             tcpst_jw_arr_begin(w);
             for (unsigned i = 0; i < sizeof optbad / sizeof optbad[0]; i++) {
                 if (v & (1 << i)) {
-                    tcpst_jw_str(w, optbad[i]);
+                    tcpst_jw_name(w, optbad[i]);
                 }
             }
             tcpst_jw_arr_end(w);
@@ -309,9 +309,9 @@ static void w_finding(tcpst_jw *w, const tcpst_finding *f)
     static const char *const who[] = {"client", "server", "both"};
     tcpst_anomaly_type t = (tcpst_anomaly_type)f->type;
     tcpst_jw_obj_begin(w);
-    tcpst_jw_kstr(w, "type", tcpst_anomaly_id(t));
-    tcpst_jw_kstr(w, "severity", tcpst_severity_name(tcpst_anomaly_severity(t)));
-    tcpst_jw_kstr(w, "endpoint", who[f->who < 3 ? f->who : 2]);
+    tcpst_jw_kname(w, "type", tcpst_anomaly_id(t));
+    tcpst_jw_kname(w, "severity", tcpst_severity_name(tcpst_anomaly_severity(t)));
+    tcpst_jw_kname(w, "endpoint", who[f->who < 3 ? f->who : 2]);
     w_time(w, "first_ts", f->first_ts);
     w_frame(w, "first_frame", f->first_frame);
     w_time(w, "last_ts", f->last_ts);
@@ -354,7 +354,7 @@ static void w_layers(tcpst_jw *w, const tcpst_conn *c)
     for (unsigned i = 0; i < c->nencap && i < TCPST_ENCAP_MAX; i++) {
         const tcpst_encap *e = &c->encap[i];
         tcpst_jw_obj_begin(w);
-        tcpst_jw_kstr(w, "type", tcpst_encap_type_name((tcpst_encap_type)e->type));
+        tcpst_jw_kname(w, "type", tcpst_encap_type_name((tcpst_encap_type)e->type));
         /* Named as the protocol names it ("vni", "teid"), so jq filters read naturally. */
         const char *idkey = tcpst_encap_id_name((tcpst_encap_type)e->type);
         if (e->has_id && idkey) {
@@ -374,7 +374,7 @@ static void w_conn_members(tcpst_jw *w, const tcpst_conn *c)
     bool open_at_end = c->end_reason == TCPST_END_CAPTURE_END && !tcpst_conn_terminated(c);
     tcpst_jw_kuint(w, "id", c->id);
     tcpst_jw_kuint(w, "ip_version", c->ip_version);
-    tcpst_jw_kstr(w, "roles", c->roles_inferred ? "inferred" : "observed");
+    tcpst_jw_kname(w, "roles", c->roles_inferred ? "inferred" : "observed");
     tcpst_jw_key(w, "client");
     w_endpoint(w, c, &c->ep[0], open_at_end);
     tcpst_jw_key(w, "server");
@@ -385,12 +385,12 @@ static void w_conn_members(tcpst_jw *w, const tcpst_conn *c)
     tcpst_jw_kuint(w, "first_frame", c->first_frame);
     tcpst_jw_kuint(w, "last_frame", c->last_frame);
     tcpst_jw_kbool(w, "open_at_end", open_at_end);
-    tcpst_jw_kstr(w, "end_reason", tcpst_end_reason_name(c->end_reason));
-    tcpst_jw_kstr(w, "conn_state", tcpst_zeek_conn_state(&c->zeek));
+    tcpst_jw_kname(w, "end_reason", tcpst_end_reason_name(c->end_reason));
+    tcpst_jw_kname(w, "conn_state", tcpst_zeek_conn_state(&c->zeek));
     tcpst_jw_kstr(w, "history", c->zeek.hist);
     tcpst_jw_key(w, "zeek");
     tcpst_jw_obj_begin(w);
-    tcpst_jw_kstr(w, "orig", c->zeek.orig ? "server" : "client");
+    tcpst_jw_kname(w, "orig", c->zeek.orig ? "server" : "client");
     tcpst_jw_kuint(w, "orig_pkts", tcpst_zeek_orig_pkts(&c->zeek));
     tcpst_jw_kuint(w, "resp_pkts", tcpst_zeek_resp_pkts(&c->zeek));
     tcpst_jw_obj_end(w);

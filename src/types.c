@@ -1,38 +1,97 @@
 /*
  * types.c - text forms and ordering for the shared value types.
  *
- * Formats addresses (IPv4 dotted quad, IPv6 per RFC 5952 via inet_ntop) and
+ * Formats addresses (IPv4 dotted quad, IPv6 per RFC 5952 as inet_ntop does) and
  * TCP flag sets (tcpdump-like letters), and gives addresses a total order.
  * It does not parse text into addresses and keeps no state.  Also the one
  * helper that grows the modules' arrays.
  */
 #include "tcpstate/types.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+
+/* Dotted quad of p[0..3] at o; returns the end. */
+static char *put_ipv4(char *o, const uint8_t *p)
+{
+    for (int i = 0; i < 4; i++) {
+        unsigned v = p[i];
+        if (i) {
+            *o++ = '.';
+        }
+        if (v >= 100) {
+            *o++ = (char)('0' + v / 100);
+            v %= 100;
+            *o++ = (char)('0' + v / 10);
+        } else if (v >= 10) {
+            *o++ = (char)('0' + v / 10);
+        }
+        *o++ = (char)('0' + v % 10);
+    }
+    return o;
+}
+
+/* The form inet_ntop() gives (checked against it in check_types.c): RFC 5952's lower case
+ * without leading zeros, the first of the longest runs of two or more zero groups as "::",
+ * and a dotted quad after "::" or "::ffff:" (compatible and mapped IPv4).  Written here
+ * because glibc's inet_ntop() formats every group with sprintf(): ~2,000 instructions an
+ * address, and every record has two. */
+static char *put_ipv6(char *o, const uint8_t *b)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned w[8];
+    int best = -1, best_len = 0, cur = -1;
+    for (int i = 0; i < 8; i++) {
+        w[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+        if (w[i] != 0) {
+            cur = -1;
+            continue;
+        }
+        if (cur < 0) {
+            cur = i;
+        }
+        if (i - cur + 1 > best_len) { /* strictly longer: the first of equals stays */
+            best = cur;
+            best_len = i - cur + 1;
+        }
+    }
+    if (best_len < 2) {
+        best = -1;
+    }
+    for (int i = 0; i < 8; i++) {
+        if (best >= 0 && i >= best && i < best + best_len) {
+            if (i == best) {
+                *o++ = ':';
+            }
+            continue;
+        }
+        if (i) {
+            *o++ = ':';
+        }
+        if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
+            return put_ipv4(o, b + 12);
+        }
+        unsigned v = w[i];
+        for (int sh = v >= 0x1000 ? 12 : v >= 0x100 ? 8 : v >= 0x10 ? 4 : 0; sh >= 0; sh -= 4) {
+            *o++ = hex[(v >> sh) & 15];
+        }
+    }
+    if (best >= 0 && best + best_len == 8) {
+        *o++ = ':';
+    }
+    return o;
+}
 
 void tcpst_addr_format(const tcpst_addr *a, char out[TCPST_ADDR_STRLEN])
 {
-    const char *r = NULL;
-
-    out[0] = '\0';
-    if (a == NULL) {
+    if (a != NULL && (a->family == 4 || a->family == 6)) {
+        char *end = a->family == 4 ? put_ipv4(out, a->bytes) : put_ipv6(out, a->bytes);
+        *end = '\0';
         return;
     }
-    /* inet_ntop already emits the RFC 5952 form: lower case, longest zero run
-     * compressed, leading zeros dropped, and ::ffff:a.b.c.d for mapped v4. */
-    if (a->family == 4) {
-        r = inet_ntop(AF_INET, a->bytes, out, TCPST_ADDR_STRLEN);
-    } else if (a->family == 6) {
-        r = inet_ntop(AF_INET6, a->bytes, out, TCPST_ADDR_STRLEN);
-    }
-    if (r == NULL) {
-        /* Unset or unknown family: a fixed marker rather than garbage. */
-        memcpy(out, "-", 2);
-    }
+    /* Unset or unknown family: a fixed marker rather than garbage. */
+    memcpy(out, a == NULL ? "" : "-", a == NULL ? 1 : 2);
 }
 
 int tcpst_addr_cmp(const tcpst_addr *a, const tcpst_addr *b)

@@ -76,6 +76,9 @@ static inline void tcpst_jw_keyn(tcpst_jw *w, const char *key, size_t n)
 #define tcpst_jw_key(w, key) tcpst_jw_keyn((w), (key), strlen(key))
 
 void tcpst_jw_str(tcpst_jw *w, const char *s);
+/* A string that needs no escaping, as keys (the program's own names: states, causes,
+ * flags, anomaly ids, addresses): copied between quotes without looking at each byte. */
+void tcpst_jw_name(tcpst_jw *w, const char *s);
 void tcpst_jw_int(tcpst_jw *w, int64_t v);
 void tcpst_jw_uint(tcpst_jw *w, uint64_t v);
 /* A finite double as jansson prints it: %.16g, ".0" added to integral values, exponent
@@ -95,6 +98,7 @@ void tcpst_jw_raw(tcpst_jw *w, const char *json, size_t n);
 
 /* key + value in one call, for records with many members. */
 #define tcpst_jw_kstr(w, key, s)  (tcpst_jw_key((w), (key)), tcpst_jw_str((w), (s)))
+#define tcpst_jw_kname(w, key, s) (tcpst_jw_key((w), (key)), tcpst_jw_name((w), (s)))
 #define tcpst_jw_kint(w, key, v)  (tcpst_jw_key((w), (key)), tcpst_jw_int((w), (v)))
 #define tcpst_jw_kuint(w, key, v) (tcpst_jw_key((w), (key)), tcpst_jw_uint((w), (v)))
 #define tcpst_jw_kreal(w, key, v) (tcpst_jw_key((w), (key)), tcpst_jw_real((w), (v)))

@@ -27,7 +27,7 @@ typedef struct tcpst_addr {
 
 /*
  * Writes the canonical text form: IPv4 dotted quad; IPv6 compressed lower case
- * per RFC 5952 (inet_ntop), so v4-mapped addresses read "::ffff:1.2.3.4".  An
+ * per RFC 5952 (as inet_ntop writes it), so v4-mapped addresses read "::ffff:1.2.3.4".  An
  * unset or unknown family gives "-".
  */
 void tcpst_addr_format(const tcpst_addr *a, char out[TCPST_ADDR_STRLEN]);

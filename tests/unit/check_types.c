@@ -164,6 +164,50 @@ START_TEST(test_flags_format_table)
 }
 END_TEST
 
+/* inet_ntop() is the oracle: every pattern of zero and non-zero groups (with values that
+ * test each hex width, and 0xffff where the mapped form looks for it), plus random
+ * addresses, must come out the same, IPv6 and IPv4. */
+START_TEST(test_addr_format_matches_inet_ntop)
+{
+    static const unsigned vals[] = {1, 0xf, 0x10, 0xff, 0x100, 0xfff, 0x1000, 0xffff, 0xabc};
+    uint64_t rng = 0x9E3779B97F4A7C15u;
+    char want[INET6_ADDRSTRLEN], got[TCPST_ADDR_STRLEN];
+    unsigned checked = 0;
+    for (unsigned pattern = 0; pattern < 256; pattern++) {
+        for (unsigned k = 0; k < 3 * sizeof vals / sizeof *vals; k++) {
+            tcpst_addr a = {.family = 6};
+            for (int g = 0; g < 8; g++) {
+                if (!(pattern >> g & 1)) {
+                    continue;
+                }
+                rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+                unsigned v = k < sizeof vals / sizeof *vals ? vals[k]
+                             : k % 2                        ? 0xffff
+                                                            : (unsigned)(rng % 0xffff) + 1;
+                a.bytes[2 * g] = (uint8_t)(v >> 8);
+                a.bytes[2 * g + 1] = (uint8_t)v;
+            }
+            ck_assert_ptr_nonnull(inet_ntop(AF_INET6, a.bytes, want, sizeof want));
+            tcpst_addr_format(&a, got);
+            ck_assert_msg(strcmp(got, want) == 0, "got %s, inet_ntop %s", got, want);
+            checked++;
+        }
+    }
+    for (unsigned i = 0; i < 20000; i++) {
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        tcpst_addr a = {.family = 4};
+        /* Octets of one, two and three digits in every position. */
+        a.bytes[0] = (uint8_t)rng, a.bytes[1] = (uint8_t)(rng >> 8 & 0x0f);
+        a.bytes[2] = (uint8_t)(rng >> 16 & 0x7f), a.bytes[3] = (uint8_t)(i & 0xff);
+        ck_assert_ptr_nonnull(inet_ntop(AF_INET, a.bytes, want, sizeof want));
+        tcpst_addr_format(&a, got);
+        ck_assert_msg(strcmp(got, want) == 0, "got %s, inet_ntop %s", got, want);
+        checked++;
+    }
+    ck_assert_uint_eq(checked, 256 * 27 + 20000);
+}
+END_TEST
+
 START_TEST(test_grow)
 {
     uint32_t *a = NULL;
@@ -202,6 +246,7 @@ static Suite *types_suite(void)
     tcase_add_test(tc, test_addr_format_longest_fits);
     tcase_add_test(tc, test_addrport_format);
     tcase_add_test(tc, test_addr_cmp);
+    tcase_add_test(tc, test_addr_format_matches_inet_ntop);
     tcase_add_test(tc, test_grow);
     suite_add_tcase(s, tc);
 
