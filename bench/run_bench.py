@@ -16,9 +16,10 @@ packet (`--shape headers`), then for each runs, alternating, several times:
   tcpstate full      tcpstate -o OUT               the full report
   tcpstate full 1T   ... --threads 1
 
-and prints the medians: wall seconds, packets/s, input MB/s, CPU seconds, peak RSS (from
-wait4's rusage of each child), report MB/s, and the ratio to both floors.  See
-docs/performance.md.  Options (defaults can also come from the environment: BENCH_CONNECTIONS,
+(each run after a sync(), so that no background writeback of the generated capture or of an
+earlier report lands in it) and prints the medians: wall seconds, packets/s, input MB/s, CPU
+seconds, peak RSS (from wait4's rusage of each child), report MB/s, and the ratio to both
+floors.  See docs/performance.md.  Options (defaults can also come from the environment: BENCH_CONNECTIONS,
 BENCH_CONCURRENCY, BENCH_RUNS, BENCH_SEED):
 
   --connections N   connections per capture (default 70000: about 2.1 M packets)
@@ -175,12 +176,16 @@ def main():
                 ("tcpstate full", [tcpstate, "-o", out, pcap], out),
                 ("tcpstate full 1T", [tcpstate, "--threads", "1", "-o", out, pcap], out),
             ]
+            # The capture was just written: its dirty pages (1.5 GB) would otherwise go to disk
+            # 30 s later, in the middle of whichever runs are timed then.
+            os.sync()
             timed([floor, pcap], os.devnull, os.devnull)  # warm the page cache
             samples = {name: [] for name, _, _ in cmds}
             for _ in range(o.runs):
                 for name, cmd, report in cmds:
                     if report and os.path.exists(report):
                         os.unlink(report)
+                    os.sync()  # nothing left for background writeback: each run starts quiet
                     so, se = os.path.join(tmp, "stdout"), os.path.join(tmp, "stderr")
                     wall, cpu, rss, rc = timed(cmd, so, se)
                     if rc != 0:
