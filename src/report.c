@@ -87,6 +87,8 @@ typedef struct held_rec {
     tcpst_finding f[TCPST_FINDINGS_MAX];
 } held_rec;
 _Static_assert(sizeof(held_rec) % 8 == 0, "pack.h packs whole 64-bit words");
+_Static_assert(sizeof(held_rec) + sizeof(held_rec) / 64 + 8 <= SPILL_IO,
+               "a packed record fits in the spill file's write buffer");
 
 struct tcpst_report {
     FILE *out;
@@ -104,13 +106,14 @@ struct tcpst_report {
     int spill_fd; /* -1 until needed */
     uint64_t spill_end;
     /* Runs go to the file in SPILL_IO blocks through spill_w (its bytes start at
-     * spill_end - spill_wlen); a run is all in the file once written. */
+     * spill_end - spill_wlen); it is empty between runs, so every spilled record is in the
+     * file. */
     char *spill_w;
     size_t spill_wlen;
     spill_run *runs;
     size_t nruns, capruns, live_runs; /* live: with records still waiting */
-    held_rec *held;                   /* a record being packed or unpacked */
-    unsigned char *packed;            /* tcpst_pack_bound(sizeof *held) bytes */
+    held_rec *held;                   /* a record being packed or unpacked ... */
+    unsigned char *packed;            /* ... and its packed form: one block, from hold() */
     int err;                          /* first write error (errno), 0 if none */
     bool head_written;
     bool stream; /* NDJSON: one flushed line per event, nothing held */
@@ -564,9 +567,9 @@ static void put_head(tcpst_report *r)
     }
 }
 
-/* Record next_id's text of `len` bytes; NULL: a record left out by --connections, its id
- * is still consumed. */
-static void write_recordn(tcpst_report *r, const char *text, size_t len)
+/* Record next_id's text; NULL: a record left out by --connections, its id is still
+ * consumed. */
+static void write_record(tcpst_report *r, const char *text)
 {
     if (!text) {
         r->next_id++;
@@ -576,14 +579,9 @@ static void write_recordn(tcpst_report *r, const char *text, size_t len)
     if (r->opts.format == TCPST_FORMAT_JSON) {
         puts_str(r, r->written ? ",\n" : "\n");
     }
-    put(r, text, len);
+    puts_str(r, text);
     r->written++;
     r->next_id++;
-}
-
-static void write_record(tcpst_report *r, const char *text)
-{
-    write_recordn(r, text, text ? strlen(text) : 0);
 }
 
 static bool heap_push(pheap *h, pending p)
@@ -684,8 +682,9 @@ static bool spill_flush(tcpst_report *r)
     return ok;
 }
 
-/* Append a record to the spill file (through spill_w); false (r->err set) on failure. */
-static bool spill_put(tcpst_report *r, char *text, size_t len)
+/* Append a packed record to the spill file (through spill_w, which always has room for
+ * one: see the assertion below); false (r->err set) on failure. */
+static bool spill_put(tcpst_report *r, const char *data, size_t len)
 {
     if (r->spill_fd < 0 && !spill_open(r)) {
         r->err = r->err ? r->err : (errno ? errno : EIO);
@@ -698,10 +697,7 @@ static bool spill_put(tcpst_report *r, char *text, size_t len)
     if (r->spill_wlen + len > SPILL_IO && !spill_flush(r)) {
         return false;
     }
-    if (len > SPILL_IO) {
-        return spill_io(r, true, text, len, r->spill_end); /* spill_w is empty */
-    }
-    memcpy(r->spill_w + r->spill_wlen, text, len);
+    memcpy(r->spill_w + r->spill_wlen, data, len);
     r->spill_wlen += len;
     return true;
 }
@@ -774,14 +770,17 @@ static const void *spill_get(tcpst_report *r, pending p)
     if (want > run->end - p.off) {
         want = (size_t)(run->end - p.off);
     }
-    if (want >= 2 * (size_t)p.len && (run->cap < want || run->cap > 2 * want)) {
-        char *b = realloc(run->buf, want); /* shrinks as more runs share the budget */
+    bool ahead = want >= 2 * (size_t)p.len; /* else no room to read ahead */
+    if (ahead && (run->cap < want || run->cap > 2 * want)) {
+        /* Resized to its share: buffers shrink as more runs share the budget. */
+        char *b = realloc(run->buf, want);
+        ahead = b != NULL;
         if (b) {
             run->buf = b;
             run->cap = want;
         }
     }
-    if (want < 2 * (size_t)p.len || run->cap < want) { /* no room to read ahead: the record */
+    if (!ahead) { /* the record alone */
         return spill_io(r, false, (char *)r->packed, p.len, p.off) ? r->packed : NULL;
     }
     run->at = p.off;
@@ -799,10 +798,12 @@ static void hold(tcpst_report *r, uint64_t id, const tcpst_conn *c)
 {
     pending p = {id, NULL, 0, 0, 0};
     if (c) {
-        if (!r->held && ((r->held = malloc(sizeof *r->held)) == NULL ||
-                         (r->packed = malloc(tcpst_pack_bound(sizeof *r->held))) == NULL)) {
-            r->err = r->err ? r->err : ENOMEM;
-            return;
+        if (!r->held) {
+            if ((r->held = malloc(sizeof *r->held + tcpst_pack_bound(sizeof *r->held))) == NULL) {
+                r->err = r->err ? r->err : ENOMEM;
+                return;
+            }
+            r->packed = (unsigned char *)(r->held + 1);
         }
         held_rec *h = r->held;
         h->c = *c;
@@ -890,8 +891,7 @@ static void release(tcpst_report *r, pending p)
         write_conn(r, &r->held->c);
     }
     if (r->mem.n == 0 && r->disk.n == 0 && r->spill_end > 0 && ftruncate(r->spill_fd, 0) == 0) {
-        r->spill_end = 0; /* nothing waits: the file starts over */
-        r->spill_wlen = 0;
+        r->spill_end = 0;            /* nothing waits: the file starts over */
         r->nruns = r->live_runs = 0; /* every run is done, its buffer freed */
     }
 }
@@ -1419,8 +1419,7 @@ static void free_report(tcpst_report *r)
         close(r->spill_fd);
     }
     free(r->spill_w);
-    free(r->held);
-    free(r->packed);
+    free(r->held);   /* and packed */
     free(r->outbuf); /* out is closed by now */
     free(r->hosts);
     tcpst_jw_free(&r->jw);
