@@ -26,6 +26,11 @@ def run(cmd, quiet=False):
                                               (": " + err) if err else ""))
 
 
+def profiles(build):
+    """The .gcda files the instrumented objects write beside themselves."""
+    return glob.glob(os.path.join(build, "CMakeFiles", "**", "*.gcda"), recursive=True)
+
+
 def train(build):
     tcpstate = os.path.join(build, "tcpstate")
     gen = os.path.join(build, "bench", "tcpstate-gen")
@@ -66,14 +71,14 @@ def main():
     run(["cmake", "-S", SRC, "-B", build, "-DTCPSTATE_PGO=generate", *extra])
     run(["cmake", "--build", build, jobs, "--target", "tcpstate", "tcpstate-gen"])
     # Counters add up over runs: start from none, so the profile is this build's alone.
-    for old in glob.glob(os.path.join(build, "**", "*.gcda"), recursive=True):
+    for old in profiles(build):
         os.unlink(old)
     print("pgo_build: training", flush=True)
     train(build)
-    profiles = glob.glob(os.path.join(build, "CMakeFiles", "**", "*.gcda"), recursive=True)
-    if not profiles:
+    written = len(profiles(build))
+    if not written:
         sys.exit("pgo_build: the training wrote no profile under %s" % build)
-    print("pgo_build: %d profiles" % len(profiles), flush=True)
+    print("pgo_build: %d profiles" % written, flush=True)
     run(["cmake", "-S", SRC, "-B", build, "-DTCPSTATE_PGO=use", *extra])
     run(["cmake", "--build", build, jobs])
 
