@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "ckrun.h"
-#include "tcpstate/jsonw.h"
+#include "report/jsonw.h"
 
 #define JANSSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(16))
 

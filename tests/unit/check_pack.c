@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "ckrun.h"
-#include "tcpstate/pack.h"
+#include "report/pack.h"
 
 #define MAXB 4096
 

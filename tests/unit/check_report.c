@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "ckrun.h"
-#include "tcpstate/pack.h"
+#include "report/pack.h"
 #include "tcpstate/report.h"
 
 #define SEC TCPST_NS_PER_SEC

@@ -1,7 +1,7 @@
 /*
  * pack.c - zero-word elision (see pack.h).
  */
-#include "tcpstate/pack.h"
+#include "pack.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /*
  * jsonw.c - streaming JSON writer (see jsonw.h for why it exists).
  */
-#include "tcpstate/jsonw.h"
+#include "jsonw.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -13,8 +13,8 @@
  * already has a member gets one.  Errors (out of memory) are sticky in `err`;
  * a writer in error ignores further calls.
  */
-#ifndef TCPSTATE_JSONW_H
-#define TCPSTATE_JSONW_H
+#ifndef TCPSTATE_REPORT_JSONW_H
+#define TCPSTATE_REPORT_JSONW_H
 
 #include <stdbool.h>
 #include <stddef.h>

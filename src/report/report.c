@@ -22,10 +22,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "jsonw.h"
+#include "pack.h"
 #include "tcpstate/decode.h"
 #include "tcpstate/endpoint.h"
-#include "tcpstate/jsonw.h"
-#include "tcpstate/pack.h"
 #include "tcpstate/textout.h"
 
 #define DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(16))

@@ -7,8 +7,8 @@
  * those words.  It is a private, same-process format (host byte order); it
  * never leaves the process that wrote it.
  */
-#ifndef TCPSTATE_PACK_H
-#define TCPSTATE_PACK_H
+#ifndef TCPSTATE_REPORT_PACK_H
+#define TCPSTATE_REPORT_PACK_H
 
 #include <stdbool.h>
 #include <stddef.h>
