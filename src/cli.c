@@ -441,16 +441,11 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
                 o->junit = optarg;
                 break;
             case OPT_FORMAT:
-                if (strcmp(optarg, "json") == 0) {
-                    o->format = TCPST_FORMAT_JSON;
-                } else if (strcmp(optarg, "text") == 0) {
-                    o->format = TCPST_FORMAT_TEXT;
-                } else if (strcmp(optarg, "ndjson") == 0) {
-                    o->format = TCPST_FORMAT_NDJSON;
+                if (tcpst_report_format_known(optarg)) {
+                    o->format = optarg;
                 } else {
-                    rc = tcpst_error_set(err, TCPST_EUSAGE,
-                                         "--format: expected 'json', 'text' or 'ndjson', got '%s'",
-                                         optarg);
+                    rc = tcpst_error_set(err, TCPST_EUSAGE, "--format: expected %s, got '%s'",
+                                         tcpst_report_format_list(), optarg);
                 }
                 break;
             case OPT_FAIL_ON:

@@ -4,6 +4,10 @@
  * The only place that prints to stderr or exits.  Errors are one line:
  * "tcpstate: <file or object>: <problem>".  SIGINT/SIGTERM stop reading; the
  * report is still completed and committed (a second signal exits at once).
+ *
+ * A run is set up (capture, privileges, -w, report, engine and its receivers), run (the
+ * read loop) and finished (the end of the capture judged, reports written, the verdict);
+ * whatever was set up is released in one place.
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -15,7 +19,9 @@
 
 #include "tcpstate/capture.h"
 #include "tcpstate/cli.h"
+#include "tcpstate/decode.h"
 #include "tcpstate/engine.h"
+#include "tcpstate/junit.h"
 #include "tcpstate/privdrop.h"
 #include "tcpstate/report.h"
 #include "tcpstate/textout.h"
@@ -86,106 +92,117 @@ static int fail(const tcpst_error *err)
     return EXIT_USAGE;
 }
 
-int main(int argc, char **argv)
-{
+/* Everything a run holds; zeroed, then set up piece by piece and released by cleanup(). */
+typedef struct run {
     tcpst_options opt;
-    tcpst_error err = {0};
-    if (tcpst_cli_parse(argc, argv, &opt, &err) != 0) {
-        tcpst_cli_free(&opt);
-        return fail(&err);
-    }
-    if (opt.help) {
-        fputs(tcpst_cli_usage(), stdout);
-        return EXIT_OK;
-    }
-    if (opt.version) {
-        printf("tcpstate %s\n", TCPSTATE_VERSION);
-        return EXIT_OK;
-    }
+    tcpst_error err;
+    tcpst_capture *cap;
+    tcpst_report *rep;
+    tcpst_junit junit;
+    tcpst_engine eng;
+    bool eng_ready;
+    tcpst_input_info *inputs;
+    const char *stop; /* why reading stopped */
+} run;
 
-    if (opt.list_interfaces) {
-        int rc = tcpst_capture_list_interfaces(stdout, &err);
-        tcpst_cli_free(&opt);
-        return rc ? fail(&err) : EXIT_OK;
-    }
-
-    tcpst_capture *cap = NULL;
-    int rc = opt.live ? tcpst_capture_open_live(&cap, &opt.live_cfg, opt.filter, &err)
-                      : tcpst_capture_open(&cap, opt.files, opt.nfiles, opt.filter, &err);
-    if (rc == 0 && tcpst_capture_warning(cap)) {
-        fprintf(stderr, "tcpstate: warning: %s\n", tcpst_capture_warning(cap));
+/* The capture (files or live), privileges, and the -w copy. */
+static int open_capture(run *r)
+{
+    tcpst_options *o = &r->opt;
+    int rc = o->live ? tcpst_capture_open_live(&r->cap, &o->live_cfg, o->filter, &r->err)
+                     : tcpst_capture_open(&r->cap, o->files, o->nfiles, o->filter, &r->err);
+    if (rc == 0 && tcpst_capture_warning(r->cap)) {
+        fprintf(stderr, "tcpstate: warning: %s\n", tcpst_capture_warning(r->cap));
     }
     /* Privileges go before any output file is created, as tcpdump -Z does. */
-    if (rc == 0 && opt.user) {
-        rc = tcpst_privdrop(opt.user, &err);
+    if (rc == 0 && o->user) {
+        rc = tcpst_privdrop(o->user, &r->err);
     }
-    if (rc == 0 && opt.write_file) {
-        rc = tcpst_capture_dump_open(cap, opt.write_file, &err);
+    if (rc == 0 && o->write_file) {
+        rc = tcpst_capture_dump_open(r->cap, o->write_file, &r->err);
     }
-    if (rc != 0) {
-        tcpst_capture_close(cap);
-        tcpst_cli_free(&opt);
-        return fail(&err);
+    return rc;
+}
+
+/* The report, the engine and what receives its records: policy, JUnit, report. */
+static int open_analysis(run *r)
+{
+    tcpst_options *o = &r->opt;
+    tcpst_junit_init(&r->junit, &o->policy);
+    tcpst_report_opts ropts = {
+        .pretty = o->pretty, .policy = &o->policy, .which = o->connections, .format = o->format};
+    if (tcpst_report_open(&r->rep, o->output, &ropts, &r->err) != 0) {
+        return TCPST_EWRITE;
     }
-    tcpst_report *rep = NULL;
-    tcpst_junit junit;
-    tcpst_junit_init(&junit);
-    tcpst_report_opts ropts = {.pretty = opt.pretty,
-                               .policy = &opt.policy,
-                               .junit = opt.junit ? &junit : NULL,
-                               .which = (tcpst_conns)opt.connections,
-                               .format = (tcpst_format)opt.format};
-    if (tcpst_report_open(&rep, opt.output, &ropts, &err) != 0) {
-        tcpst_capture_close(cap);
-        tcpst_cli_free(&opt);
-        return fail(&err);
+    if (tcpst_engine_init(&r->eng, &o->engine, &r->err) != 0) {
+        return TCPST_ENOMEM;
     }
-    tcpst_engine eng;
-    if (tcpst_engine_init(&eng, &opt.engine, tcpst_report_conn, rep, &err) != 0) {
-        tcpst_report_discard(rep);
-        tcpst_capture_close(cap);
-        tcpst_cli_free(&opt);
-        return fail(&err);
+    r->eng_ready = true;
+    tcpst_receiver policy = tcpst_policy_receiver(&o->policy);
+    tcpst_receiver junit = tcpst_junit_receiver(&r->junit);
+    tcpst_receiver report = tcpst_report_receiver(r->rep);
+    if (tcpst_engine_add_receiver(&r->eng, &policy) != 0 ||
+        (o->junit && tcpst_engine_add_receiver(&r->eng, &junit) != 0) ||
+        tcpst_engine_add_receiver(&r->eng, &report) != 0) {
+        return tcpst_error_set(&r->err, TCPST_EUSAGE, "too many receivers");
     }
     /* A second core reads ahead while this one analyses; pipes and stdin are read inline,
      * as their packets must reach the analysis as they arrive. */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned threads = opt.threads ? opt.threads : ncpu > 0 ? (unsigned)ncpu : 1;
-    if (threads >= 2 && !opt.live && !opt.write_file) {
+    unsigned threads = o->threads ? o->threads : ncpu > 0 ? (unsigned)ncpu : 1;
+    if (threads >= 2 && !o->live && !o->write_file) {
         /* It decodes too: the analysis thread is the busier one. */
         tcpst_capture_prep prep = {
-            .fn = tcpst_engine_prep_fn, .ctx = &eng.cfg, .size = sizeof(tcpst_prepared)};
+            .fn = tcpst_engine_prep_fn, .ctx = &r->eng.cfg, .size = sizeof(tcpst_prepared)};
         tcpst_error rerr;
-        (void)tcpst_capture_start_reader(cap, &prep, &rerr);
+        (void)tcpst_capture_start_reader(r->cap, &prep, &rerr);
     }
-    bool stream = opt.format == TCPST_FORMAT_NDJSON;
-    if (stream) {
-        eng.on_anomaly = tcpst_report_anomaly;
-        eng.anomaly_ctx = rep;
-    }
+    return 0;
+}
 
-    signal_cap = cap;
-    install_signals();
-    const char *stop = "end_of_input";
+/* NDJSON: a stats line every stats_interval of clock. */
+static void maybe_stats(run *r, tcpst_time *next_stats)
+{
+    tcpst_engine *e = &r->eng;
+    if (!e->clock_set || e->now < *next_stats) {
+        return;
+    }
+    if (*next_stats != 0) {
+        tcpst_engine_open open;
+        tcpst_capture_counters cc;
+        tcpst_engine_open_counts(e, &open);
+        tcpst_capture_get_counters(r->cap, &cc);
+        tcpst_report_stats(r->rep, e->now, &e->stats, &open, &cc);
+        tcpst_capture_dump_flush(r->cap);
+    }
+    *next_stats = e->now + r->opt.stats_interval;
+}
+
+/* Read until the input ends or a stop condition (signal, --count, --duration) holds. */
+static void read_loop(run *r)
+{
+    const tcpst_options *o = &r->opt;
+    bool stats_due = tcpst_report_format_streams(o->format) && o->stats_interval > 0;
     tcpst_time started = clock_ns(CLOCK_MONOTONIC);
     tcpst_time first_ts = 0, next_stats = 0;
-    bool have_first = false, stats_due = stream && opt.stats_interval > 0;
+    bool have_first = false;
     uint64_t seen = 0;
     tcpst_pkt pkt;
+    r->stop = "end_of_input";
     for (;;) {
         if (stop_requested) {
-            stop = "signal";
+            r->stop = "signal";
             break;
         }
-        if (opt.count && seen >= opt.count) {
-            stop = "count";
+        if (o->count && seen >= o->count) {
+            r->stop = "count";
             break;
         }
-        if (opt.duration && opt.live && clock_ns(CLOCK_MONOTONIC) - started >= opt.duration) {
-            stop = "duration";
+        if (o->duration && o->live && clock_ns(CLOCK_MONOTONIC) - started >= o->duration) {
+            r->stop = "duration";
             break;
         }
-        int got = tcpst_capture_next(cap, &pkt);
+        int got = tcpst_capture_next(r->cap, &pkt);
         if (got == 0) {
             break;
         }
@@ -194,49 +211,38 @@ int main(int argc, char **argv)
                 first_ts = pkt.ts;
                 have_first = true;
             }
-            if (opt.duration && !opt.live && pkt.ts - first_ts >= opt.duration) {
-                stop = "duration";
+            if (o->duration && !o->live && pkt.ts - first_ts >= o->duration) {
+                r->stop = "duration";
                 break;
             }
             seen++;
             if (pkt.prep != NULL) {
-                tcpst_engine_prepared(&eng, pkt.prep, pkt.data, pkt.caplen, pkt.ts, pkt.frame);
+                tcpst_engine_prepared(&r->eng, pkt.prep, pkt.data, pkt.caplen, pkt.ts, pkt.frame);
             } else {
-                tcpst_engine_packet(&eng, pkt.linktype, pkt.data, pkt.caplen, pkt.wirelen, pkt.ts,
-                                    pkt.frame);
+                tcpst_engine_packet(&r->eng, pkt.linktype, pkt.data, pkt.caplen, pkt.wirelen,
+                                    pkt.ts, pkt.frame);
             }
         } else {
             /* Idle live capture: the wall clock drives timers and stuck states. */
-            tcpst_engine_advance(&eng, clock_ns(CLOCK_REALTIME));
+            tcpst_engine_advance(&r->eng, clock_ns(CLOCK_REALTIME));
         }
-        if (stats_due && eng.clock_set && eng.now >= next_stats) {
-            if (next_stats != 0) {
-                tcpst_engine_open open;
-                tcpst_capture_counters cc;
-                tcpst_engine_open_counts(&eng, &open);
-                tcpst_capture_get_counters(cap, &cc);
-                tcpst_report_stats(rep, eng.now, &eng.stats, &open, &cc);
-                tcpst_capture_dump_flush(cap);
-            }
-            next_stats = eng.now + opt.stats_interval;
+        if (stats_due) {
+            maybe_stats(r, &next_stats);
         }
     }
-    if (opt.live) {
-        tcpst_engine_advance(&eng, clock_ns(CLOCK_REALTIME));
-    }
-    tcpst_engine_finish(&eng);
-    signal_cap = NULL;
-    if (opt.write_file && tcpst_capture_dump_flush(cap) != 0) {
-        fprintf(stderr, "tcpstate: %s: cannot write the packets\n", opt.write_file);
-    }
+}
 
+/* Say which inputs could not be read (EXIT_USAGE) or were cut short (a warning), and keep
+ * a copy of their facts for the report. */
+static int check_inputs(run *r, size_t *n)
+{
     int status = EXIT_OK;
-    size_t n = tcpst_capture_ninputs(cap);
-    tcpst_input_info *inputs = calloc(n, sizeof *inputs);
-    for (size_t i = 0; i < n; i++) {
-        const tcpst_input_info *in = tcpst_capture_input(cap, i);
-        if (inputs) {
-            inputs[i] = *in;
+    *n = tcpst_capture_ninputs(r->cap);
+    r->inputs = calloc(*n, sizeof *r->inputs);
+    for (size_t i = 0; i < *n; i++) {
+        const tcpst_input_info *in = tcpst_capture_input(r->cap, i);
+        if (r->inputs) {
+            r->inputs[i] = *in;
         }
         if (in->truncated && in->packets == 0) {
             /* Not one packet could be read: the input is unreadable, not damaged. */
@@ -247,44 +253,112 @@ int main(int argc, char **argv)
             fprintf(stderr, "tcpstate: warning: %s: %s\n", in->name, in->error);
         }
     }
+    if (!r->inputs) {
+        *n = 0;
+    }
+    return status;
+}
+
+/* The end of the capture: the last records, the reports and the verdict. */
+static int finish_run(run *r)
+{
+    const tcpst_options *o = &r->opt;
+    if (o->live) {
+        tcpst_engine_advance(&r->eng, clock_ns(CLOCK_REALTIME));
+    }
+    tcpst_engine_finish(&r->eng);
+    signal_cap = NULL;
+    if (o->write_file && tcpst_capture_dump_flush(r->cap) != 0) {
+        fprintf(stderr, "tcpstate: %s: cannot write the packets\n", o->write_file);
+    }
+    size_t n;
+    int status = check_inputs(r, &n);
+    tcpst_summary_result capture;
+    tcpst_engine_summary(&r->eng, &capture);
     tcpst_report_meta meta = {
-        .inputs = inputs,
-        .n_inputs = inputs ? n : 0,
-        .filter = opt.filter,
-        .filtered = tcpst_capture_filtered(cap),
+        .inputs = r->inputs,
+        .n_inputs = n,
+        .filter = o->filter,
+        .filtered = tcpst_capture_filtered(r->cap),
         .interrupted = stop_requested != 0,
-        .stop = stop,
-        .interface = opt.live ? opt.live_cfg.iface : NULL,
-        .time_wait = opt.engine.conn.time_wait,
+        .stop = r->stop,
+        .interface = o->live ? o->live_cfg.iface : NULL,
+        .time_wait = o->engine.conn.time_wait,
+        .capture = &capture,
     };
-    tcpst_capture_get_counters(cap, &meta.counters);
+    tcpst_capture_get_counters(r->cap, &meta.counters);
+    tcpst_report *rep = r->rep;
+    r->rep = NULL; /* finished or discarded here, either way freed */
     if (status != EXIT_OK) {
         tcpst_report_discard(rep);
-    } else if (tcpst_report_finish(rep, &eng.stats, &meta, &err) != 0) {
-        status = fail(&err);
+        return status;
     }
-    if (status == EXIT_OK && eng.stats.evicted_established > 0) {
+    if (tcpst_report_finish(rep, &r->eng.stats, &meta, &r->err) != 0) {
+        return fail(&r->err);
+    }
+    if (r->eng.stats.evicted_established > 0) {
         /* Counted in the report too, but a split connection changes results: say so. */
         fprintf(stderr,
                 "tcpstate: warning: %" PRIu64 " established connections were evicted before "
                 "they ended (table full at --max-connections %" PRIu32 "); their later "
                 "segments started new records\n",
-                eng.stats.evicted_established, opt.engine.max_connections);
+                r->eng.stats.evicted_established, o->engine.max_connections);
     }
-    if (status == EXIT_OK && opt.junit &&
-        tcpst_junit_write(&junit, &opt.policy, opt.junit, &err) != 0) {
-        status = fail(&err);
+    if (o->junit && tcpst_junit_write(&r->junit, o->junit, &r->err) != 0) {
+        return fail(&r->err);
     }
-    tcpst_junit_fini(&junit);
-    if (status == EXIT_OK && opt.policy.n > 0) {
-        print_verdict(&opt.policy);
-        if (tcpst_policy_failed(&opt.policy)) {
-            status = EXIT_POLICY;
+    if (o->policy.n > 0) {
+        print_verdict(&o->policy);
+        if (tcpst_policy_failed(&o->policy)) {
+            return EXIT_POLICY;
         }
     }
-    free(inputs);
-    tcpst_engine_fini(&eng);
-    tcpst_capture_close(cap);
-    tcpst_cli_free(&opt);
+    return EXIT_OK;
+}
+
+static void cleanup(run *r)
+{
+    tcpst_report_discard(r->rep);
+    free(r->inputs);
+    if (r->eng_ready) {
+        tcpst_engine_fini(&r->eng);
+    }
+    tcpst_junit_fini(&r->junit);
+    tcpst_capture_close(r->cap);
+    tcpst_cli_free(&r->opt);
+}
+
+int main(int argc, char **argv)
+{
+    static run r; /* static: zeroed, and large */
+    int status = EXIT_OK;
+    if (tcpst_cli_parse(argc, argv, &r.opt, &r.err) != 0) {
+        status = fail(&r.err);
+        goto out;
+    }
+    if (r.opt.help) {
+        fputs(tcpst_cli_usage(), stdout);
+        goto out;
+    }
+    if (r.opt.version) {
+        printf("tcpstate %s\n", TCPSTATE_VERSION);
+        goto out;
+    }
+    if (r.opt.list_interfaces) {
+        if (tcpst_capture_list_interfaces(stdout, &r.err) != 0) {
+            status = fail(&r.err);
+        }
+        goto out;
+    }
+    if (open_capture(&r) != 0 || open_analysis(&r) != 0) {
+        status = fail(&r.err);
+        goto out;
+    }
+    signal_cap = r.cap;
+    install_signals();
+    read_loop(&r);
+    status = finish_run(&r);
+out:
+    cleanup(&r);
     return status;
 }

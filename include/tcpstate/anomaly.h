@@ -24,47 +24,92 @@ typedef enum tcpst_severity {
     TCPST_SEV_ERROR
 } tcpst_severity;
 
-/* X(ENUM, "id", severity) - order is the report's order; append only. */
+/*
+ * The catalogue: one row per anomaly type, in the report's order (append only).
+ *   X(ENUM, "id", SEVERITY, DURATION|INSTANT, FACTS(F("name", KIND), ...), REASONS("name", ...))
+ * DURATION: the finding measures how long a condition held, and says whether it still held
+ * at the end of the capture.  FACTS: the type's fact slots in order (at most TCPST_FACTS),
+ * each a name and how it is written (tcpst_factkind), or NONE.  REASONS: the names of the values of
+ * its REASON fact, codes 1, 2, ... (the enums below).  docs/anomalies.md and the report
+ * schema are checked against this table by a test (check_anomaly).
+ */
 #define TCPST_ANOMALY_MAP(X)                                                                       \
-    X(SYN_UNANSWERED, "syn_unanswered", WARNING)                                                   \
-    X(CONNECTION_REJECTED, "connection_rejected", WARNING)                                         \
-    X(HANDSHAKE_INCOMPLETE, "handshake_incomplete", WARNING)                                       \
-    X(HANDSHAKE_INVALID, "handshake_invalid", ERROR)                                               \
-    X(SIMULTANEOUS_OPEN, "simultaneous_open", INFO)                                                \
-    X(SIMULTANEOUS_CLOSE, "simultaneous_close", INFO)                                              \
-    X(DATA_BEFORE_ESTABLISHED, "data_before_established", WARNING)                                 \
-    X(CLOSE_WAIT_STUCK, "close_wait_stuck", ERROR)                                                 \
-    X(FIN_WAIT_2_STUCK, "fin_wait_2_stuck", WARNING)                                               \
-    X(FIN_WAIT_1_STUCK, "fin_wait_1_stuck", WARNING)                                               \
-    X(LAST_ACK_STUCK, "last_ack_stuck", WARNING)                                                   \
-    X(HALF_OPEN, "half_open", ERROR)                                                               \
-    X(CONNECTION_RESET, "connection_reset", WARNING)                                               \
-    X(DATA_AFTER_CLOSE, "data_after_close", WARNING)                                               \
-    X(DATA_AFTER_RESET, "data_after_reset", WARNING)                                               \
-    X(RST_OUT_OF_WINDOW, "rst_out_of_window", WARNING)                                             \
-    X(PORT_REUSE, "port_reuse", WARNING)                                                           \
-    X(SYN_INSIDE_CONNECTION, "syn_inside_connection", WARNING)                                     \
-    X(RETRANSMISSION, "retransmission", WARNING)                                                   \
-    X(OUT_OF_ORDER, "out_of_order", WARNING)                                                       \
-    X(SEGMENT_NOT_CAPTURED, "segment_not_captured", WARNING)                                       \
-    X(ACK_OF_UNSEEN_DATA, "ack_of_unseen_data", WARNING)                                           \
-    X(ZERO_WINDOW, "zero_window", WARNING)                                                         \
-    X(ZERO_WINDOW_STALL, "zero_window_stall", ERROR)                                               \
-    X(WINDOW_SHRINK, "window_shrink", WARNING)                                                     \
-    X(KEEPALIVE, "keepalive", INFO)                                                                \
-    X(OUT_OF_WINDOW_SEGMENT, "out_of_window_segment", WARNING)                                     \
-    X(TIMESTAMP_REGRESSION, "timestamp_regression", WARNING)                                       \
-    X(ILLEGAL_FLAGS, "illegal_flags", ERROR)                                                       \
-    X(MALFORMED_OPTIONS, "malformed_options", WARNING)                                             \
-    X(RST_WITH_DATA, "rst_with_data", WARNING)                                                     \
-    X(BAD_CHECKSUM, "bad_checksum", WARNING)
+    X(SYN_UNANSWERED, "syn_unanswered", WARNING, DURATION,                                         \
+      FACTS(F("attempts", INT), F("retries", INT), F("duration", SECONDS),                         \
+            F("max_backoff", SECONDS)),                                                            \
+      REASONS())                                                                                   \
+    X(CONNECTION_REJECTED, "connection_rejected", WARNING, INSTANT,                                \
+      FACTS(F("syn_retries_before", INT)), REASONS())                                              \
+    X(HANDSHAKE_INCOMPLETE, "handshake_incomplete", WARNING, DURATION,                             \
+      FACTS(F("duration", SECONDS), F("synack_retries", INT)), REASONS())                          \
+    X(HANDSHAKE_INVALID, "handshake_invalid", ERROR, INSTANT,                                      \
+      FACTS(F("reason", REASON), F("expected_ack", INT), F("ack", INT)),                           \
+      REASONS("synack_wrong_ack", "synack_from_client", "final_ack_wrong"))                        \
+    X(SIMULTANEOUS_OPEN, "simultaneous_open", INFO, INSTANT, FACTS(NONE), REASONS())               \
+    X(SIMULTANEOUS_CLOSE, "simultaneous_close", INFO, INSTANT, FACTS(NONE), REASONS())             \
+    X(DATA_BEFORE_ESTABLISHED, "data_before_established", WARNING, INSTANT,                        \
+      FACTS(F("bytes", INT)), REASONS())                                                           \
+    X(CLOSE_WAIT_STUCK, "close_wait_stuck", ERROR, DURATION,                                       \
+      FACTS(F("duration", SECONDS), F("bytes_after_peer_fin", INT)), REASONS())                    \
+    X(FIN_WAIT_2_STUCK, "fin_wait_2_stuck", WARNING, DURATION, FACTS(F("duration", SECONDS)),      \
+      REASONS())                                                                                   \
+    X(FIN_WAIT_1_STUCK, "fin_wait_1_stuck", WARNING, DURATION,                                     \
+      FACTS(F("duration", SECONDS), F("fin_retransmissions", INT)), REASONS())                     \
+    X(LAST_ACK_STUCK, "last_ack_stuck", WARNING, DURATION,                                         \
+      FACTS(F("duration", SECONDS), F("fin_retransmissions", INT)), REASONS())                     \
+    X(HALF_OPEN, "half_open", ERROR, INSTANT,                                                      \
+      FACTS(F("reason", REASON), F("segments_into_silence", INT), F("duration", SECONDS)),         \
+      REASONS("rst_to_data", "into_silence"))                                                      \
+    X(CONNECTION_RESET, "connection_reset", WARNING, INSTANT,                                      \
+      FACTS(F("state", STATE), F("peer_state", STATE), F("unacked_bytes", INT)), REASONS())        \
+    X(DATA_AFTER_CLOSE, "data_after_close", WARNING, INSTANT, FACTS(F("bytes", INT)), REASONS())   \
+    X(DATA_AFTER_RESET, "data_after_reset", WARNING, INSTANT, FACTS(F("bytes", INT)), REASONS())   \
+    X(RST_OUT_OF_WINDOW, "rst_out_of_window", WARNING, INSTANT,                                    \
+      FACTS(F("seq", INT), F("in_window", BOOL)), REASONS())                                       \
+    X(PORT_REUSE, "port_reuse", WARNING, INSTANT,                                                  \
+      FACTS(F("previous_state", STATE), F("since_previous_end", SECONDS), F("previous_id", INT)),  \
+      REASONS())                                                                                   \
+    X(SYN_INSIDE_CONNECTION, "syn_inside_connection", WARNING, INSTANT,                            \
+      FACTS(F("state", STATE), F("seq", INT)), REASONS())                                          \
+    X(RETRANSMISSION, "retransmission", WARNING, INSTANT,                                          \
+      FACTS(F("timeout", INT), F("fast", INT), F("spurious", INT), F("bytes", INT)), REASONS())    \
+    X(OUT_OF_ORDER, "out_of_order", WARNING, INSTANT, FACTS(F("bytes", INT)), REASONS())           \
+    X(SEGMENT_NOT_CAPTURED, "segment_not_captured", WARNING, INSTANT,                              \
+      FACTS(F("bytes", INT), F("capture_lost", INT), F("filled_later", INT)), REASONS())           \
+    X(ACK_OF_UNSEEN_DATA, "ack_of_unseen_data", WARNING, INSTANT, FACTS(F("bytes", INT)),          \
+      REASONS())                                                                                   \
+    X(ZERO_WINDOW, "zero_window", WARNING, INSTANT,                                                \
+      FACTS(F("duration", SECONDS), F("probes", INT)), REASONS())                                  \
+    X(ZERO_WINDOW_STALL, "zero_window_stall", ERROR, DURATION,                                     \
+      FACTS(F("duration", SECONDS), F("probes", INT)), REASONS())                                  \
+    X(WINDOW_SHRINK, "window_shrink", WARNING, INSTANT, FACTS(F("bytes", INT)), REASONS())         \
+    X(KEEPALIVE, "keepalive", INFO, INSTANT, FACTS(NONE), REASONS())                               \
+    X(OUT_OF_WINDOW_SEGMENT, "out_of_window_segment", WARNING, INSTANT,                            \
+      FACTS(F("bytes", INT), F("max_beyond", INT)), REASONS())                                     \
+    X(TIMESTAMP_REGRESSION, "timestamp_regression", WARNING, INSTANT,                              \
+      FACTS(F("max_decrease", INT)), REASONS())                                                    \
+    X(ILLEGAL_FLAGS, "illegal_flags", ERROR, INSTANT, FACTS(F("flags", FLAGS)), REASONS())         \
+    X(MALFORMED_OPTIONS, "malformed_options", WARNING, INSTANT, FACTS(F("reasons", OPTBAD)),       \
+      REASONS())                                                                                   \
+    X(RST_WITH_DATA, "rst_with_data", WARNING, INSTANT, FACTS(F("bytes", INT)), REASONS())         \
+    X(BAD_CHECKSUM, "bad_checksum", WARNING, INSTANT, FACTS(F("layer", REASON)),                   \
+      REASONS("ip", "tcp"))
 
 typedef enum tcpst_anomaly_type {
-#define TCPST_X_ATYPE(e, id, sev) TCPST_A_##e,
+#define TCPST_X_ATYPE(e, id, sev, dur, facts, reasons) TCPST_A_##e,
     TCPST_ANOMALY_MAP(TCPST_X_ATYPE)
 #undef TCPST_X_ATYPE
         TCPST_A__COUNT
 } tcpst_anomaly_type;
+
+/* Reason codes, in the order of the catalogue row's REASONS (anomaly.c checks it). */
+enum tcpst_handshake_invalid_reason {
+    TCPST_HSR_SYNACK_WRONG_ACK = 1,
+    TCPST_HSR_SYNACK_FROM_CLIENT,
+    TCPST_HSR_FINAL_ACK_WRONG
+};
+enum tcpst_half_open_reason { TCPST_HOR_RST_TO_DATA = 1, TCPST_HOR_INTO_SILENCE };
+enum tcpst_bad_checksum_reason { TCPST_CKR_IP = 1, TCPST_CKR_TCP };
 
 /* Which endpoint a finding is about. */
 typedef enum tcpst_who { TCPST_WHO_CLIENT = 0, TCPST_WHO_SERVER = 1, TCPST_WHO_BOTH = 2 } tcpst_who;
@@ -90,8 +135,8 @@ typedef struct tcpst_finding {
  * TCPST_FINDINGS_MAX of them (about 1 KB) is not part of the record: a block is taken from
  * a pool at the first finding and given back when the record is written out.  The engine's
  * pool has a block per table slot, reserved at start and touched only as used, so the
- * per-packet path never allocates.  Records not tracked by an engine (tests, tools) use a
- * process-wide pool that grows in slabs and keeps them.
+ * per-packet path never allocates.  A record must name its pool (tcpst_findings.pool)
+ * before its first finding; tests and tools that build records themselves make one.
  */
 typedef union tcpst_finding_block {
     tcpst_finding f[TCPST_FINDINGS_MAX];
@@ -102,11 +147,11 @@ typedef struct tcpst_finding_pool {
     tcpst_finding_block *area; /* cap blocks, handed out in order up to hwm */
     size_t cap, hwm;
     tcpst_finding_block *free; /* given back, reused first */
-    bool grow;                 /* may allocate more slabs (the process-wide pool) */
 } tcpst_finding_pool;
 
-/* A pool of `cap` blocks reserved at once (calloc: pages are touched as blocks are used). */
-int tcpst_finding_pool_init(tcpst_finding_pool *p, size_t cap);
+/* A pool of `cap` blocks reserved at once (calloc: pages are touched as blocks are used).
+ * 0, or TCPST_ENOMEM. */
+__attribute__((warn_unused_result)) int tcpst_finding_pool_init(tcpst_finding_pool *p, size_t cap);
 void tcpst_finding_pool_fini(tcpst_finding_pool *p);
 
 typedef struct tcpst_findings {
@@ -114,7 +159,7 @@ typedef struct tcpst_findings {
     uint32_t dropped;          /* findings of new (type, who) beyond TCPST_FINDINGS_MAX */
     uint32_t evidence_dropped; /* evidence frames beyond TCPST_EVIDENCE_MAX */
     tcpst_finding *f;          /* n used entries of a block; NULL until the first */
-    tcpst_finding_pool *pool;  /* where f came from; NULL: the process-wide pool */
+    tcpst_finding_pool *pool;  /* where f comes from; NULL: nowhere (findings are dropped) */
 } tcpst_findings;
 
 /* Give the block back (the findings become empty); a no-op without one. */
@@ -152,6 +197,9 @@ typedef struct tcpst_factdesc {
 /* Name of a TCPST_FACT_REASON value of type t ("synack_wrong_ack", ...). */
 const char *tcpst_anomaly_reason(tcpst_anomaly_type t, int64_t code);
 
+/* How many reason names a type has (its REASON fact's codes run 1..n); 0 for most. */
+unsigned tcpst_anomaly_reason_count(tcpst_anomaly_type t);
+
 /* Does this type measure a duration (and so report still_at_capture_end)? */
 bool tcpst_anomaly_has_duration(tcpst_anomaly_type t);
 
@@ -165,6 +213,13 @@ const tcpst_factdesc *tcpst_anomaly_facts(tcpst_anomaly_type t);
  */
 tcpst_finding *tcpst_findings_add(tcpst_findings *fs, tcpst_anomaly_type t, tcpst_who who,
                                   tcpst_time ts, uint64_t frame);
+
+/*
+ * Add evidence frame `frame` to finding f of fs: the one way evidence is added.  Frame 0
+ * (no packet) and a frame already listed add nothing; past TCPST_EVIDENCE_MAX frames the
+ * frame is counted in fs->evidence_dropped instead.
+ */
+void tcpst_finding_add_evidence(tcpst_findings *fs, tcpst_finding *f, uint64_t frame);
 
 /* The finding of that type and endpoint, or NULL. */
 tcpst_finding *tcpst_findings_get(tcpst_findings *fs, tcpst_anomaly_type t, tcpst_who who);

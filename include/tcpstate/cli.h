@@ -20,8 +20,8 @@ typedef struct tcpst_options {
     const char *output; /* NULL = stdout */
     const char *junit;  /* --junit FILE, or NULL */
     bool pretty;
-    int format;      /* --format: tcpst_format value (report.h) */
-    int connections; /* --connections: tcpst_conns value */
+    const char *format; /* --format: a format name (report.h); NULL: json */
+    int connections;    /* --connections: tcpst_conns value */
     bool help, version;
     /* Live capture (-i) and stop conditions. */
     bool live;            /* -i given: live.iface set, no files */

@@ -16,101 +16,11 @@
 
 #include "tcpstate/anomaly.h"
 #include "tcpstate/decode.h"
+#include "tcpstate/endpoint.h"
 #include "tcpstate/limits.h"
 #include "tcpstate/transfer.h"
 #include "tcpstate/types.h"
 #include "tcpstate/zeekcompat.h"
-
-/* RFC 9293 section 3.3.2 state names, verbatim. */
-#define TCPST_STATE_MAP(X)                                                                         \
-    X(CLOSED)                                                                                      \
-    X(LISTEN)                                                                                      \
-    X(SYN_SENT)                                                                                    \
-    X(SYN_RECEIVED)                                                                                \
-    X(ESTABLISHED)                                                                                 \
-    X(FIN_WAIT_1)                                                                                  \
-    X(FIN_WAIT_2)                                                                                  \
-    X(CLOSE_WAIT)                                                                                  \
-    X(CLOSING)                                                                                     \
-    X(LAST_ACK)                                                                                    \
-    X(TIME_WAIT)
-
-typedef enum tcpst_state {
-#define TCPST_X_STATE(name) TCPST_##name,
-    TCPST_STATE_MAP(TCPST_X_STATE)
-#undef TCPST_X_STATE
-        TCPST_STATE__COUNT
-} tcpst_state;
-
-const char *tcpst_state_name(tcpst_state s);
-/* Parse an upper-snake state name; returns -1 if unknown. */
-int tcpst_state_parse(const char *name);
-
-/* What caused a transition. */
-typedef enum tcpst_cause {
-    TCPST_CAUSE_SEGMENT = 0, /* a captured segment (its own, or the peer's) */
-    TCPST_CAUSE_MIDSTREAM,   /* first sight of a connection already open */
-    TCPST_CAUSE_TIMER,       /* TIME_WAIT expiry after 2*MSL */
-    TCPST_CAUSE_ACK_IMPLIED  /* a peer's ACK proves a segment we never captured */
-} tcpst_cause;
-
-const char *tcpst_cause_name(tcpst_cause c);
-
-typedef struct tcpst_transition {
-    tcpst_time ts;
-    uint64_t frame;         /* 0 for timer transitions */
-    uint32_t seq, ack, len; /* the causing segment (wire values) */
-    uint16_t flags;
-    /* Bit-fields keep a transition at 32 bytes (20 of them in every record). */
-    unsigned from : 4, to : 4; /* tcpst_state */
-    unsigned inferred : 1;     /* 0: the endpoint's own segment shows it; 1: deduced */
-    unsigned cause : 3;        /* tcpst_cause */
-} tcpst_transition;
-
-/* Endpoint fact bits (tcpst_endpoint.has). */
-enum tcpst_ephas {
-    TCPST_EP_ISN = 1u << 0,          /* isn valid */
-    TCPST_EP_ISN_INFERRED = 1u << 1, /* isn deduced from the peer's ACK */
-    TCPST_EP_NEXT = 1u << 2,         /* next_seq valid */
-    TCPST_EP_ACK = 1u << 3,          /* last_ack valid */
-    TCPST_EP_FIN = 1u << 4,          /* sent a FIN: fin_seq valid */
-    TCPST_EP_RST = 1u << 5,          /* sent an accepted RST */
-    TCPST_EP_PASSIVE = 1u << 6,      /* opened passively (SYN-ACK in reply to a SYN) */
-    TCPST_EP_WSCALE = 1u << 7,       /* window scale option on its SYN */
-    TCPST_EP_SACKPERM = 1u << 8,
-    TCPST_EP_TS = 1u << 9,
-    TCPST_EP_MSS = 1u << 10,
-    TCPST_EP_TFO = 1u << 11,
-    TCPST_EP_SENT = 1u << 12 /* has sent at least one segment */
-};
-
-typedef struct tcpst_endpoint {
-    tcpst_addr addr;
-    uint16_t port;
-    uint8_t state; /* tcpst_state */
-    uint8_t wscale;
-    uint16_t has; /* tcpst_ephas */
-    uint16_t mss;
-    uint32_t isn;
-    uint32_t next_seq;            /* one past the highest sequence sent (SYN and FIN count) */
-    uint32_t fin_seq;             /* sequence number occupied by its FIN */
-    uint32_t last_ack;            /* highest acknowledgement it sent */
-    uint32_t window;              /* last advertised window, raw */
-    tcpst_time first_ts, last_ts; /* of its own segments */
-    tcpst_time state_since;
-    uint64_t packets, bytes, payload_bytes;
-    uint64_t retrans_bytes;
-    uint32_t retrans_segments;
-    uint32_t keepalives;
-    uint32_t syns, fins, rsts;
-    uint32_t fin_retrans;                /* FIN segments that repeated an earlier FIN */
-    uint32_t unanswered;                 /* segments sent since the peer last sent anything */
-    uint64_t bytes_after_peer_fin;       /* payload sent while in CLOSE_WAIT */
-    tcpst_time syn_last_ts, syn_max_gap; /* bare SYN (or SYN-ACK) timing: back-off */
-    uint64_t syn_last_frame;
-    uint16_t tl_count, tl_dropped;
-    tcpst_transition tl[TCPST_TIMELINE_MAX];
-} tcpst_endpoint;
 
 /* Why a record was written out. */
 typedef enum tcpst_end_reason {
@@ -173,9 +83,13 @@ void tcpst_conn_init(tcpst_conn *c, uint64_t id, const tcpst_segment *seg);
 /* Which endpoint sent `seg` (0 or 1); the caller has matched the 4-tuple. */
 unsigned tcpst_conn_dir(const tcpst_conn *c, const tcpst_segment *seg);
 
-/* Feed one segment sent by endpoint `from`. */
-void tcpst_conn_update(tcpst_conn *c, unsigned from, const tcpst_segment *seg, tcpst_time ts,
-                       uint64_t frame, const tcpst_conn_config *cfg);
+/*
+ * Feed one segment sent by endpoint `from`: timers up to `ts` (tcpst_conn_advance), the
+ * counters, both machines, the sequence bookkeeping and the Zeek summary.  Returns what
+ * the segment revealed (tcpst_epevent bits), for the detectors the engine runs next.
+ */
+unsigned tcpst_conn_update(tcpst_conn *c, unsigned from, const tcpst_segment *seg, tcpst_time ts,
+                           uint64_t frame, const tcpst_conn_config *cfg);
 
 /* Apply timers (TIME_WAIT -> CLOSED) up to `now`. */
 void tcpst_conn_advance(tcpst_conn *c, tcpst_time now, const tcpst_conn_config *cfg);

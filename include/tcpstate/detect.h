@@ -1,13 +1,20 @@
 /*
- * detect.h - lifecycle and header anomaly detectors (the transfer ones are
- * in transfer.h).
+ * detect.h - every detector entry point.  The engine (track/engine.c) is their one caller:
+ * per segment it takes a snapshot, lets the transfer detectors judge the segment against
+ * what came before it, applies it (tcpst_conn_update), then runs the lifecycle and header
+ * detectors on what changed; when a record is written out it runs the duration detectors.
  *
- * Per segment: illegal flag combinations, malformed options, RSTs with data,
- * data before the handshake completed (TCP Fast Open excepted), rejected and
- * reset connections, RSTs not acceptable by RFC 5961, data after a close or
- * a reset, invalid handshakes, simultaneous open/close, peers that lost the
- * connection.  When a record is written out: states held too long (stuck),
- * unanswered SYNs, handshakes never completed, one side talking into silence.
+ * Lifecycle and header detectors (detect.c), per segment: illegal flag combinations,
+ * malformed options, RSTs with data, data before the handshake completed (TCP Fast Open
+ * excepted), rejected and reset connections, RSTs not acceptable by RFC 5961, data after a
+ * close or a reset, invalid handshakes, simultaneous open/close, peers that lost the
+ * connection.  When a record is written out: states held too long (stuck), unanswered SYNs,
+ * handshakes never completed, one side talking into silence.  Segments with a bad
+ * checksum (bad_checksum).
+ *
+ * Transfer detectors (transfer.c): retransmissions, reordering, capture gaps, windows,
+ * keep-alives, timestamps; their state is in transfer.h.  Capture-wide judgements over all
+ * records (floods, storms, capture quality) are in summary.h.
  */
 #ifndef TCPSTATE_DETECT_H
 #define TCPSTATE_DETECT_H
@@ -27,12 +34,33 @@ typedef struct tcpst_detect_pre {
 
 void tcpst_detect_snapshot(const tcpst_conn *c, tcpst_detect_pre *pre);
 
+/*
+ * The transfer detectors on segment `seg` sent by endpoint `from` of c, before
+ * tcpst_conn_update() applies it, so that the endpoints still describe what was known
+ * before it.  Findings go into c->findings.
+ */
+void tcpst_xfer_segment(tcpst_conn *c, unsigned from, const tcpst_segment *seg, tcpst_time ts,
+                        uint64_t frame, const tcpst_xfer_config *cfg);
+
 /* After tcpst_conn_update() applied `seg` from endpoint `from`. `ev` = its event bits. */
 void tcpst_detect_segment(tcpst_conn *c, unsigned from, const tcpst_segment *seg, tcpst_time ts,
                           uint64_t frame, const tcpst_detect_pre *pre, unsigned ev);
 
-/* The record is being written out (c->end_ts, c->end_reason set). */
+/* A segment of c from endpoint `from` failed its checksum (`cs`, decode.h); the receiver
+ * drops it, so nothing else sees it. */
+void tcpst_detect_bad_checksum(tcpst_conn *c, unsigned from, tcpst_csum cs, tcpst_time ts,
+                               uint64_t frame);
+
+/*
+ * The record is being written out (c->end_ts, c->end_reason set): stuck states, unanswered
+ * SYNs, silence, and the transfer episodes still open (a zero window that never reopened).
+ * Calling it twice adds nothing the second time.
+ */
 void tcpst_detect_finish(tcpst_conn *c, const tcpst_conn_config *cfg);
+
+/* Could tcpst_detect_finish() find a duration (a stuck state, an unanswered SYN, a
+ * zero-window stall) if c ended at `now`?  Cheap; false is certain, true is a maybe. */
+bool tcpst_detect_duration_due(const tcpst_conn *c, tcpst_time now, const tcpst_conn_config *cfg);
 
 /* The record a bare SYN is about to end (RFC boundaries), for port_reuse. */
 typedef struct tcpst_reuse_info {

@@ -1,13 +1,13 @@
 /*
- * engine.h - wires decoder, connection table and state machines together.
+ * engine.h - the pipeline: decoder, connection table, state machines and detectors.
  *
- * Owns the table and the packet clock (the newest packet timestamp seen: the
- * wall clock is never read).  Each packet is decoded, counted, matched to its
- * record (a new one on first sight or when a SYN starts a new connection on
- * a used 4-tuple) and fed to tcpst_conn_update().  Records leave through the
- * emit callback when they end, idle out, are evicted or the input ends; the
- * callback must copy what it needs, the record is reused afterwards.
- * No allocation happens per packet.
+ * Owns the table and the packet clock (the newest packet timestamp seen: the wall clock is
+ * never read).  Each packet is decoded, counted, matched to its record (a new one on first
+ * sight or when a SYN starts a new connection on a used 4-tuple) and fed to
+ * tcpst_conn_update(), with the detectors (detect.h) around it: the engine is the one place
+ * that calls them.  Records leave through the receivers when they end, idle out, are
+ * evicted or the input ends; a receiver must copy what it needs, the record is reused
+ * afterwards.  No allocation happens per packet.
  */
 #ifndef TCPSTATE_ENGINE_H
 #define TCPSTATE_ENGINE_H
@@ -21,6 +21,7 @@
 #include "tcpstate/error.h"
 #include "tcpstate/flowtab.h"
 #include "tcpstate/ipreasm.h"
+#include "tcpstate/summary.h"
 
 typedef struct tcpst_engine_config {
     tcpst_conn_config conn;
@@ -86,6 +87,19 @@ typedef void (*tcpst_emit_fn)(void *ctx, const tcpst_conn *c);
 typedef void (*tcpst_anomaly_fn)(void *ctx, const tcpst_conn *c, const tcpst_finding *f,
                                  tcpst_time now);
 
+/*
+ * Who receives what the engine finds (the report, the policy verdict, JUnit, ...): records
+ * as they are written out, and findings as they happen.  Either function may be NULL; the
+ * engine looks for findings as they happen only when some receiver takes them.
+ */
+typedef struct tcpst_receiver {
+    tcpst_emit_fn record;
+    tcpst_anomaly_fn anomaly;
+    void *ctx;
+} tcpst_receiver;
+
+#define TCPST_RECEIVERS_MAX 4
+
 /* Connections tracked right now, by endpoint state. */
 typedef struct tcpst_engine_open {
     uint32_t total;
@@ -97,11 +111,11 @@ typedef struct tcpst_engine {
     tcpst_engine_config cfg;
     tcpst_flowtab ft;
     tcpst_engine_stats stats;
-    tcpst_emit_fn emit;
-    void *emit_ctx;
-    tcpst_anomaly_fn on_anomaly; /* optional; set after init */
-    void *anomaly_ctx;
-    tcpst_time next_scan;                 /* next duration-finding scan (on_anomaly only) */
+    tcpst_receiver recv[TCPST_RECEIVERS_MAX]; /* called in the order added */
+    unsigned nrecv;
+    bool announce;                        /* a receiver takes findings as they happen */
+    tcpst_summary summary;                /* capture-wide detectors (summary.h) */
+    tcpst_time next_scan;                 /* next duration-finding scan (announce only) */
     tcpst_time expire_at;                 /* no record is due before this (never later) */
     tcpst_conn *scratch;                  /* provisional copy for those scans */
     tcpst_finding_block scratch_findings; /* the scratch copy's own findings */
@@ -112,11 +126,14 @@ typedef struct tcpst_engine {
     bool clock_set; /* `now` holds a packet time (times may be negative) */
 } tcpst_engine;
 
-__attribute__((warn_unused_result)) int tcpst_engine_init(tcpst_engine *e,
-                                                          const tcpst_engine_config *cfg,
-                                                          tcpst_emit_fn emit, void *ctx,
-                                                          tcpst_error *err);
+__attribute__((warn_unused_result)) int
+tcpst_engine_init(tcpst_engine *e, const tcpst_engine_config *cfg, tcpst_error *err);
 void tcpst_engine_fini(tcpst_engine *e);
+
+/* Add a receiver (copied), before the first packet.  0, or TCPST_EUSAGE when there are
+ * TCPST_RECEIVERS_MAX already. */
+__attribute__((warn_unused_result)) int tcpst_engine_add_receiver(tcpst_engine *e,
+                                                                  const tcpst_receiver *r);
 
 /* One captured frame. */
 void tcpst_engine_packet(tcpst_engine *e, int linktype, const uint8_t *data, uint32_t caplen,
@@ -149,6 +166,14 @@ void tcpst_engine_prepared(tcpst_engine *e, const tcpst_prepared *p, const uint8
 void tcpst_engine_segment(tcpst_engine *e, const tcpst_segment *seg, tcpst_time ts, uint64_t frame);
 
 /*
+ * One segment of record c, the way the engine feeds every segment (used by it, and by tests
+ * that build records themselves): the transfer detectors judge it against what came before,
+ * tcpst_conn_update() applies it, and the lifecycle detectors look at what it changed.
+ */
+void tcpst_engine_conn_segment(tcpst_conn *c, const tcpst_segment *seg, tcpst_time ts,
+                               uint64_t frame, const tcpst_conn_config *cfg);
+
+/*
  * Move the clock to `now` without a packet (live capture while idle: the
  * wall clock): expiry, TIME_WAIT timers and duration findings fire as if a
  * packet had arrived then.  A time at or before the clock does nothing.
@@ -160,5 +185,8 @@ void tcpst_engine_open_counts(const tcpst_engine *e, tcpst_engine_open *out);
 
 /* End of input: emit every record still tracked, in id order. */
 void tcpst_engine_finish(tcpst_engine *e);
+
+/* The capture-wide findings over every record written out so far. */
+void tcpst_engine_summary(const tcpst_engine *e, tcpst_summary_result *out);
 
 #endif

@@ -35,20 +35,24 @@ typedef struct tcpst_junit_conn {
 } tcpst_junit_conn;
 
 typedef struct tcpst_junit {
+    const tcpst_policy *policy; /* borrowed: the rules, one testsuite each */
     tcpst_junit_conn *v;
     size_t n, cap;
     uint64_t not_listed; /* connections beyond TCPST_JUNIT_MAX_CONNS */
 } tcpst_junit;
 
-void tcpst_junit_init(tcpst_junit *j);
+void tcpst_junit_init(tcpst_junit *j, const tcpst_policy *policy);
 void tcpst_junit_fini(tcpst_junit *j);
 
-/* Remember a finished connection and the rules it matched (tcpst_policy_check). */
+/* Remember a finished connection and the rules it matched (tcpst_policy_match). */
 void tcpst_junit_add(tcpst_junit *j, const tcpst_conn *c, uint64_t rules);
 
-/* Write the XML for policy `p` to `path` (temp file + rename). */
-__attribute__((warn_unused_result)) int tcpst_junit_write(tcpst_junit *j, const tcpst_policy *p,
-                                                          const char *path, tcpst_error *err);
+/* JUnit as an engine receiver: every record is remembered with the rules it matched. */
+tcpst_receiver tcpst_junit_receiver(tcpst_junit *j);
+
+/* Write the XML to `path` atomically (src/report/sink.h), once the verdict is known. */
+__attribute__((warn_unused_result)) int tcpst_junit_write(tcpst_junit *j, const char *path,
+                                                          tcpst_error *err);
 
 /* XML-escape `s` into out (always NUL-terminated). For tests. */
 void tcpst_xml_escape(const char *s, char *out, size_t n);

@@ -43,6 +43,36 @@
 /* Streaming output: how often (clock time) duration findings are looked for. */
 #define TCPST_SCAN_INTERVAL (1 * TCPST_NS_PER_SEC)
 
+/* ---- detector thresholds (detect/) ---- */
+
+/* half_open into_silence: one side sent at least this many segments (retransmissions
+ * among them) since the other last sent anything, and for at least stuck_after. */
+#define TCPST_SILENCE_MIN_SEGMENTS 3
+/* Capture-wide findings (detect/summary.c): a server with this many unanswered SYNs is
+ * listed under syn_flood_or_scan, a host that reset or refused this many connections under
+ * rst_storm.  Twenty is well above what retries of a few clients give, and below what even
+ * a slow scan does in a minute. */
+#define TCPST_SYN_FLOOD_MIN 20
+#define TCPST_RST_STORM_MIN 20
+/* Hosts listed per capture-wide finding, most affected first. */
+#define TCPST_SUMMARY_HOSTS_LISTED 20
+/* Addresses tallied for them; beyond it they are counted as hosts_untracked. */
+#define TCPST_SUMMARY_HOSTS_MAX 65536
+/* Capture quality: with at least this many established connections, "one_sided" when half
+ * or more of them show one direction only, "capture_loss" when a tenth or more show data
+ * that was never captured. */
+#define TCPST_QUALITY_MIN_ESTABLISHED 3
+
+/* Transfer detectors (detect/transfer.c). */
+/* A zero window held this long is a stall when the configuration says 0. */
+#define TCPST_XFER_DEFAULT_ZERO_WINDOW_STALL (30 * TCPST_NS_PER_SEC)
+/* Reordering window when no handshake RTT was measured (Wireshark's default). */
+#define TCPST_XFER_DEFAULT_REORDER (3 * TCPST_NS_PER_SEC / 1000)
+/* The handshake RTT, used as reordering window, is capped here (TCP_RTO_MIN of Linux). */
+#define TCPST_XFER_MAX_REORDER (200 * TCPST_NS_PER_SEC / 1000)
+/* RFC 5681 3.2 DupThresh: this many duplicate ACKs trigger fast retransmit. */
+#define TCPST_XFER_DUPTHRESH 3
+
 /* ---- internal caps ---- */
 
 /* State changes kept per endpoint; a full lifecycle needs at most 7. */

@@ -5,7 +5,9 @@
  * severity ("severity>=warning"), and is violated when at least `min_count`
  * findings match over the whole capture ("retransmission>=3"; default 1).
  * Violating connections are remembered (capped) with the frames that prove
- * it, so the verdict can name them.  Rules come from --fail-on; no I/O here.
+ * it, so the verdict can name them.  Rules come from --fail-on and --policy files
+ * (policyfile.c); no I/O here.  The policy is a receiver of the engine: every finished
+ * record is checked as it is written out.
  */
 #ifndef TCPSTATE_POLICY_H
 #define TCPSTATE_POLICY_H
@@ -15,6 +17,7 @@
 #include <stdint.h>
 
 #include "tcpstate/conn.h"
+#include "tcpstate/engine.h"
 #include "tcpstate/error.h"
 
 #define TCPST_VERDICT_CONNS  20 /* offending connections listed per rule */
@@ -92,6 +95,12 @@ __attribute__((warn_unused_result)) int tcpst_policy_load(tcpst_policy *p, const
 /* Check one finished connection against every rule; returns a bit per rule it
  * matched (rules beyond the 64th are checked but not in the mask). */
 uint64_t tcpst_policy_check(tcpst_policy *p, const tcpst_conn *c);
+
+/* The same bits as tcpst_policy_check() would return, counting nothing. */
+uint64_t tcpst_policy_match(const tcpst_policy *p, const tcpst_conn *c);
+
+/* The policy as an engine receiver: every record is checked (tcpst_policy_check). */
+tcpst_receiver tcpst_policy_receiver(tcpst_policy *p);
 
 /* Is any rule violated? */
 bool tcpst_policy_failed(const tcpst_policy *p);

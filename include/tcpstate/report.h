@@ -1,15 +1,17 @@
 /*
- * report.h - the JSON report: connection records, inputs, stats, summary.
+ * report.h - the report: connection records, inputs, stats, summary and verdict, in one of
+ * the output formats (json, text, ndjson; src/report/format.h).
  *
- * Records arrive in the order connections end; the JSON and text reports
- * list them in id order (= order of first packet), so a record that ends
- * before a lower id is held, packed (pack.h), and formatted only when every
- * lower id has been written.  Such a file report is written to a temporary file beside the
- * target and renamed into place only when complete, so a reader never sees a
- * partial report under the final name.  NDJSON holds nothing: each line is
- * written and flushed as it happens, to the target itself (a reader knows
- * the stream is complete by its last, "summary", line).  Only this module
- * and the policy-file loader include jansson.h.
+ * The report is a receiver of the engine (tcpst_report_receiver).  Records arrive in the
+ * order connections end; the JSON and text reports list them in id order (= order of
+ * first packet), so a record that ends before a lower id waits (src/report/order.h) and is
+ * formatted only when every lower id has been written.  A file report is written to a
+ * temporary file beside the target and renamed into place only when complete, so a
+ * reader never sees a partial report under the final name.  NDJSON holds nothing: each
+ * line is written and flushed as it happens, to the target itself (a reader knows the
+ * stream is complete by its last, "summary", line).  Only the report layer includes
+ * jansson.h.  The report judges nothing: findings, capture-wide findings and the verdict
+ * come judged.
  */
 #ifndef TCPSTATE_REPORT_H
 #define TCPSTATE_REPORT_H
@@ -21,23 +23,19 @@
 #include "tcpstate/conn.h"
 #include "tcpstate/engine.h"
 #include "tcpstate/error.h"
-#include "tcpstate/junit.h"
 #include "tcpstate/policy.h"
+#include "tcpstate/summary.h"
 
 #define TCPST_SCHEMA_VERSION 1
 
 typedef struct tcpst_report tcpst_report;
 
-/*
- * JSON: one document, records in id order.  TEXT: a table.  NDJSON: one JSON
- * object per line, each with a "type" (connection, anomaly, stats, summary),
- * written and flushed as things happen (records in the order they end).
- */
-typedef enum tcpst_format {
-    TCPST_FORMAT_JSON = 0,
-    TCPST_FORMAT_TEXT,
-    TCPST_FORMAT_NDJSON
-} tcpst_format;
+/* Is `name` an output format (--format)?  The formats are those of src/report/format.h. */
+bool tcpst_report_format_known(const char *name);
+/* Does format `name` stream (write records as connections end, lines flushed at once)? */
+bool tcpst_report_format_streams(const char *name);
+/* The format names for a message: "'json', 'text' or 'ndjson'" (static). */
+const char *tcpst_report_format_list(void);
 
 /* Which connection records the report lists (summary and stats always count all). */
 typedef enum tcpst_conns {
@@ -47,11 +45,10 @@ typedef enum tcpst_conns {
 } tcpst_conns;
 
 typedef struct tcpst_report_opts {
-    tcpst_format format;
+    const char *format; /* a format name (tcpst_report_format_known); NULL: "json" */
     tcpst_conns which;
     bool pretty;          /* indent records (default: one record per line) */
-    tcpst_policy *policy; /* borrowed; every record is checked against it; may be NULL */
-    tcpst_junit *junit;   /* borrowed; every record is remembered for it; may be NULL */
+    tcpst_policy *policy; /* borrowed: its verdict is written at the end; may be NULL */
     /* Records wait for lower ids (still open connections) in memory up to this many bytes,
      * then in an unlinked temporary file in $TMPDIR (or /tmp); 0: TCPST_PENDING_MEM_DEFAULT. */
     size_t pending_mem_max;
@@ -70,12 +67,18 @@ typedef struct tcpst_report_meta {
     const char *interface; /* live capture: the interface; NULL offline */
     tcpst_capture_counters counters; /* live capture: libpcap's counters at the end */
     tcpst_time time_wait;
+    const tcpst_summary_result *capture; /* capture-wide findings; NULL: none */
 } tcpst_report_meta;
 
-/* path NULL or "-" = standard output.  NDJSON to a file: written in place, not renamed. */
+/* path NULL or "-" = standard output.  NDJSON to a file: written in place, not renamed.
+ * An unknown format is TCPST_EUSAGE. */
 __attribute__((warn_unused_result)) int tcpst_report_open(tcpst_report **out, const char *path,
                                                           const tcpst_report_opts *opts,
                                                           tcpst_error *err);
+
+/* The report as an engine receiver: every record, and findings as they happen when the
+ * format streams. */
+tcpst_receiver tcpst_report_receiver(tcpst_report *r);
 
 /* Add one finished record (matches tcpst_emit_fn; ctx is the report). */
 void tcpst_report_conn(void *report, const tcpst_conn *c);

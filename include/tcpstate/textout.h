@@ -1,6 +1,6 @@
 /*
- * textout.h - the human-readable output: one table row per connection and
- * the verdict lines.  The same verdict text goes to stderr in CI runs.
+ * textout.h - the verdict for people: the lines that end the text report and go to stderr
+ * in CI runs, and GitHub Actions annotations.
  */
 #ifndef TCPSTATE_TEXTOUT_H
 #define TCPSTATE_TEXTOUT_H
@@ -10,12 +10,6 @@
 
 #include "tcpstate/conn.h"
 #include "tcpstate/policy.h"
-
-/* Column titles, newline-terminated (static string). */
-const char *tcpst_text_header(void);
-
-/* One row for a connection, newline-terminated; malloc'd, caller frees; NULL on ENOMEM. */
-char *tcpst_text_conn(const tcpst_conn *c);
 
 /*
  * "PREFIXverdict: PASS|FAIL (n of m rules violated)" and one line per

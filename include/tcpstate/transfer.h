@@ -1,15 +1,15 @@
 /*
- * transfer.h - data-transfer analysis of one connection: retransmissions
- * (fast / spurious / timeout), out-of-order segments, capture gaps kept apart
- * from real loss, ACKs of data never captured, zero windows and zero-window
- * stalls with their probes (Linux probes: zero bytes at SND.NXT-1 while the
- * peer's window is 0), window shrinking, keep-alives, segments outside the
- * receiver's window, and TCP timestamp regressions.
+ * transfer.h - what the transfer detectors (detect/transfer.c) keep in every connection
+ * record: a little history per direction, and their configuration.  Types only: the
+ * record carries them (conn.h), and only the detectors change them.  The detectors' entry
+ * points (tcpst_xfer_segment, tcpst_xfer_finish) are in detect.h, called by the engine.
  *
- * Fed every segment of the connection before the state machines run, so the
- * endpoint records still describe what was known before this segment.
- * Findings go into the connection's tcpst_findings; no allocation.  The rules
- * are documented in docs/anomalies.md (transfer section).
+ * The detectors tell retransmissions (fast / spurious / timeout) from out-of-order
+ * segments, capture gaps from real loss, and find ACKs of data never captured, zero
+ * windows and zero-window stalls with their probes (Linux probes: zero bytes at
+ * SND.NXT-1 while the peer's window is 0), window shrinking, keep-alives, segments outside
+ * the receiver's window and TCP timestamp regressions; docs/anomalies.md (transfer
+ * section) gives the rules.
  */
 #ifndef TCPSTATE_TRANSFER_H
 #define TCPSTATE_TRANSFER_H
@@ -17,20 +17,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "tcpstate/anomaly.h"
-#include "tcpstate/decode.h"
+#include "tcpstate/limits.h"
 #include "tcpstate/types.h"
-
-struct tcpst_endpoint;
-
-/* A zero window held this long is a stall when the configuration says 0. */
-#define TCPST_XFER_DEFAULT_ZERO_WINDOW_STALL (30 * TCPST_NS_PER_SEC)
-/* Reordering window when no handshake RTT was measured (Wireshark's default). */
-#define TCPST_XFER_DEFAULT_REORDER (3 * TCPST_NS_PER_SEC / 1000)
-/* The handshake RTT, used as reordering window, is capped here (TCP_RTO_MIN of Linux). */
-#define TCPST_XFER_MAX_REORDER (200 * TCPST_NS_PER_SEC / 1000)
-/* RFC 5681 3.2 DupThresh: this many duplicate ACKs trigger fast retransmit. */
-#define TCPST_XFER_DUPTHRESH 3
 
 /*
  * Per-direction bookkeeping (private to transfer.c).  d[i] describes what
@@ -64,28 +52,5 @@ typedef struct tcpst_xfer {
 typedef struct tcpst_xfer_config {
     tcpst_time zero_window_stall; /* a zero window lasting this long is a stall; 0 = 30 s */
 } tcpst_xfer_config;
-
-void tcpst_xfer_init(tcpst_xfer *x);
-
-/*
- * Segment `seg` sent by endpoint `from` (whose record is `e`; the peer's is
- * `p`), at (ts, frame).  Called before the state machines and the sequence
- * bookkeeping of conn.c see the segment.
- */
-void tcpst_xfer_segment(tcpst_xfer *x, tcpst_findings *fs, unsigned from,
-                        const struct tcpst_endpoint *e, const struct tcpst_endpoint *p,
-                        const tcpst_segment *seg, tcpst_time ts, uint64_t frame,
-                        const tcpst_xfer_config *cfg);
-
-/*
- * The record is being written out at `end_ts`: close episodes still open
- * (a zero window that never reopened), marking still_at_end when
- * `at_capture_end`.  Calling it twice adds nothing the second time.
- */
-/* Is a zero-window episode open (so a stall may become due)? */
-bool tcpst_xfer_zero_window_open(const tcpst_xfer *x);
-
-void tcpst_xfer_finish(tcpst_xfer *x, tcpst_findings *fs, tcpst_time end_ts, bool at_capture_end,
-                       const tcpst_xfer_config *cfg);
 
 #endif

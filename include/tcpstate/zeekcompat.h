@@ -47,6 +47,29 @@ enum tcpst_zeek_state {
     TCPST_Z_RESET = 6
 };
 
+/* Zeek's conn_state values (its conn.log), in the order the report's summary lists them. */
+#define TCPST_ZEEK_CONN_STATE_MAP(X)                                                               \
+    X(S0)                                                                                          \
+    X(S1)                                                                                          \
+    X(SF)                                                                                          \
+    X(REJ)                                                                                         \
+    X(S2)                                                                                          \
+    X(S3)                                                                                          \
+    X(RSTO)                                                                                        \
+    X(RSTR)                                                                                        \
+    X(RSTOS0)                                                                                      \
+    X(RSTRH)                                                                                       \
+    X(SH)                                                                                          \
+    X(SHR)                                                                                         \
+    X(OTH)
+
+typedef enum tcpst_zeek_cs {
+#define TCPST_X_ZCS(name) TCPST_ZCS_##name,
+    TCPST_ZEEK_CONN_STATE_MAP(TCPST_X_ZCS)
+#undef TCPST_X_ZCS
+        TCPST_ZCS__COUNT
+} tcpst_zeek_cs;
+
 /* Why Zeek would end the current record before a segment (tcpst_zeek_check_split). */
 typedef enum tcpst_zeek_split {
     TCPST_ZSPLIT_NONE = 0,
@@ -125,7 +148,11 @@ tcpst_zeek_split tcpst_zeek_check_split(const tcpst_zeek *z, unsigned from,
 /* Stable name of a split reason ("none", "reuse", "attempt", ...). */
 const char *tcpst_zeek_split_name(tcpst_zeek_split s);
 
-/* conn_state per Zeek's decision list ("S0", "SF", ... "OTH"). Static string. */
+/* conn_state per Zeek's decision list. */
+tcpst_zeek_cs tcpst_zeek_conn_state_id(const tcpst_zeek *z);
+/* Its name ("S0", "SF", ... "OTH"); static. */
+const char *tcpst_zeek_cs_name(tcpst_zeek_cs cs);
+/* Both at once: the name of z's conn_state. */
 const char *tcpst_zeek_conn_state(const tcpst_zeek *z);
 
 /* Originator / responder packet counts as Zeek counts them. */

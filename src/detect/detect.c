@@ -12,14 +12,8 @@
 
 #include <string.h>
 
-#include "tcpstate/endpoint.h"
 #include "tcpstate/seq.h"
-
-#define SEC TCPST_NS_PER_SEC
-
-/* Reasons, written by name in the report (anomaly.c holds the names). */
-enum { HS_SYNACK_WRONG_ACK = 1, HS_SYNACK_FROM_CLIENT = 2, HS_FINAL_ACK_WRONG = 3 };
-enum { HO_RST_TO_DATA = 1, HO_INTO_SILENCE = 2 };
+#include "xfer.h"
 
 void tcpst_detect_config_default(tcpst_conn_config *cfg)
 {
@@ -111,11 +105,11 @@ static void handshake_checks(tcpst_conn *c, unsigned from, const tcpst_segment *
             /* The client answers a SYN nobody sent (RFC 9293 3.5: only the
              * passive side, or both in a simultaneous open, send SYN-ACKs). */
             if ((x = add(c, TCPST_A_HANDSHAKE_INVALID, from, ts, frame))) {
-                x->fact[0] = HS_SYNACK_FROM_CLIENT;
+                x->fact[0] = TCPST_HSR_SYNACK_FROM_CLIENT;
             }
         } else if (peer_isn && !handshake_ack_ok(peer, pre, from ^ 1, seg->ack)) {
             if ((x = add(c, TCPST_A_HANDSHAKE_INVALID, from, ts, frame))) {
-                x->fact[0] = HS_SYNACK_WRONG_ACK;
+                x->fact[0] = TCPST_HSR_SYNACK_WRONG_ACK;
                 x->fact[1] = (uint32_t)(peer->isn + 1);
                 x->fact[2] = seg->ack;
             }
@@ -129,7 +123,7 @@ static void handshake_checks(tcpst_conn *c, unsigned from, const tcpst_segment *
         /* While the peer waits in SYN_RECEIVED it has sent nothing but its SYN:
          * the handshake's third segment must acknowledge exactly that. */
         if ((x = add(c, TCPST_A_HANDSHAKE_INVALID, from, ts, frame))) {
-            x->fact[0] = HS_FINAL_ACK_WRONG;
+            x->fact[0] = TCPST_HSR_FINAL_ACK_WRONG;
             x->fact[1] = (uint32_t)(peer->isn + 1);
             x->fact[2] = seg->ack;
         }
@@ -150,9 +144,7 @@ static void rst_checks(tcpst_conn *c, unsigned from, const tcpst_segment *seg, t
              * both SYNs carried window scale (RFC 7323 2.2). */
             const tcpst_endpoint *rcv = &c->ep[peer];
             uint32_t wnd = pre->window[peer];
-            if ((rcv->has & TCPST_EP_WSCALE) && (c->ep[from].has & TCPST_EP_WSCALE)) {
-                wnd <<= rcv->wscale > 14 ? 14 : rcv->wscale;
-            }
+            wnd <<= tcpst_endpoint_wshift(rcv, &c->ep[from]);
             x->fact[1] = (pre->has[peer] & TCPST_EP_ACK) &&
                          tcpst_seq_in_range(seg->seq, pre->last_ack[peer], wnd ? wnd : 1u);
         }
@@ -192,7 +184,7 @@ static void rst_checks(tcpst_conn *c, unsigned from, const tcpst_segment *seg, t
         !(pre->has[from] & TCPST_EP_FIN) && c->ep[peer].payload_bytes > 0 &&
         (pre->has[peer] & TCPST_EP_ACK) && seg->seq == pre->last_ack[peer] &&
         (x = add(c, TCPST_A_HALF_OPEN, from, ts, frame))) {
-        x->fact[0] = HO_RST_TO_DATA;
+        x->fact[0] = TCPST_HOR_RST_TO_DATA;
     }
 }
 
@@ -248,9 +240,21 @@ void tcpst_detect_segment(tcpst_conn *c, unsigned from, const tcpst_segment *seg
     }
 }
 
+void tcpst_detect_bad_checksum(tcpst_conn *c, unsigned from, tcpst_csum cs, tcpst_time ts,
+                               uint64_t frame)
+{
+    tcpst_finding *x = add(c, TCPST_A_BAD_CHECKSUM, from, ts, frame);
+    if (x) {
+        x->fact[0] = cs == TCPST_CSUM_BAD_IP ? TCPST_CKR_IP : TCPST_CKR_TCP;
+    }
+}
+
 /* ---- when a record is written out ---- */
 
-static tcpst_anomaly_type stuck_type(uint8_t state)
+/* The states whose duration is judged, and the finding each one gives when held too long
+ * (TCPST_A__COUNT: not watched).  SYN_SENT is judged as a whole (syn_unanswered), the
+ * others interval by interval (stuck_intervals). */
+static tcpst_anomaly_type duration_type(uint8_t state)
 {
     switch (state) {
         case TCPST_CLOSE_WAIT:
@@ -263,9 +267,24 @@ static tcpst_anomaly_type stuck_type(uint8_t state)
             return TCPST_A_LAST_ACK_STUCK;
         case TCPST_SYN_RECEIVED:
             return TCPST_A_HANDSHAKE_INCOMPLETE;
+        case TCPST_SYN_SENT:
+            return TCPST_A_SYN_UNANSWERED;
         default:
             return TCPST_A__COUNT;
     }
+}
+
+bool tcpst_detect_duration_due(const tcpst_conn *c, tcpst_time now, const tcpst_conn_config *cfg)
+{
+    for (unsigned who = 0; who < 2; who++) {
+        const tcpst_endpoint *ep = &c->ep[who];
+        if (duration_type(ep->state) != TCPST_A__COUNT &&
+            now - ep->state_since >= cfg->stuck_after[ep->state]) {
+            return true;
+        }
+    }
+    /* An open zero-window episode may become a stall (transfer.c decides). */
+    return tcpst__xfer_zero_window_open(&c->xfer);
 }
 
 /* One finding per interval an endpoint spent in a watched state for too long. */
@@ -278,8 +297,8 @@ static void stuck_intervals(tcpst_conn *c, unsigned who, const tcpst_conn_config
     }
     for (unsigned i = 0; i < e->tl_count; i++) {
         const tcpst_transition *t = &e->tl[i];
-        tcpst_anomaly_type type = stuck_type(t->to);
-        if (type == TCPST_A__COUNT) {
+        tcpst_anomaly_type type = duration_type(t->to);
+        if (type == TCPST_A__COUNT || type == TCPST_A_SYN_UNANSWERED) {
             continue;
         }
         bool last = i + 1 == e->tl_count && e->tl_dropped == 0;
@@ -299,9 +318,7 @@ static void stuck_intervals(tcpst_conn *c, unsigned who, const tcpst_conn_config
         x->last_ts = until;
         if (until_frame && until_frame != t->frame) {
             x->last_frame = until_frame;
-            if (x->nevidence < TCPST_EVIDENCE_MAX) {
-                x->evidence[x->nevidence++] = until_frame;
-            }
+            tcpst_finding_add_evidence(&c->findings, x, until_frame);
         }
         x->fact[0] += held;
         x->still_at_end = last && at_capture_end;
@@ -332,9 +349,7 @@ static void syn_unanswered(tcpst_conn *c, const tcpst_conn_config *cfg, bool at_
     }
     if (cl->syn_last_frame && cl->syn_last_frame != t->frame) {
         x->last_frame = cl->syn_last_frame;
-        if (x->nevidence < TCPST_EVIDENCE_MAX) {
-            x->evidence[x->nevidence++] = cl->syn_last_frame;
-        }
+        tcpst_finding_add_evidence(&c->findings, x, cl->syn_last_frame);
     }
     x->last_ts = cl->syn_last_ts;
     x->fact[0] = 1; /* retries of one ISN are one attempt; a new ISN is a new record */
@@ -349,8 +364,8 @@ static void into_silence(tcpst_conn *c, const tcpst_conn_config *cfg)
 {
     for (unsigned who = 0; who < 2; who++) {
         const tcpst_endpoint *e = &c->ep[who], *p = &c->ep[who ^ 1];
-        if (e->unanswered < 3 || e->retrans_segments == 0 || p->packets == 0 ||
-            (e->state != TCPST_ESTABLISHED && e->state != TCPST_CLOSE_WAIT)) {
+        if (e->unanswered < TCPST_SILENCE_MIN_SEGMENTS || e->retrans_segments == 0 ||
+            p->packets == 0 || (e->state != TCPST_ESTABLISHED && e->state != TCPST_CLOSE_WAIT)) {
             continue;
         }
         tcpst_time silent = e->last_ts - p->last_ts;
@@ -361,7 +376,7 @@ static void into_silence(tcpst_conn *c, const tcpst_conn_config *cfg)
         if (x) {
             x->last_ts = e->last_ts;
             x->last_frame = c->last_frame;
-            x->fact[0] = HO_INTO_SILENCE;
+            x->fact[0] = TCPST_HOR_INTO_SILENCE;
             x->fact[1] = e->unanswered;
             x->fact[2] = silent;
         }
@@ -376,7 +391,7 @@ void tcpst_detect_finish(tcpst_conn *c, const tcpst_conn_config *cfg)
     }
     syn_unanswered(c, cfg, at_end);
     into_silence(c, cfg);
-    tcpst_xfer_finish(&c->xfer, &c->findings, c->end_ts, at_end, &cfg->xfer);
+    tcpst__xfer_finish(&c->xfer, &c->findings, c->end_ts, at_end, &cfg->xfer);
 }
 
 void tcpst_detect_before_reuse(tcpst_conn *old, unsigned from, const tcpst_segment *seg,

@@ -13,11 +13,11 @@
  * the highest TSval.
  *
  * A segment that carries sequence space but does not advance its sender's
- * highest sequence is exactly one of: zero-window probe, keep-alive,
- * out-of-order (the original of a hole, arriving late), a duplicate of the
- * latest segment (not reported) or a retransmission.  Not here: connection
- * life-cycle anomalies (detect.c) and the per-endpoint retransmission
- * counters of conn.c, which use a simpler rule of their own.  No allocation;
+ * highest sequence (tcpst_endpoint_seqspace: the one definition of a repeat, which the
+ * endpoint counters of conn.c count as it is) is exactly one of: zero-window probe,
+ * keep-alive, out-of-order (the original of a hole, arriving late), a duplicate of the
+ * latest segment (not reported) or a retransmission.  Not here: connection life-cycle
+ * anomalies (detect.c).  No allocation;
  * the rules are documented in docs/anomalies.md (RFC 9293 3.8, RFC 5681,
  * RFC 6582, RFC 6675, RFC 7323).
  */
@@ -26,7 +26,9 @@
 #include <string.h>
 
 #include "tcpstate/conn.h"
+#include "tcpstate/detect.h"
 #include "tcpstate/seq.h"
+#include "xfer.h"
 
 /* tcpst_xfer_dir.flags */
 enum {
@@ -66,23 +68,6 @@ static tcpst_finding *add(const judge *j, tcpst_anomaly_type t, unsigned who)
     return tcpst_findings_add(j->fs, t, (tcpst_who)who, j->ts, j->frame);
 }
 
-static void add_evidence(tcpst_findings *fs, tcpst_finding *f, uint64_t frame)
-{
-    if (!frame) {
-        return;
-    }
-    for (unsigned i = 0; i < f->nevidence; i++) {
-        if (f->evidence[i] == frame) {
-            return;
-        }
-    }
-    if (f->nevidence < TCPST_EVIDENCE_MAX) {
-        f->evidence[f->nevidence++] = frame;
-    } else {
-        fs->evidence_dropped++;
-    }
-}
-
 static void fact_max(tcpst_finding *f, unsigned slot, int64_t v)
 {
     if (v > f->fact[slot]) {
@@ -104,15 +89,6 @@ static bool handshake_seen(const tcpst_endpoint *a, const tcpst_endpoint *b)
 {
     uint16_t need = TCPST_EP_ISN, bad = TCPST_EP_ISN_INFERRED;
     return (a->has & need) && (b->has & need) && !(a->has & bad) && !(b->has & bad);
-}
-
-/* Shift of the windows `adv` advertises (RFC 7323 2.3: at most 14). */
-static unsigned wshift(const tcpst_endpoint *adv, const tcpst_endpoint *other)
-{
-    if (!(adv->has & TCPST_EP_WSCALE) || !(other->has & TCPST_EP_WSCALE)) {
-        return 0;
-    }
-    return adv->wscale > 14 ? 14u : adv->wscale;
 }
 
 /* ---- holes: data of one direction that was never captured ---- */
@@ -234,9 +210,9 @@ static void zw_close(tcpst_xfer_dir *d, tcpst_findings *fs, unsigned who, tcpst_
         (f = tcpst_findings_add(fs, TCPST_A_ZERO_WINDOW_STALL, (tcpst_who)who, d->zw_ts,
                                 d->zw_frame))) {
         for (unsigned i = 0; i < 2; i++) {
-            add_evidence(fs, f, d->zw_probe[i] ? d->zw_frame + d->zw_probe[i] : 0);
+            tcpst_finding_add_evidence(fs, f, d->zw_probe[i] ? d->zw_frame + d->zw_probe[i] : 0);
         }
-        add_evidence(fs, f, frame);
+        tcpst_finding_add_evidence(fs, f, frame);
         f->last_ts = ts;
         if (frame) {
             f->last_frame = frame;
@@ -248,7 +224,7 @@ static void zw_close(tcpst_xfer_dir *d, tcpst_findings *fs, unsigned who, tcpst_
     d->flags = (uint16_t)(d->flags & ~XD_ZW);
 }
 
-bool tcpst_xfer_zero_window_open(const tcpst_xfer *x)
+bool tcpst__xfer_zero_window_open(const tcpst_xfer *x)
 {
     return ((x->d[0].flags | x->d[1].flags) & XD_ZW) != 0;
 }
@@ -404,7 +380,7 @@ static void sender_side(judge *j)
                !(d->flags & XD_SYNACK) && !syn_unseen) {
         /* Simultaneous open (RFC 9293 3.5 fig. 8): the first SYN-ACK repeats
          * the sender's own bare SYN by design. */
-    } else if (seqlen > 0 && tcpst_seq_le(j->end, next)) {
+    } else if (tcpst_endpoint_seqspace(e, seg) >= TCPST_SPACE_REPEAT) {
         if (((hole && !(fl & TCPST_SYN)) || syn_unseen) && reordered(j, d, since)) {
             j->ooo = true;
             tcpst_finding *f = add(j, TCPST_A_OUT_OF_ORDER, j->from);
@@ -606,7 +582,7 @@ static void window_side(judge *j, const tcpst_xfer_config *cfg)
     if (!(e->has & TCPST_EP_ACK) || tcpst_seq_gt(ack, e->last_ack)) {
         d->flags = (uint16_t)(d->flags & ~XD_OLD_ACK);
     }
-    unsigned shift = wshift(e, p);
+    unsigned shift = tcpst_endpoint_wshift(e, p);
     uint32_t redge = ack + ((uint32_t)seg->window << shift);
     if ((d->flags & XD_REDGE) && !(d->flags & XD_OLD_ACK) && tcpst_seq_lt(redge, d->redge) &&
         (uint32_t)(d->redge - redge) > (1u << shift)) {
@@ -623,16 +599,11 @@ static void window_side(judge *j, const tcpst_xfer_config *cfg)
     d->flags |= XD_REDGE;
 }
 
-void tcpst_xfer_init(tcpst_xfer *x)
+void tcpst_xfer_segment(tcpst_conn *c, unsigned from, const tcpst_segment *seg, tcpst_time ts,
+                        uint64_t frame, const tcpst_xfer_config *cfg)
 {
-    memset(x, 0, sizeof *x);
-}
-
-void tcpst_xfer_segment(tcpst_xfer *x, tcpst_findings *fs, unsigned from,
-                        const struct tcpst_endpoint *e, const struct tcpst_endpoint *p,
-                        const tcpst_segment *seg, tcpst_time ts, uint64_t frame,
-                        const tcpst_xfer_config *cfg)
-{
+    tcpst_xfer *x = &c->xfer;
+    tcpst_findings *fs = &c->findings;
     from &= 1;
     if (seg->flags & TCPST_RST) {
         /* A reset ends any zero-window episode; nothing else is judged on it. */
@@ -643,17 +614,15 @@ void tcpst_xfer_segment(tcpst_xfer *x, tcpst_findings *fs, unsigned from,
         }
         return;
     }
-    uint32_t seqlen = seg->payload_len + ((seg->flags & TCPST_SYN) ? 1u : 0u) +
-                      ((seg->flags & TCPST_FIN) ? 1u : 0u);
     judge j = {.x = x,
                .fs = fs,
                .from = from,
-               .e = e,
-               .p = p,
+               .e = &c->ep[from],
+               .p = &c->ep[from ^ 1],
                .seg = seg,
                .ts = ts,
                .frame = frame,
-               .end = seg->seq + seqlen,
+               .end = seg->seq + tcpst_seg_seqlen(seg),
                .ooo = false,
                .probe = false};
     sender_side(&j);
@@ -664,8 +633,8 @@ void tcpst_xfer_segment(tcpst_xfer *x, tcpst_findings *fs, unsigned from,
     window_side(&j, cfg);
 }
 
-void tcpst_xfer_finish(tcpst_xfer *x, tcpst_findings *fs, tcpst_time end_ts, bool at_capture_end,
-                       const tcpst_xfer_config *cfg)
+void tcpst__xfer_finish(tcpst_xfer *x, tcpst_findings *fs, tcpst_time end_ts, bool at_capture_end,
+                        const tcpst_xfer_config *cfg)
 {
     for (unsigned i = 0; i < 2; i++) {
         if (x->d[i].flags & XD_ZW) {

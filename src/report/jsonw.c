@@ -8,18 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-void tcpst_jw_init(tcpst_jw *w)
+void tcpst__jw_init(tcpst_jw *w)
 {
     memset(w, 0, sizeof *w);
 }
 
-void tcpst_jw_free(tcpst_jw *w)
+void tcpst__jw_free(tcpst_jw *w)
 {
     free(w->buf);
     memset(w, 0, sizeof *w);
 }
 
-void tcpst_jw_reset(tcpst_jw *w)
+void tcpst__jw_reset(tcpst_jw *w)
 {
     w->len = 0;
     w->err = 0;
@@ -31,7 +31,7 @@ void tcpst_jw_reset(tcpst_jw *w)
     }
 }
 
-const char *tcpst_jw_text(tcpst_jw *w)
+const char *tcpst__jw_text(tcpst_jw *w)
 {
     if (!w->buf || w->err) {
         return "";
@@ -110,22 +110,22 @@ static void container_close(tcpst_jw *w, char c)
     }
 }
 
-void tcpst_jw_obj_begin(tcpst_jw *w)
+void tcpst__jw_obj_begin(tcpst_jw *w)
 {
     container_open(w, '{');
 }
 
-void tcpst_jw_obj_end(tcpst_jw *w)
+void tcpst__jw_obj_end(tcpst_jw *w)
 {
     container_close(w, '}');
 }
 
-void tcpst_jw_arr_begin(tcpst_jw *w)
+void tcpst__jw_arr_begin(tcpst_jw *w)
 {
     container_open(w, '[');
 }
 
-void tcpst_jw_arr_end(tcpst_jw *w)
+void tcpst__jw_arr_end(tcpst_jw *w)
 {
     container_close(w, ']');
 }
@@ -180,24 +180,24 @@ static void put_quoted(tcpst_jw *w, const char *s)
     w->len = (size_t)(o - w->buf);
 }
 
-void tcpst_jw_keyn_slow(tcpst_jw *w, const char *key, size_t n)
+void tcpst__jw_keyn_slow(tcpst_jw *w, const char *key, size_t n)
 {
-    /* What tcpst_jw_keyn() leaves: the first member, or a buffer that must grow. */
+    /* What tcpst__jw_keyn() leaves: the first member, or a buffer that must grow. */
     sep(w);
     /* Keys are the program's own identifiers (jsonw.h): copied, not escaped. */
     if (reserve(w, n + 3)) {
-        w->len += tcpst_jw_put_key(w->buf + w->len, key, n);
+        w->len += tcpst__jw_put_key(w->buf + w->len, key, n);
     }
     w->after_key = true;
 }
 
-void tcpst_jw_str(tcpst_jw *w, const char *s)
+void tcpst__jw_str(tcpst_jw *w, const char *s)
 {
     sep(w);
     put_quoted(w, s);
 }
 
-void tcpst_jw_name(tcpst_jw *w, const char *s)
+void tcpst__jw_name(tcpst_jw *w, const char *s)
 {
     sep(w);
     size_t n = strlen(s);
@@ -249,20 +249,20 @@ static void put_u64(tcpst_jw *w, uint64_t v, bool neg)
     }
 }
 
-void tcpst_jw_int(tcpst_jw *w, int64_t v)
+void tcpst__jw_int(tcpst_jw *w, int64_t v)
 {
     sep(w);
     /* Negate in unsigned arithmetic: INT64_MIN has no positive int64_t. */
     put_u64(w, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, v < 0);
 }
 
-void tcpst_jw_uint(tcpst_jw *w, uint64_t v)
+void tcpst__jw_uint(tcpst_jw *w, uint64_t v)
 {
     sep(w);
     put_u64(w, v, false);
 }
 
-void tcpst_jw_real(tcpst_jw *w, double v)
+void tcpst__jw_real(tcpst_jw *w, double v)
 {
     sep(w);
     char b[40];
@@ -303,12 +303,12 @@ void tcpst_jw_real(tcpst_jw *w, double v)
     put(w, b, len);
 }
 
-void tcpst_jw_us(tcpst_jw *w, int64_t us)
+void tcpst__jw_us(tcpst_jw *w, int64_t us)
 {
     /* Beyond 2^53 us is not exact in a double: print what the double is. */
     uint64_t mag = us < 0 ? 0 - (uint64_t)us : (uint64_t)us;
     if (mag >= (UINT64_C(1) << 53)) {
-        tcpst_jw_real(w, (double)us / 1e6);
+        tcpst__jw_real(w, (double)us / 1e6);
         return;
     }
     sep(w);
@@ -340,7 +340,7 @@ void tcpst_jw_us(tcpst_jw *w, int64_t us)
     put(w, p, (size_t)(b + sizeof b - p));
 }
 
-void tcpst_jw_bool(tcpst_jw *w, bool v)
+void tcpst__jw_bool(tcpst_jw *w, bool v)
 {
     sep(w);
     if (v) {
@@ -350,13 +350,13 @@ void tcpst_jw_bool(tcpst_jw *w, bool v)
     }
 }
 
-void tcpst_jw_null(tcpst_jw *w)
+void tcpst__jw_null(tcpst_jw *w)
 {
     sep(w);
     put(w, "null", 4);
 }
 
-void tcpst_jw_raw(tcpst_jw *w, const char *json, size_t n)
+void tcpst__jw_raw(tcpst_jw *w, const char *json, size_t n)
 {
     sep(w);
     put(w, json, n);

@@ -11,17 +11,31 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sink.h"
 #include "tcpstate/anomaly.h"
 
-void tcpst_junit_init(tcpst_junit *j)
+void tcpst_junit_init(tcpst_junit *j, const tcpst_policy *policy)
 {
     memset(j, 0, sizeof *j);
+    j->policy = policy;
 }
 
 void tcpst_junit_fini(tcpst_junit *j)
 {
     free(j->v);
     memset(j, 0, sizeof *j);
+}
+
+static void remember(void *ctx, const tcpst_conn *c)
+{
+    tcpst_junit *j = ctx;
+    tcpst_junit_add(j, c, tcpst_policy_match(j->policy, c));
+}
+
+tcpst_receiver tcpst_junit_receiver(tcpst_junit *j)
+{
+    tcpst_receiver r = {.record = remember, .anomaly = NULL, .ctx = j};
+    return r;
 }
 
 void tcpst_junit_add(tcpst_junit *j, const tcpst_conn *c, uint64_t rules)
@@ -120,20 +134,22 @@ static bool fails(const tcpst_junit_conn *c, const tcpst_rule *r, size_t i)
     return false;
 }
 
-static void write_failure(FILE *f, const tcpst_junit_conn *c, const tcpst_rule *r)
+static void write_failure(tcpst__sink *f, const tcpst_junit_conn *c, const tcpst_rule *r)
 {
     static const char *const who[] = {"client", "server", "both"};
     if (r->kind == TCPST_RULE_FINAL_STATE || r->kind == TCPST_RULE_HANDSHAKE) {
         const char *side = who[r->side];
         if (r->kind == TCPST_RULE_FINAL_STATE) {
-            fprintf(f, ">\n      <failure type=\"final_state\" message=\"%s ended in %s\">", side,
-                    tcpst_state_name((tcpst_state)c->state[r->side]));
+            tcpst__sink_printf(f,
+                               ">\n      <failure type=\"final_state\" message=\"%s ended in %s\">",
+                               side, tcpst_state_name((tcpst_state)c->state[r->side]));
         } else {
-            fputs(">\n      <failure type=\"handshake\" message=\"handshake never completed\">", f);
+            tcpst__sink_puts(
+                f, ">\n      <failure type=\"handshake\" message=\"handshake never completed\">");
         }
-        fprintf(f, "frames %llu..%llu", (unsigned long long)c->first_frame,
-                (unsigned long long)c->last_frame);
-        fputs("</failure>\n    </testcase>\n", f);
+        tcpst__sink_printf(f, "frames %llu..%llu", (unsigned long long)c->first_frame,
+                           (unsigned long long)c->last_frame);
+        tcpst__sink_puts(f, "</failure>\n    </testcase>\n");
         return;
     }
     bool first = true;
@@ -144,18 +160,18 @@ static void write_failure(FILE *f, const tcpst_junit_conn *c, const tcpst_rule *
         }
         const char *id = tcpst_anomaly_id((tcpst_anomaly_type)x->type);
         if (first) {
-            fprintf(f, ">\n      <failure type=\"%s\" message=\"%s on the %s\">", id, id,
-                    who[x->who < 3 ? x->who : 2]);
+            tcpst__sink_printf(f, ">\n      <failure type=\"%s\" message=\"%s on the %s\">", id, id,
+                               who[x->who < 3 ? x->who : 2]);
         } else {
-            fputs("\n", f);
+            tcpst__sink_puts(f, "\n");
         }
         first = false;
-        fprintf(f, "%s (%s):", id, who[x->who < 3 ? x->who : 2]);
+        tcpst__sink_printf(f, "%s (%s):", id, who[x->who < 3 ? x->who : 2]);
         for (unsigned e = 0; e < x->nframes; e++) {
-            fprintf(f, "%s frame %llu", e ? "," : "", (unsigned long long)x->frames[e]);
+            tcpst__sink_printf(f, "%s frame %llu", e ? "," : "", (unsigned long long)x->frames[e]);
         }
     }
-    fputs("</failure>\n    </testcase>\n", f);
+    tcpst__sink_puts(f, "</failure>\n    </testcase>\n");
 }
 
 static size_t suite_failures(const tcpst_junit *j, const tcpst_rule *r, size_t i)
@@ -167,54 +183,42 @@ static size_t suite_failures(const tcpst_junit *j, const tcpst_rule *r, size_t i
     return n;
 }
 
-static void write_suite(FILE *f, const tcpst_junit *j, const tcpst_rule *r, size_t i)
+static void write_suite(tcpst__sink *f, const tcpst_junit *j, const tcpst_rule *r, size_t i)
 {
     char rule[256], src[160];
     tcpst_xml_escape(r->text, rule, sizeof rule);
     tcpst_xml_escape(r->source, src, sizeof src);
-    fprintf(f, "  <testsuite name=\"%s (%s)\" tests=\"%zu\" failures=\"%zu\">\n", rule, src,
-            j->n + (j->not_listed ? 1 : 0), suite_failures(j, r, i));
+    tcpst__sink_printf(f, "  <testsuite name=\"%s (%s)\" tests=\"%zu\" failures=\"%zu\">\n", rule,
+                       src, j->n + (j->not_listed ? 1 : 0), suite_failures(j, r, i));
     for (size_t k = 0; k < j->n; k++) {
         const tcpst_junit_conn *c = &j->v[k];
         char name[160], esc[256];
         conn_name(c, name, sizeof name);
         tcpst_xml_escape(name, esc, sizeof esc);
-        fprintf(f, "    <testcase classname=\"tcpstate.%s\" name=\"%s\"", rule, esc);
+        tcpst__sink_printf(f, "    <testcase classname=\"tcpstate.%s\" name=\"%s\"", rule, esc);
         if (fails(c, r, i)) {
             write_failure(f, c, r);
         } else {
-            fputs("/>\n", f);
+            tcpst__sink_puts(f, "/>\n");
         }
     }
     if (j->not_listed) {
-        fprintf(f,
-                "    <testcase classname=\"tcpstate.%s\" name=\"%llu further connections "
-                "(not listed)\"/>\n",
-                rule, (unsigned long long)j->not_listed);
+        tcpst__sink_printf(f,
+                           "    <testcase classname=\"tcpstate.%s\" name=\"%llu further "
+                           "connections (not listed)\"/>\n",
+                           rule, (unsigned long long)j->not_listed);
     }
-    fputs("  </testsuite>\n", f);
+    tcpst__sink_puts(f, "  </testsuite>\n");
 }
 
-int tcpst_junit_write(tcpst_junit *j, const tcpst_policy *p, const char *path, tcpst_error *err)
+int tcpst_junit_write(tcpst_junit *j, const char *path, tcpst_error *err)
 {
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 16);
-    if (!tmp) {
-        return tcpst_error_set(err, TCPST_ENOMEM, "out of memory");
+    tcpst__sink f;
+    int rc = tcpst__sink_open(&f, path, TCPST__SINK_ATOMIC, "JUnit report", err);
+    if (rc != 0) {
+        return rc;
     }
-    snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        int e = errno;
-        if (fd >= 0) {
-            close(fd);
-            unlink(tmp);
-        }
-        free(tmp);
-        return tcpst_error_set(err, TCPST_EWRITE, "%s: cannot create JUnit report: %s", path,
-                               strerror(e));
-    }
+    const tcpst_policy *p = j->policy;
     /* qsort() with a NULL base is undefined even for 0 elements, and j->v is
      * NULL when no connection was seen (found by fuzz_pcap). */
     if (j->n > 1) {
@@ -225,27 +229,12 @@ int tcpst_junit_write(tcpst_junit *j, const tcpst_policy *p, const char *path, t
         tests += j->n + (j->not_listed ? 1 : 0);
         failures += suite_failures(j, &p->rules[i], i);
     }
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(f, "<testsuites name=\"tcpstate\" tests=\"%zu\" failures=\"%zu\">\n", tests, failures);
+    tcpst__sink_puts(&f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    tcpst__sink_printf(&f, "<testsuites name=\"tcpstate\" tests=\"%zu\" failures=\"%zu\">\n", tests,
+                       failures);
     for (size_t i = 0; i < p->n; i++) {
-        write_suite(f, j, &p->rules[i], i);
+        write_suite(&f, j, &p->rules[i], i);
     }
-    fputs("</testsuites>\n", f);
-    int e = 0;
-    if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
-        e = errno ? errno : EIO;
-    }
-    if (fclose(f) != 0 && !e) {
-        e = errno ? errno : EIO;
-    }
-    if (!e && rename(tmp, path) != 0) {
-        e = errno;
-    }
-    if (e) {
-        unlink(tmp);
-    }
-    free(tmp);
-    return e ? tcpst_error_set(err, TCPST_EWRITE, "%s: cannot write JUnit report: %s", path,
-                               strerror(e))
-             : 0;
+    tcpst__sink_puts(&f, "</testsuites>\n");
+    return tcpst__sink_commit(&f, "JUnit report", err);
 }

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-size_t tcpst_pack(const void *src, size_t nbytes, void *dst)
+size_t tcpst__pack(const void *src, size_t nbytes, void *dst)
 {
     const unsigned char *s = src;
     unsigned char *d = dst;
@@ -31,7 +31,7 @@ size_t tcpst_pack(const void *src, size_t nbytes, void *dst)
     return nmap * 8 + pos;
 }
 
-bool tcpst_unpack(const void *src, size_t len, void *dst, size_t nbytes)
+bool tcpst__unpack(const void *src, size_t len, void *dst, size_t nbytes)
 {
     const unsigned char *s = src;
     unsigned char *d = dst;

@@ -13,18 +13,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Room tcpst_pack() may need for a record of `nbytes` (it writes up to this much). */
-static inline size_t tcpst_pack_bound(size_t nbytes)
+/* Room tcpst__pack() may need for a record of `nbytes` (it writes up to this much). */
+static inline size_t tcpst__pack_bound(size_t nbytes)
 {
     return (nbytes + 511) / 512 * 8 + nbytes;
 }
 
-/* Pack `nbytes` (a multiple of 8) at `src` into `dst` (tcpst_pack_bound() bytes of room;
+/* Pack `nbytes` (a multiple of 8) at `src` into `dst` (tcpst__pack_bound() bytes of room;
  * no alignment needed).  Returns the packed length. */
-size_t tcpst_pack(const void *src, size_t nbytes, void *dst);
+size_t tcpst__pack(const void *src, size_t nbytes, void *dst);
 
 /* Unpack `len` bytes at `src` into the `nbytes` at `dst`.  False, with dst unspecified, if
  * `src` is not a packed record of that size. */
-bool tcpst_unpack(const void *src, size_t len, void *dst, size_t nbytes);
+bool tcpst__unpack(const void *src, size_t len, void *dst, size_t nbytes);
 
 #endif

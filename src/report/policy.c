@@ -211,6 +211,43 @@ static tcpst_offender *offender(tcpst_rule *r, const tcpst_conn *c)
     return o;
 }
 
+/* Does connection c match rule r (in scope, and breaking it or with a matching finding)? */
+static bool rule_hit(const tcpst_rule *r, const tcpst_conn *c)
+{
+    if (!in_scope(&r->scope, c)) {
+        return false;
+    }
+    if (!tcpst_rule_on_findings(r)) {
+        return conn_breaks(r, c);
+    }
+    for (unsigned k = 0; k < c->findings.n; k++) {
+        if (tcpst_rule_matches(r, c->findings.f[k].type)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+uint64_t tcpst_policy_match(const tcpst_policy *p, const tcpst_conn *c)
+{
+    uint64_t mask = 0;
+    for (size_t i = 0; i < p->n && i < 64; i++) {
+        mask |= rule_hit(&p->rules[i], c) ? UINT64_C(1) << i : 0;
+    }
+    return mask;
+}
+
+static void check_record(void *ctx, const tcpst_conn *c)
+{
+    (void)tcpst_policy_check(ctx, c);
+}
+
+tcpst_receiver tcpst_policy_receiver(tcpst_policy *p)
+{
+    tcpst_receiver r = {.record = check_record, .anomaly = NULL, .ctx = p};
+    return r;
+}
+
 uint64_t tcpst_policy_check(tcpst_policy *p, const tcpst_conn *c)
 {
     uint64_t mask = 0;

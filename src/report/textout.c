@@ -1,5 +1,6 @@
 /*
- * textout.c - table rows and verdict lines for people (--format text, stderr).
+ * textout.c - the verdict for people: its lines (at the end of the text report, and on
+ * stderr whenever rules were given) and GitHub Actions annotations.
  */
 #include "tcpstate/textout.h"
 
@@ -7,46 +8,6 @@
 #include <string.h>
 
 #include "tcpstate/anomaly.h"
-
-const char *tcpst_text_header(void)
-{
-    return "    ID  CLIENT -> SERVER                                  CLIENT       SERVER      "
-           "  DURATION  ANOMALIES\n";
-}
-
-char *tcpst_text_conn(const tcpst_conn *c)
-{
-    char cl[TCPST_ADDRPORT_STRLEN], sv[TCPST_ADDRPORT_STRLEN], pair[2 * sizeof cl + 8];
-    tcpst_addrport_format(&c->ep[0].addr, c->ep[0].port, cl);
-    tcpst_addrport_format(&c->ep[1].addr, c->ep[1].port, sv);
-    snprintf(pair, sizeof pair, "%s -> %s", cl, sv);
-    size_t cap = 256 + TCPST_FINDINGS_MAX * 48;
-    char *line = malloc(cap);
-    if (!line) {
-        return NULL;
-    }
-    double dur = (double)(c->last_ts - c->first_ts) / 1e9;
-    int len =
-        snprintf(line, cap, "%6llu  %-48s  %-11s  %-11s %9.3fs ", (unsigned long long)c->id, pair,
-                 tcpst_state_name(c->ep[0].state), tcpst_state_name(c->ep[1].state), dur);
-    size_t used = len > 0 ? (size_t)len : 0;
-    static const char *const who[] = {"client", "server", "both"};
-    if (c->findings.n == 0) {
-        used += (size_t)snprintf(line + used, cap - used, " -");
-    }
-    for (unsigned i = 0; i < c->findings.n && used < cap; i++) {
-        const tcpst_finding *f = &c->findings.f[i];
-        used += (size_t)snprintf(line + used, cap - used, " %s(%s)",
-                                 tcpst_anomaly_id((tcpst_anomaly_type)f->type),
-                                 who[f->who < 3 ? f->who : 2]);
-    }
-    if (used + 2 > cap) {
-        used = cap - 2;
-    }
-    line[used] = '\n';
-    line[used + 1] = '\0';
-    return line;
-}
 
 void tcpst_text_verdict(FILE *out, const char *prefix, const tcpst_policy *p, bool colour)
 {

@@ -1,19 +1,18 @@
 /*
- * conn.c - per-connection update: roles, counters, retransmissions, both
- * endpoint machines, timers and the Zeek summary, in one fixed order.
+ * conn.c - per-connection update: roles, counters, both endpoint machines, timers and the
+ * Zeek summary, in one fixed order.
  *
- * Order per segment (after Zeek's TCP session adapter, which has proven it):
- * timers up to the packet time -> counters -> retransmission check against
- * the sender's highest sequence -> SYN options -> state machines -> sequence
- * and ACK bookkeeping -> Zeek history.  Retransmission is judged before the
- * bookkeeping so that a segment is compared with what was sent before it.
+ * Order per segment (after Zeek's TCP session adapter, which has proven it): timers up to
+ * the packet time -> counters -> repeated sequence space against the sender's highest
+ * sequence -> SYN options -> state machines -> sequence and ACK bookkeeping -> Zeek
+ * history.  Repeats are judged before the bookkeeping so that a segment is compared with
+ * what was sent before it.  No detector is called from here: the engine runs them around
+ * tcpst_conn_update() (engine.c), which answers with what the segment revealed.
  */
 #include "tcpstate/conn.h"
 
 #include <string.h>
 
-#include "tcpstate/detect.h"
-#include "tcpstate/endpoint.h"
 #include "tcpstate/seq.h"
 
 const char *tcpst_end_reason_name(tcpst_end_reason r)
@@ -90,8 +89,7 @@ void tcpst_conn_init(tcpst_conn *c, uint64_t id, const tcpst_segment *seg)
         c->encap[i] = seg->encap[i];
     }
     c->key_ctx = seg->key_ctx;
-    tcpst_zeek_init(&c->zeek);
-    tcpst_xfer_init(&c->xfer);
+    tcpst_zeek_init(&c->zeek); /* the transfer bookkeeping starts zeroed, as above */
 }
 
 tcpst_conn_ref tcpst_conn_ref_of(const tcpst_conn *c)
@@ -169,15 +167,11 @@ static void note_syn_options(tcpst_endpoint *e, const tcpst_segment *seg)
     }
 }
 
-void tcpst_conn_update(tcpst_conn *c, unsigned from, const tcpst_segment *seg, tcpst_time ts,
-                       uint64_t frame, const tcpst_conn_config *cfg)
+/* Times, packet and byte counts, and the SYN/FIN/RST tallies of the sender. */
+static void count_segment(tcpst_conn *c, tcpst_endpoint *e, tcpst_endpoint *p,
+                          const tcpst_segment *seg, tcpst_time ts, uint64_t frame)
 {
-    tcpst_endpoint *e = &c->ep[from & 1], *p = &c->ep[(from & 1) ^ 1];
     uint16_t f = seg->flags;
-
-    tcpst_conn_advance(c, ts, cfg);
-    tcpst_detect_pre pre;
-    tcpst_detect_snapshot(c, &pre);
     if (c->first_frame == 0) {
         c->first_ts = c->last_ts = ts;
         c->first_frame = frame;
@@ -209,34 +203,32 @@ void tcpst_conn_update(tcpst_conn *c, unsigned from, const tcpst_segment *seg, t
     }
     e->fins += (f & TCPST_FIN) ? 1u : 0u;
     e->rsts += (f & TCPST_RST) ? 1u : 0u;
+}
 
-    /* SYN and FIN each occupy one sequence number (RFC 9293 3.4). */
-    uint32_t seqlen = seg->payload_len + ((f & TCPST_SYN) ? 1u : 0u) + ((f & TCPST_FIN) ? 1u : 0u);
-    uint32_t end = seg->seq + seqlen;
-    if (!(f & TCPST_RST) && seqlen > 0 && (e->has & TCPST_EP_NEXT) &&
-        tcpst_seq_le(end, e->next_seq)) {
-        if (seg->payload_len <= 1 && !(f & (TCPST_SYN | TCPST_FIN)) &&
-            seg->seq == e->next_seq - 1) {
-            e->keepalives++; /* RFC 9293 3.8.4: one byte below SND.NXT */
-        } else {
+/* Sequence space sent again, by the endpoint's rule (tcpst_endpoint_seqspace). */
+static void count_repeat(tcpst_endpoint *e, const tcpst_segment *seg)
+{
+    switch (tcpst_endpoint_seqspace(e, seg)) {
+        case TCPST_SPACE_KEEPALIVE:
+            e->keepalives++;
+            break;
+        case TCPST_SPACE_REPEAT:
             e->retrans_segments++;
             e->retrans_bytes += seg->payload_len;
-            e->fin_retrans += (f & TCPST_FIN) ? 1u : 0u;
-        }
+            e->fin_retrans += (seg->flags & TCPST_FIN) ? 1u : 0u;
+            break;
+        case TCPST_SPACE_NONE:
+        case TCPST_SPACE_NEW:
+            break;
     }
-    if (f & TCPST_SYN) {
-        note_syn_options(e, seg);
-    }
-    tcpst_xfer_segment(&c->xfer, &c->findings, from & 1, e, p, seg, ts, frame, &cfg->xfer);
+}
 
-    tcpst_segctx sc = {.seg = seg, .ts = ts, .frame = frame};
-    unsigned ev = tcpst_endpoint_process(e, p, &sc);
-    c->events |= ev;
-    if (ev & TCPST_EV_RST_REJECTED) {
-        c->rst_not_accepted++;
-    }
-
+/* After the machines: the sender's highest sequence, its window and its highest ACK. */
+static void note_sequence(tcpst_endpoint *e, const tcpst_segment *seg)
+{
+    uint16_t f = seg->flags;
     if (!(f & TCPST_RST)) {
+        uint32_t end = seg->seq + tcpst_seg_seqlen(seg);
         if (!(e->has & TCPST_EP_NEXT) || tcpst_seq_gt(end, e->next_seq)) {
             e->next_seq = end;
             e->has |= TCPST_EP_NEXT;
@@ -247,6 +239,26 @@ void tcpst_conn_update(tcpst_conn *c, unsigned from, const tcpst_segment *seg, t
         e->last_ack = seg->ack;
         e->has |= TCPST_EP_ACK;
     }
+}
+
+unsigned tcpst_conn_update(tcpst_conn *c, unsigned from, const tcpst_segment *seg, tcpst_time ts,
+                           uint64_t frame, const tcpst_conn_config *cfg)
+{
+    tcpst_endpoint *e = &c->ep[from & 1], *p = &c->ep[(from & 1) ^ 1];
+
+    tcpst_conn_advance(c, ts, cfg);
+    count_segment(c, e, p, seg, ts, frame);
+    count_repeat(e, seg); /* judged against what was sent before this segment */
+    if (seg->flags & TCPST_SYN) {
+        note_syn_options(e, seg);
+    }
+    tcpst_segctx sc = {.seg = seg, .ts = ts, .frame = frame};
+    unsigned ev = tcpst_endpoint_process(e, p, &sc);
+    c->events |= ev;
+    if (ev & TCPST_EV_RST_REJECTED) {
+        c->rst_not_accepted++;
+    }
+    note_sequence(e, seg);
     tcpst_zeek_update_ts(&c->zeek, from & 1, seg, ts);
-    tcpst_detect_segment(c, from & 1, seg, ts, frame, &pre, ev);
+    return ev;
 }

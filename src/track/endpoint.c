@@ -423,3 +423,27 @@ unsigned tcpst_endpoint_process(tcpst_endpoint *e, tcpst_endpoint *p, const tcps
     receive(p, sc, false, new_fin);
     return ev;
 }
+
+tcpst_seqspace tcpst_endpoint_seqspace(const tcpst_endpoint *e, const tcpst_segment *seg)
+{
+    uint32_t seqlen = tcpst_seg_seqlen(seg);
+    if ((seg->flags & TCPST_RST) || seqlen == 0 || !(e->has & TCPST_EP_NEXT)) {
+        return TCPST_SPACE_NONE;
+    }
+    if (!tcpst_seq_le(seg->seq + seqlen, e->next_seq)) {
+        return TCPST_SPACE_NEW;
+    }
+    bool ctl = (seg->flags & (TCPST_SYN | TCPST_FIN)) != 0;
+    if (seg->payload_len <= 1 && !ctl && seg->seq == e->next_seq - 1) {
+        return TCPST_SPACE_KEEPALIVE;
+    }
+    return TCPST_SPACE_REPEAT;
+}
+
+unsigned tcpst_endpoint_wshift(const tcpst_endpoint *adv, const tcpst_endpoint *other)
+{
+    if (!(adv->has & TCPST_EP_WSCALE) || !(other->has & TCPST_EP_WSCALE)) {
+        return 0;
+    }
+    return adv->wscale > 14 ? 14u : adv->wscale;
+}

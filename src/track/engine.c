@@ -1,8 +1,12 @@
 /*
- * engine.c - packet -> segment -> record -> state machines; expiry and eviction.
+ * engine.c - packet -> segment -> record -> state machines and detectors; expiry and
+ * eviction; records out to the receivers.
  *
- * Expiry work per packet is bounded by what is due: each age class is a list
- * ordered by last activity with one timeout, so only list heads are checked.
+ * The one caller of the detectors (detect.h, summary.h): per segment, snapshot ->
+ * transfer detectors -> tcpst_conn_update -> lifecycle detectors (segment_hashed); per
+ * record written out, the duration detectors and the capture-wide tallies (retire).
+ * Expiry work per packet is bounded by what is due: each age class is a list ordered by
+ * last activity with one timeout, so only list heads are checked.
  */
 #include "tcpstate/engine.h"
 
@@ -48,14 +52,12 @@ uint32_t tcpst_engine_soft_limit(uint64_t mib)
     return n > TCPST_MAX_MAX_CONNECTIONS ? TCPST_MAX_MAX_CONNECTIONS : (uint32_t)n;
 }
 
-int tcpst_engine_init(tcpst_engine *e, const tcpst_engine_config *cfg, tcpst_emit_fn emit,
-                      void *ctx, tcpst_error *err)
+int tcpst_engine_init(tcpst_engine *e, const tcpst_engine_config *cfg, tcpst_error *err)
 {
     memset(e, 0, sizeof *e);
     e->cfg = *cfg;
-    e->emit = emit;
-    e->emit_ctx = ctx;
     e->next_id = 1;
+    tcpst_summary_init(&e->summary);
     e->expire_at = INT64_MIN; /* nothing known yet: look */
     e->scratch = malloc(sizeof *e->scratch);
     if (!e->scratch || tcpst_finding_pool_init(&e->fpool, (size_t)cfg->max_connections + 1) != 0) {
@@ -81,6 +83,17 @@ void tcpst_engine_fini(tcpst_engine *e)
     free(e->scratch);
     e->scratch = NULL;
     tcpst_finding_pool_fini(&e->fpool);
+    tcpst_summary_fini(&e->summary);
+}
+
+int tcpst_engine_add_receiver(tcpst_engine *e, const tcpst_receiver *r)
+{
+    if (e->nrecv == TCPST_RECEIVERS_MAX) {
+        return TCPST_EUSAGE;
+    }
+    e->recv[e->nrecv++] = *r;
+    e->announce |= r->anomaly != NULL;
+    return 0;
 }
 
 /* ---- streaming: findings announced as they happen ---- */
@@ -105,25 +118,13 @@ static void announce(tcpst_engine *e, tcpst_conn *c, const tcpst_conn *view)
         if (!announced(c, f)) {
             mark_announced(c, f);
             e->stats.announced++;
-            e->on_anomaly(e->anomaly_ctx, view, f, e->now);
+            for (unsigned k = 0; k < e->nrecv; k++) {
+                if (e->recv[k].anomaly) {
+                    e->recv[k].anomaly(e->recv[k].ctx, view, f, e->now);
+                }
+            }
         }
     }
-}
-
-/* Could a duration finding (stuck state, unanswered SYN) be due for c by now? */
-static bool duration_due(const tcpst_engine *e, const tcpst_conn *c)
-{
-    for (unsigned who = 0; who < 2; who++) {
-        const tcpst_endpoint *ep = &c->ep[who];
-        uint8_t s = ep->state;
-        bool watched = s == TCPST_CLOSE_WAIT || s == TCPST_FIN_WAIT_1 || s == TCPST_FIN_WAIT_2 ||
-                       s == TCPST_LAST_ACK || s == TCPST_SYN_RECEIVED || s == TCPST_SYN_SENT;
-        if (watched && e->now - ep->state_since >= e->cfg.conn.stuck_after[s]) {
-            return true;
-        }
-    }
-    /* An open zero-window episode may become a stall (transfer.c decides). */
-    return tcpst_xfer_zero_window_open(&c->xfer);
 }
 
 /*
@@ -137,7 +138,7 @@ static void scan_durations(tcpst_engine *e)
     e->next_scan = e->now + TCPST_SCAN_INTERVAL;
     for (uint32_t i = 1; i <= e->ft.hwm; i++) {
         tcpst_conn *c = &e->ft.conns[i];
-        if (c->id == 0 || !duration_due(e, c)) {
+        if (c->id == 0 || !tcpst_detect_duration_due(c, e->now, &e->cfg.conn)) {
             continue;
         }
         memcpy(e->scratch, c, sizeof *c);
@@ -196,13 +197,16 @@ static void retire(tcpst_engine *e, tcpst_conn *c, tcpst_end_reason why, tcpst_t
     }
     e->stats.rst_not_accepted += c->rst_not_accepted;
     tcpst_detect_finish(c, &e->cfg.conn);
-    if (e->on_anomaly) {
+    if (e->announce) {
         announce(e, c, c);
     }
+    tcpst_summary_add(&e->summary, c);
     e->stats.findings_dropped += c->findings.dropped;
     e->stats.evidence_dropped += c->findings.evidence_dropped;
-    if (e->emit) {
-        e->emit(e->emit_ctx, c);
+    for (unsigned k = 0; k < e->nrecv; k++) {
+        if (e->recv[k].record) {
+            e->recv[k].record(e->recv[k].ctx, c);
+        }
     }
     tcpst_findings_release(&c->findings);
     tcpst_flowtab_remove(&e->ft, c);
@@ -302,6 +306,22 @@ static tcpst_conn *new_conn(tcpst_engine *e, const tcpst_segment *seg, uint32_t 
     return c;
 }
 
+/*
+ * One segment through its record: the transfer detectors judge it against what came
+ * before, the record applies it, and the lifecycle detectors look at what it changed.
+ */
+void tcpst_engine_conn_segment(tcpst_conn *c, const tcpst_segment *seg, tcpst_time ts,
+                               uint64_t frame, const tcpst_conn_config *cfg)
+{
+    unsigned dir = tcpst_conn_dir(c, seg);
+    tcpst_conn_advance(c, ts, cfg);
+    tcpst_detect_pre pre;
+    tcpst_detect_snapshot(c, &pre);
+    tcpst_xfer_segment(c, dir, seg, ts, frame, &cfg->xfer);
+    unsigned ev = tcpst_conn_update(c, dir, seg, ts, frame, cfg);
+    tcpst_detect_segment(c, dir, seg, ts, frame, &pre, ev);
+}
+
 /* A decoded segment whose flow hash is known. */
 static void segment_hashed(tcpst_engine *e, const tcpst_segment *seg, uint32_t hash, tcpst_time ts,
                            uint64_t frame)
@@ -337,11 +357,11 @@ static void segment_hashed(tcpst_engine *e, const tcpst_segment *seg, uint32_t h
             tcpst_detect_after_reuse(c, &reuse, ts, frame, &e->cfg.conn);
         }
     }
-    tcpst_conn_update(c, tcpst_conn_dir(c, seg), seg, ts, frame, &e->cfg.conn);
+    tcpst_engine_conn_segment(c, seg, ts, frame, &e->cfg.conn);
     unsigned cls = age_class(c);
     tcpst_flowtab_touch(&e->ft, c, cls);
     note_due(e, c, cls);
-    if (e->on_anomaly) {
+    if (e->announce) {
         announce(e, c, c);
     }
 }
@@ -350,7 +370,7 @@ static void segment_hashed(tcpst_engine *e, const tcpst_segment *seg, uint32_t h
 static void clock_moved(tcpst_engine *e)
 {
     expire(e);
-    if (e->on_anomaly && e->now >= e->next_scan) {
+    if (e->announce && e->now >= e->next_scan) {
         scan_durations(e);
     }
 }
@@ -469,10 +489,8 @@ void tcpst_engine_prepared(tcpst_engine *e, const tcpst_prepared *p, const uint8
             e->stats.bad_checksum++;
             e->stats.tcp++;
             tcpst_conn *c = tcpst_flowtab_lookup(&e->ft, seg, hash);
-            tcpst_finding *f;
-            if (c && (f = tcpst_findings_add(&c->findings, TCPST_A_BAD_CHECKSUM,
-                                             (tcpst_who)tcpst_conn_dir(c, seg), ts, frame))) {
-                f->fact[0] = cs;
+            if (c) {
+                tcpst_detect_bad_checksum(c, tcpst_conn_dir(c, seg), cs, ts, frame);
             }
             return;
         }
@@ -517,4 +535,9 @@ void tcpst_engine_finish(tcpst_engine *e)
         }
         free(live);
     }
+}
+
+void tcpst_engine_summary(const tcpst_engine *e, tcpst_summary_result *out)
+{
+    tcpst_summary_judge(&e->summary, out);
 }

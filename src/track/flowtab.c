@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcpstate/hash.h"
+
 static uint32_t idx(const tcpst_flowtab *ft, const tcpst_conn *c)
 {
     return (uint32_t)(c - ft->conns);
@@ -78,30 +80,19 @@ void tcpst_flowtab_fini(tcpst_flowtab *ft)
     memset(ft, 0, sizeof *ft);
 }
 
-static uint64_t mix64(uint64_t x)
-{
-    /* splitmix64 finaliser: cheap, and every input bit reaches every output bit. */
-    x ^= x >> 30;
-    x *= UINT64_C(0xbf58476d1ce4e5b9);
-    x ^= x >> 27;
-    x *= UINT64_C(0x94d049bb133111eb);
-    x ^= x >> 31;
-    return x;
-}
-
 static uint64_t side_hash(const tcpst_addr *a, uint16_t port)
 {
     uint64_t w0, w1;
     memcpy(&w0, a->bytes, 8);
     memcpy(&w1, a->bytes + 8, 8);
-    return mix64(w0 ^ mix64(w1 ^ ((uint64_t)port << 8 | a->family)));
+    return tcpst_mix64(w0 ^ tcpst_mix64(w1 ^ ((uint64_t)port << 8 | a->family)));
 }
 
 uint32_t tcpst_flowtab_hash(const tcpst_segment *seg)
 {
     /* Addition commutes, so both directions hash alike without ordering the sides. */
     uint64_t h = side_hash(&seg->src, seg->sport) + side_hash(&seg->dst, seg->dport);
-    return (uint32_t)(mix64(h ^ seg->key_ctx) >> 32);
+    return (uint32_t)(tcpst_mix64(h ^ seg->key_ctx) >> 32);
 }
 
 static int same_side(const tcpst_endpoint *e, const tcpst_addr *a, uint16_t port)

@@ -933,7 +933,7 @@ static bool rstos0_history(const char *h)
     return false;
 }
 
-const char *tcpst_zeek_conn_state(const tcpst_zeek *z)
+tcpst_zeek_cs tcpst_zeek_conn_state_id(const tcpst_zeek *z)
 {
     unsigned o = z->orig, r = o ^ 1u;
     uint8_t os = z->state[o], rs = z->state[r];
@@ -943,32 +943,47 @@ const char *tcpst_zeek_conn_state(const tcpst_zeek *z)
     if (rs == TCPST_Z_RESET) {
         if (os == TCPST_Z_SYN_SENT || os == TCPST_Z_SYN_ACK_SENT ||
             (os == TCPST_Z_RESET && ep_size(z, o) == 0 && ep_size(z, r) == 0)) {
-            return "REJ";
+            return TCPST_ZCS_REJ;
         }
-        return o_inactive ? "RSTRH" : "RSTR";
+        return o_inactive ? TCPST_ZCS_RSTRH : TCPST_ZCS_RSTR;
     }
     if (os == TCPST_Z_RESET) {
         if (r_inactive) {
-            return rstos0_history(z->hist) ? "RSTOS0" : "OTH";
+            return rstos0_history(z->hist) ? TCPST_ZCS_RSTOS0 : TCPST_ZCS_OTH;
         }
-        return "RSTO";
+        return TCPST_ZCS_RSTO;
     }
     if (rs == TCPST_Z_CLOSED && os == TCPST_Z_CLOSED) {
-        return "SF";
+        return TCPST_ZCS_SF;
     }
     if (os == TCPST_Z_CLOSED) {
-        return r_inactive ? "SH" : "S2";
+        return r_inactive ? TCPST_ZCS_SH : TCPST_ZCS_S2;
     }
     if (rs == TCPST_Z_CLOSED) {
-        return o_inactive ? "SHR" : "S3";
+        return o_inactive ? TCPST_ZCS_SHR : TCPST_ZCS_S3;
     }
     if (os == TCPST_Z_SYN_SENT && rs == TCPST_Z_INACTIVE) {
-        return "S0";
+        return TCPST_ZCS_S0;
     }
     if (os == TCPST_Z_ESTABLISHED && rs == TCPST_Z_ESTABLISHED) {
-        return "S1";
+        return TCPST_ZCS_S1;
     }
-    return "OTH";
+    return TCPST_ZCS_OTH;
+}
+
+const char *tcpst_zeek_cs_name(tcpst_zeek_cs cs)
+{
+    static const char *const names[] = {
+#define TCPST_X_ZCS(name) #name,
+        TCPST_ZEEK_CONN_STATE_MAP(TCPST_X_ZCS)
+#undef TCPST_X_ZCS
+    };
+    return (unsigned)cs < TCPST_ZCS__COUNT ? names[cs] : "OTH";
+}
+
+const char *tcpst_zeek_conn_state(const tcpst_zeek *z)
+{
+    return tcpst_zeek_cs_name(tcpst_zeek_conn_state_id(z));
 }
 
 uint32_t tcpst_zeek_orig_pkts(const tcpst_zeek *z)

@@ -64,11 +64,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     tcpst_junit junit;
-    tcpst_junit_init(&junit);
-    tcpst_report_opts ropts = {.format = (mode & 0x40) ? TCPST_FORMAT_TEXT : TCPST_FORMAT_JSON,
-                               .pretty = (mode & 0x80) != 0,
-                               .policy = &pol,
-                               .junit = &junit};
+    tcpst_junit_init(&junit, &pol);
+    tcpst_report_opts ropts = {
+        .format = (mode & 0x40) ? "text" : "json", .pretty = (mode & 0x80) != 0, .policy = &pol};
     tcpst_report *rep = NULL;
     if (tcpst_report_open(&rep, "/dev/null", &ropts, &err) != 0) {
         abort();
@@ -79,7 +77,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.split_zeek = (mode & 0x10) != 0;
     cfg.verify_checksums = (mode & 0x20) != 0;
     tcpst_engine eng;
-    if (tcpst_engine_init(&eng, &cfg, tcpst_report_conn, rep, &err) != 0) {
+    tcpst_receiver rpol = tcpst_policy_receiver(&pol), rjunit = tcpst_junit_receiver(&junit);
+    tcpst_receiver rrep = tcpst_report_receiver(rep);
+    if (tcpst_engine_init(&eng, &cfg, &err) != 0 || tcpst_engine_add_receiver(&eng, &rpol) != 0 ||
+        tcpst_engine_add_receiver(&eng, &rjunit) != 0 ||
+        tcpst_engine_add_receiver(&eng, &rrep) != 0) {
         abort();
     }
 
@@ -106,7 +108,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     tcpst_engine_finish(&eng);
 
-    tcpst_report_meta meta = {.time_wait = cfg.conn.time_wait};
+    tcpst_summary_result capture;
+    tcpst_engine_summary(&eng, &capture);
+    tcpst_report_meta meta = {.time_wait = cfg.conn.time_wait, .capture = &capture};
     if (tcpst_report_finish(rep, &eng.stats, &meta, &err) != 0) {
         abort();
     }

@@ -73,16 +73,18 @@ static void run(char **argv, int argc)
     }
     tcpst_report *rep = NULL;
     tcpst_junit junit;
-    tcpst_junit_init(&junit);
-    tcpst_report_opts ropts = {.pretty = opt.pretty,
-                               .policy = &opt.policy,
-                               .junit = opt.junit ? &junit : NULL,
-                               .format = (tcpst_format)opt.format};
+    tcpst_junit_init(&junit, &opt.policy);
+    tcpst_report_opts ropts = {.pretty = opt.pretty, .policy = &opt.policy, .format = opt.format};
     if (tcpst_report_open(&rep, opt.output, &ropts, &err) != 0) {
         abort();
     }
     tcpst_engine eng;
-    if (tcpst_engine_init(&eng, &opt.engine, tcpst_report_conn, rep, &err) != 0) {
+    tcpst_receiver rpol = tcpst_policy_receiver(&opt.policy);
+    tcpst_receiver rjunit = tcpst_junit_receiver(&junit), rrep = tcpst_report_receiver(rep);
+    if (tcpst_engine_init(&eng, &opt.engine, &err) != 0 ||
+        tcpst_engine_add_receiver(&eng, &rpol) != 0 ||
+        (opt.junit && tcpst_engine_add_receiver(&eng, &rjunit) != 0) ||
+        tcpst_engine_add_receiver(&eng, &rrep) != 0) {
         abort();
     }
     tcpst_pkt pkt;
@@ -102,7 +104,10 @@ static void run(char **argv, int argc)
         }
         unreadable |= in->truncated && in->packets == 0;
     }
+    tcpst_summary_result capture;
+    tcpst_engine_summary(&eng, &capture);
     tcpst_report_meta meta = {
+        .capture = &capture,
         .inputs = inputs,
         .n_inputs = inputs ? n : 0,
         .filter = opt.filter,
@@ -116,7 +121,7 @@ static void run(char **argv, int argc)
     } else if (tcpst_report_finish(rep, &eng.stats, &meta, &err) != 0) {
         abort(); /* writing to /dev/null cannot fail */
     }
-    if (ok && opt.junit && tcpst_junit_write(&junit, &opt.policy, opt.junit, &err) != 0) {
+    if (ok && opt.junit && tcpst_junit_write(&junit, opt.junit, &err) != 0) {
         abort();
     }
     tcpst_junit_fini(&junit);

@@ -134,7 +134,7 @@ START_TEST(live_options)
     ck_assert_uint_eq(o.count, 1000);
     ck_assert_str_eq(o.write_file, "x.pcap");
     ck_assert_str_eq(o.user, "nobody");
-    ck_assert_int_eq(o.format, TCPST_FORMAT_NDJSON);
+    ck_assert_str_eq(o.format, "ndjson");
     ck_assert_int_eq(o.stats_interval, 0);
     const char *d[] = {"-D"};
     ck_assert_int_eq(parse(1, d), 0);

@@ -11,6 +11,7 @@
 
 #include "ckrun.h"
 #include "pktbuild.h"
+#include "testrec.h"
 
 #include "tcpstate/conn.h"
 #include "tcpstate/endpoint.h"
@@ -35,9 +36,9 @@ static void feed(int c2s, uint16_t flags, uint32_t seq, uint32_t ack, uint32_t l
 {
     tcpst_segment s = mkseg(c2s, flags, seq, ack, len);
     if (++frame == 1) {
-        tcpst_conn_init(&conn, 1, &s);
+        test_conn_init(&conn, 1, &s);
     }
-    tcpst_conn_update(&conn, tcpst_conn_dir(&conn, &s), &s, (tcpst_time)frame * SEC, frame, &ccfg);
+    tcpst_engine_conn_segment(&conn, &s, (tcpst_time)frame * SEC, frame, &ccfg);
 }
 
 static void reset(void)
@@ -422,7 +423,7 @@ static void eng_start_soft(tcpst_engine *e, uint32_t maxc, uint32_t soft)
     cfg.soft_connections = soft;
     nemitted = 0;
     frame = 0;
-    ck_assert_int_eq(tcpst_engine_init(e, &cfg, collect, NULL, NULL), 0);
+    ck_assert_int_eq(test_engine_init(e, &cfg, collect, NULL), 0);
 }
 
 static void eng_start(tcpst_engine *e, uint32_t maxc)
@@ -479,7 +480,7 @@ START_TEST(zeek_split_mode)
         cfg.split_zeek = zeek;
         nemitted = 0;
         frame = 0;
-        ck_assert_int_eq(tcpst_engine_init(&e, &cfg, collect, NULL, NULL), 0);
+        ck_assert_int_eq(test_engine_init(&e, &cfg, collect, NULL), 0);
         eng_feed(&e, C2S, S(SYN), 1000, 0, 1 * SEC, 40000);
         eng_feed(&e, C2S, S(SYN), 1000, 0, 2 * SEC, 40000);
         eng_feed(&e, C2S, S(SYN), 1000, 0, 10 * SEC, 40000);

@@ -10,6 +10,7 @@
 #include "pktbuild.h"
 #include "tcpstate/detect.h"
 #include "tcpstate/engine.h"
+#include "testrec.h"
 
 #define C2S  1
 #define S2C  0
@@ -43,9 +44,9 @@ static void feed_seg(double dt, tcpst_segment s)
 {
     now += (tcpst_time)(dt * 1e9);
     if (++frame == 1) {
-        tcpst_conn_init(&conn, 1, &s);
+        test_conn_init(&conn, 1, &s);
     }
-    tcpst_conn_update(&conn, tcpst_conn_dir(&conn, &s), &s, now, frame, &cfg);
+    tcpst_engine_conn_segment(&conn, &s, now, frame, &cfg);
 }
 
 static void feed(double dt, int c2s, uint16_t flags, uint32_t seq, uint32_t ack, uint32_t len)
@@ -377,6 +378,7 @@ START_TEST(aggregation_and_caps)
 {
     tcpst_findings fs;
     memset(&fs, 0, sizeof fs);
+    fs.pool = test_pool();
     for (int i = 1; i <= 12; i++) {
         tcpst_findings_add(&fs, TCPST_A_KEEPALIVE, TCPST_WHO_CLIENT, i, (uint64_t)i);
     }
@@ -420,7 +422,7 @@ START_TEST(port_reuse_and_syn_inside_connection)
     tcpst_engine_config ec;
     tcpst_engine_config_default(&ec);
     nout = 0;
-    ck_assert_int_eq(tcpst_engine_init(&e, &ec, collect, NULL, NULL), 0);
+    ck_assert_int_eq(test_engine_init(&e, &ec, collect, NULL), 0);
     tcpst_segment s = mkseg(C2S, S(SYN), 100, 0, 0);
     tcpst_engine_segment(&e, &s, 1 * SEC, 1);
     s = mkseg(S2C, S(SYN) | S(ACK), 500, 101, 0);
@@ -471,7 +473,7 @@ START_TEST(bad_checksum_segments_are_ignored)
         tcpst_engine_config_default(&ec);
         ec.verify_checksums = verify;
         nout = 0;
-        ck_assert_int_eq(tcpst_engine_init(&e, &ec, collect, NULL, NULL), 0);
+        ck_assert_int_eq(test_engine_init(&e, &ec, collect, NULL), 0);
         frame_in(&e, C2S, S(SYN), 100, 0, false, 1);
         frame_in(&e, S2C, S(SYN) | S(ACK), 500, 101, false, 2);
         frame_in(&e, C2S, S(ACK), 101, 501, false, 3);

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "ckrun.h"
+#include "testrec.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,7 +181,7 @@ START_TEST(no_malloc_per_packet)
     cfg.max_connections = 500; /* small: eviction runs too */
     cfg.timeout[TCPST_LRU_CLOSED] = TCPST_NS_PER_SEC / 100;
     tcpst_engine e;
-    ck_assert_int_eq(tcpst_engine_init(&e, &cfg, count_emit, NULL, NULL), 0);
+    ck_assert_int_eq(test_engine_init(&e, &cfg, count_emit, NULL), 0);
     allocs = 0;
     for (int i = 0; i < nframes; i++) {
         tcpst_engine_packet(&e, TCPST_LT_ETHERNET, frames[i], (uint32_t)lens[i], (uint32_t)lens[i],
@@ -204,7 +205,7 @@ static tcpst_engine_stats run_paths(bool split, const tcpst_engine_config *cfg, 
     static tcpst_prepared prep;
     static uint8_t copy[192];
     tcpst_engine e;
-    ck_assert_int_eq(tcpst_engine_init(&e, cfg, count_emit, NULL, NULL), 0);
+    ck_assert_int_eq(test_engine_init(&e, cfg, count_emit, NULL), 0);
     emitted = 0;
     joined = 0;
     digest = 14695981039346656037u;
@@ -270,7 +271,7 @@ START_TEST(wrapper_counts)
     tcpst_engine_config cfg;
     tcpst_engine_config_default(&cfg);
     cfg.max_connections = 8;
-    ck_assert_int_eq(tcpst_engine_init(&e, &cfg, NULL, NULL, NULL), 0);
+    ck_assert_int_eq(test_engine_init(&e, &cfg, NULL, NULL), 0);
     ck_assert_uint_ge(allocs, 2);
     tcpst_engine_fini(&e);
 }

@@ -60,11 +60,11 @@ START_TEST(round_trip)
             for (int rep = 0; rep < 20; rep++) {
                 size_t n = sizes[s];
                 fill(rec, n, pcts[p]);
-                size_t bound = tcpst_pack_bound(n);
+                size_t bound = tcpst__pack_bound(n);
                 ck_assert_uint_le(bound, sizeof packed - 8);
                 /* A canary right after the bound: the packer must stay within it. */
                 memset(packed, 0xA5, sizeof packed);
-                size_t len = tcpst_pack(rec, n, packed + 1); /* unaligned on purpose */
+                size_t len = tcpst__pack(rec, n, packed + 1); /* unaligned on purpose */
                 size_t past = 1 + bound;
                 while (past < sizeof packed && packed[past] == 0xA5) {
                     past++;
@@ -73,7 +73,7 @@ START_TEST(round_trip)
                 size_t nmap = (n / 8 + 63) / 64;
                 ck_assert_uint_eq(len, nmap * 8 + nonzero_words(rec, n) * 8);
                 memset(back, 0x5A, sizeof back);
-                ck_assert(tcpst_unpack(packed + 1, len, back, n));
+                ck_assert(tcpst__unpack(packed + 1, len, back, n));
                 ck_assert_mem_eq(back, rec, n);
             }
         }
@@ -85,10 +85,10 @@ START_TEST(zero_record_is_its_bitmap)
 {
     static unsigned char rec[3032], packed[4096], back[3032];
     memset(rec, 0, sizeof rec);
-    size_t len = tcpst_pack(rec, sizeof rec, packed);
+    size_t len = tcpst__pack(rec, sizeof rec, packed);
     ck_assert_uint_eq(len, 6 * 8); /* 379 words: 6 bitmap words, nothing else */
     memset(back, 0xFF, sizeof back);
-    ck_assert(tcpst_unpack(packed, len, back, sizeof back));
+    ck_assert(tcpst__unpack(packed, len, back, sizeof back));
     ck_assert_mem_eq(back, rec, sizeof rec);
 }
 END_TEST
@@ -97,20 +97,20 @@ START_TEST(malformed_refused)
 {
     static unsigned char rec[520], packed[1024], back[520];
     fill(rec, sizeof rec, 50);
-    size_t len = tcpst_pack(rec, sizeof rec, packed);
-    ck_assert(tcpst_unpack(packed, len, back, sizeof back));
+    size_t len = tcpst__pack(rec, sizeof rec, packed);
+    ck_assert(tcpst__unpack(packed, len, back, sizeof back));
     /* One byte short or long, or a different record size. */
-    ck_assert(!tcpst_unpack(packed, len - 1, back, sizeof back));
-    ck_assert(!tcpst_unpack(packed, len + 1, back, sizeof back));
-    ck_assert(!tcpst_unpack(packed, len, back, sizeof back - 8));
-    ck_assert(!tcpst_unpack(packed, 4, back, sizeof back));       /* shorter than the bitmap */
-    ck_assert(!tcpst_unpack(packed, len, back, sizeof back - 3)); /* not whole words */
+    ck_assert(!tcpst__unpack(packed, len - 1, back, sizeof back));
+    ck_assert(!tcpst__unpack(packed, len + 1, back, sizeof back));
+    ck_assert(!tcpst__unpack(packed, len, back, sizeof back - 8));
+    ck_assert(!tcpst__unpack(packed, 4, back, sizeof back));       /* shorter than the bitmap */
+    ck_assert(!tcpst__unpack(packed, len, back, sizeof back - 3)); /* not whole words */
     /* A bitmap bit past the record's 65 words, with a word to match it. */
     uint64_t map1;
     memcpy(&map1, packed + 8, 8);
     map1 |= (uint64_t)1 << 5;
     memcpy(packed + 8, &map1, 8);
-    ck_assert(!tcpst_unpack(packed, len + 8, back, sizeof back));
+    ck_assert(!tcpst__unpack(packed, len + 8, back, sizeof back));
 }
 END_TEST
 

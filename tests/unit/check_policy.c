@@ -9,12 +9,13 @@
 #include "pktbuild.h"
 #include "tcpstate/junit.h"
 #include "tcpstate/policy.h"
+#include "testrec.h"
 
 static tcpst_conn conn_with(uint64_t id, const tcpst_anomaly_type *types, int n)
 {
     tcpst_conn c;
     tcpst_segment s = pb_segment(1, TCPST_SYN, 1, 0, 0);
-    tcpst_conn_init(&c, id, &s);
+    test_conn_init(&c, id, &s);
     for (int i = 0; i < n; i++) {
         tcpst_findings_add(&c.findings, types[i], TCPST_WHO_SERVER, 1, 100 + (uint64_t)i);
     }
@@ -125,7 +126,7 @@ static tcpst_conn conn_to(uint64_t id, uint16_t port, int cs, int ss)
     tcpst_segment s = pb_segment(1, TCPST_SYN, 1, 0, 0);
     s.dport = port;
     tcpst_conn c;
-    tcpst_conn_init(&c, id, &s);
+    test_conn_init(&c, id, &s);
     c.ep[0].state = (uint8_t)cs;
     c.ep[1].state = (uint8_t)ss;
     c.first_frame = 10 * id;

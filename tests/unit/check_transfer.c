@@ -10,9 +10,12 @@
 #include <string.h>
 
 #include "ckrun.h"
+#include "detect/xfer.h"
 #include "pktbuild.h"
 #include "tcpstate/conn.h"
+#include "tcpstate/engine.h"
 #include "tcpstate/transfer.h"
+#include "testrec.h"
 
 #define C2S  1
 #define S2C  0
@@ -55,10 +58,9 @@ static tcpst_segment mk(int c2s, uint16_t flags, uint32_t seq, uint32_t ack, uin
 static uint64_t send_at(double ms, tcpst_segment s)
 {
     if (++frame == 1) {
-        tcpst_conn_init(&conn, 1, &s);
+        test_conn_init(&conn, 1, &s);
     }
-    tcpst_conn_update(&conn, tcpst_conn_dir(&conn, &s), &s, T0 + (tcpst_time)(ms * 1e6), frame,
-                      &cfg);
+    tcpst_engine_conn_segment(&conn, &s, T0 + (tcpst_time)(ms * 1e6), frame, &cfg);
     return frame;
 }
 
@@ -166,7 +168,7 @@ START_TEST(clean_bulk_transfer_raises_nothing)
     ck_assert_int_eq(conn.ep[0].state, S(CLOSED));
     ck_assert_int_eq(conn.ep[1].state, S(TIME_WAIT));
     expect_no_transfer_findings();
-    tcpst_xfer_finish(&conn.xfer, &conn.findings, T0 + 100 * SEC, true, &cfg.xfer);
+    tcpst__xfer_finish(&conn.xfer, &conn.findings, T0 + 100 * SEC, true, &cfg.xfer);
     expect_no_transfer_findings();
 }
 END_TEST
@@ -603,7 +605,7 @@ START_TEST(zero_window_still_open_at_end)
     uint64_t closed = zero_window_setup();
     uint64_t p1 = tx(221, S2C, S(ACK), S0 + 999, C0, 0, 65535);
     uint64_t p2 = tx(621, S2C, S(ACK), S0 + 999, C0, 0, 65535);
-    tcpst_xfer_finish(&conn.xfer, &conn.findings, T0 + 60 * SEC, true, &cfg.xfer);
+    tcpst__xfer_finish(&conn.xfer, &conn.findings, T0 + 60 * SEC, true, &cfg.xfer);
     const tcpst_finding *f = get(A(ZERO_WINDOW_STALL), CL);
     ck_assert_ptr_nonnull(f);
     ck_assert(f->still_at_end);
@@ -614,7 +616,7 @@ START_TEST(zero_window_still_open_at_end)
     expect_evidence(f, ev, 3);
     ck_assert(tcpst_anomaly_has_duration(A(ZERO_WINDOW_STALL)));
     /* Finishing twice adds nothing. */
-    tcpst_xfer_finish(&conn.xfer, &conn.findings, T0 + 90 * SEC, true, &cfg.xfer);
+    tcpst__xfer_finish(&conn.xfer, &conn.findings, T0 + 90 * SEC, true, &cfg.xfer);
     ck_assert_uint_eq(get(A(ZERO_WINDOW_STALL), CL)->count, 1);
     ck_assert_int_eq(get(A(ZERO_WINDOW), CL)->fact[0], 60 * SEC - 21 * MS);
 }

@@ -1,0 +1,55 @@
+/*
+ * summary.h - capture-wide detectors: judgements over all the records of a capture, which
+ * no single record can make.  SYN floods and scans (servers with many unanswered SYNs),
+ * RST storms (hosts that reset or refuse many connections), and the capture's quality
+ * (one direction missing, or data never captured, on many established connections).
+ *
+ * The engine adds every record as it is written out (tcpst_summary_add) and judges at the
+ * end (tcpst_summary_judge); the report writes the result as it is.  Per-address tallies
+ * live in a table that grows to TCPST_SUMMARY_HOSTS_MAX addresses; beyond it addresses
+ * are counted, not tallied.  Thresholds are in limits.h.
+ */
+#ifndef TCPSTATE_SUMMARY_H
+#define TCPSTATE_SUMMARY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcpstate/conn.h"
+#include "tcpstate/limits.h"
+#include "tcpstate/types.h"
+
+typedef struct tcpst_summary_host tcpst_summary_host; /* private to summary.c */
+
+typedef struct tcpst_summary {
+    tcpst_summary_host *hosts; /* open addressing, caphosts slots (a power of two) */
+    size_t nhosts, caphosts;
+    uint64_t hosts_untracked; /* addresses beyond the table's cap */
+    uint64_t established_conns, one_sided_conns, lossy_conns;
+} tcpst_summary;
+
+/* A host over a threshold: how often, and between which times. */
+typedef struct tcpst_summary_listed {
+    tcpst_addr addr;
+    uint64_t count;
+    tcpst_time first_ts, last_ts;
+} tcpst_summary_listed;
+
+typedef struct tcpst_summary_result {
+    size_t nfloods, nstorms; /* listed entries, most affected first, then by address */
+    tcpst_summary_listed floods[TCPST_SUMMARY_HOSTS_LISTED]; /* servers: unanswered SYNs */
+    tcpst_summary_listed storms[TCPST_SUMMARY_HOSTS_LISTED]; /* hosts: connections reset */
+    const char *quality; /* "ok", "one_sided" or "capture_loss" (static) */
+    uint64_t established_conns, one_sided_conns, lossy_conns, hosts_untracked;
+} tcpst_summary_result;
+
+void tcpst_summary_init(tcpst_summary *s);
+void tcpst_summary_fini(tcpst_summary *s);
+
+/* A record written out, with its final findings. */
+void tcpst_summary_add(tcpst_summary *s, const tcpst_conn *c);
+
+/* The capture-wide findings so far. */
+void tcpst_summary_judge(const tcpst_summary *s, tcpst_summary_result *out);
+
+#endif

@@ -1,0 +1,376 @@
+/*
+ * order.c - records back in id order (order.h): a heap of the records waiting in memory,
+ * packed, and one of those spilled to a temporary file in sorted runs.
+ *
+ * Not here: formatting (the record is handed back to the report when its turn comes) or
+ * what the file is for beyond this report (it is unlinked at once, gone with the process).
+ */
+#include "order.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pack.h"
+#include "tcpstate/heap.h"
+
+#define SPILL_IO     ((size_t)1 << 20)   /* bytes per write to the spill file */
+#define RUN_READ     ((size_t)256 << 10) /* read-ahead of one spill run */
+#define RUN_READ_ALL ((size_t)2 << 20)   /* read-ahead of all runs together */
+
+/* A record waiting for lower ids: packed in memory, or in a spill run. */
+struct tcpst__pending {
+    uint64_t id;
+    char *data;   /* in memory; NULL when spilled, or when not written at all (len 0) */
+    uint64_t off; /* spilled: where in the spill file */
+    uint32_t len;
+    uint32_t run; /* spilled: which run */
+};
+
+/* A run: records spilled at once, sorted by id, read back through a buffer of its own. */
+struct tcpst__spill_run {
+    uint64_t end;  /* one past its last byte in the file */
+    uint64_t left; /* its records still waiting */
+    char *buf;     /* the file's bytes [at, at + len) */
+    uint64_t at;
+    size_t len, cap;
+};
+
+/* A waiting record is kept as its connection and findings, not as text: packed, that is
+ * ~5x smaller than its JSON (mostly unused timeline slots and zero counters). */
+struct tcpst__held {
+    tcpst_conn c;
+    tcpst_finding f[TCPST_FINDINGS_MAX];
+};
+_Static_assert(sizeof(tcpst__held) % 8 == 0, "pack.h packs whole 64-bit words");
+_Static_assert(sizeof(tcpst__held) + sizeof(tcpst__held) / 64 + 8 <= SPILL_IO,
+               "a packed record fits in the spill file's write buffer");
+
+typedef tcpst__pending pending;
+
+static bool id_less(const void *ctx, const pending *a, const pending *b)
+{
+    (void)ctx;
+    return a->id < b->id;
+}
+TCPST_HEAP_DEFINE(pheap, pending, id_less)
+
+static void fail(tcpst__order *o, int e)
+{
+    if (!*o->err) {
+        *o->err = e ? e : EIO;
+    }
+}
+
+void tcpst__order_init(tcpst__order *o, size_t mem_max, tcpst__order_fn out, void *ctx, int *err)
+{
+    memset(o, 0, sizeof *o);
+    o->out = out;
+    o->ctx = ctx;
+    o->err = err;
+    o->mem_max = mem_max;
+    o->next_id = 1;
+    o->spill_fd = -1;
+}
+
+void tcpst__order_fini(tcpst__order *o)
+{
+    while (o->mem.n) {
+        free(o->mem.a[--o->mem.n].data);
+    }
+    free(o->mem.a);
+    free(o->disk.a);
+    for (size_t i = 0; i < o->nruns; i++) {
+        free(o->runs[i].buf);
+    }
+    free(o->runs);
+    if (o->spill_fd >= 0) {
+        close(o->spill_fd);
+    }
+    free(o->spill_w);
+    free(o->held); /* and packed */
+    memset(o, 0, sizeof *o);
+    o->spill_fd = -1;
+}
+
+static bool heap_push(tcpst__order *o, tcpst__pheap *h, pending p)
+{
+    if (!tcpst_grow(&h->a, &h->cap, h->n, sizeof *h->a, 64)) {
+        fail(o, ENOMEM);
+        return false;
+    }
+    pheap_push(h->a, &h->n, p, NULL);
+    return true;
+}
+
+/* The lowest id waiting in memory or on disk (UINT64_MAX: none). */
+static uint64_t lowest_waiting(const tcpst__order *o)
+{
+    uint64_t m = o->mem.n ? o->mem.a[0].id : UINT64_MAX;
+    uint64_t d = o->disk.n ? o->disk.a[0].id : UINT64_MAX;
+    return m < d ? m : d;
+}
+
+static pending pop_lowest(tcpst__order *o)
+{
+    bool mem = o->mem.n && (!o->disk.n || o->mem.a[0].id < o->disk.a[0].id);
+    tcpst__pheap *h = mem ? &o->mem : &o->disk;
+    return pheap_pop(h->a, &h->n, NULL);
+}
+
+static bool spill_open(tcpst__order *o)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir) {
+        dir = "/tmp";
+    }
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/tcpstate-pending-XXXXXX", dir) >= sizeof path) {
+        return false;
+    }
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        return false;
+    }
+    unlink(path); /* gone with the process, whatever happens */
+    o->spill_fd = fd;
+    return true;
+}
+
+/* All `len` bytes at spill file offset `off`, written from buf or read into it; false
+ * (error kept) on failure. */
+static bool spill_io(tcpst__order *o, bool write, char *buf, size_t len, uint64_t off)
+{
+    size_t done = 0;
+    while (done < len) {
+        off_t at = (off_t)(off + done);
+        ssize_t n = write ? pwrite(o->spill_fd, buf + done, len - done, at)
+                          : pread(o->spill_fd, buf + done, len - done, at);
+        if (n <= 0) {
+            fail(o, n < 0 ? errno : EIO);
+            return false;
+        }
+        done += (size_t)n;
+    }
+    return true;
+}
+
+/* Write out the records waiting in spill_w. */
+static bool spill_flush(tcpst__order *o)
+{
+    bool ok = spill_io(o, true, o->spill_w, o->spill_wlen, o->spill_end - o->spill_wlen);
+    o->spill_wlen = 0;
+    return ok;
+}
+
+/* Append a packed record to the spill file (through spill_w, which always has room for
+ * one: see the assertion above); false (error kept) on failure. */
+static bool spill_put(tcpst__order *o, const char *data, size_t len)
+{
+    if (o->spill_fd < 0 && !spill_open(o)) {
+        fail(o, errno);
+        return false;
+    }
+    if (o->spill_w == NULL && (o->spill_w = malloc(SPILL_IO)) == NULL) {
+        fail(o, ENOMEM);
+        return false;
+    }
+    if (o->spill_wlen + len > SPILL_IO && !spill_flush(o)) {
+        return false;
+    }
+    memcpy(o->spill_w + o->spill_wlen, data, len);
+    o->spill_wlen += len;
+    return true;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    uint64_t x = ((const pending *)a)->id, y = ((const pending *)b)->id;
+    return (x > y) - (x < y);
+}
+
+/* Move every record waiting in memory to the spill file as one run, in id order; false
+ * (error kept) on failure. */
+static bool spill_mem(tcpst__order *o)
+{
+    if (o->mem.n == 0) {
+        return true;
+    }
+    if (!tcpst_grow(&o->runs, &o->capruns, o->nruns, sizeof *o->runs, 16)) {
+        fail(o, ENOMEM);
+        return false;
+    }
+    qsort(o->mem.a, o->mem.n, sizeof *o->mem.a, by_id);
+    uint32_t k = (uint32_t)o->nruns;
+    uint64_t count = 0;
+    for (size_t i = 0; i < o->mem.n; i++) {
+        pending *p = &o->mem.a[i];
+        if (p->len) {
+            if (!spill_put(o, p->data, p->len)) {
+                return false; /* the error is kept: the report fails, fini cleans up */
+            }
+            free(p->data);
+            p->data = NULL;
+            p->off = o->spill_end;
+            p->run = k;
+            o->spill_end += p->len;
+            count++;
+        }
+        if (!heap_push(o, &o->disk, *p)) {
+            return false;
+        }
+    }
+    o->mem.n = 0;
+    o->pending_bytes = 0;
+    if (o->spill_wlen && !spill_flush(o)) {
+        return false;
+    }
+    if (count) { /* else only ids without a record moved */
+        o->runs[k] = (tcpst__spill_run){.end = o->spill_end, .left = count};
+        o->nruns++;
+        o->live_runs++;
+    }
+    return true;
+}
+
+/* Spilled record p: from its run's read-ahead, or read alone into o->packed. */
+static const void *spill_get(tcpst__order *o, pending p)
+{
+    if (p.run >= o->nruns) {
+        fail(o, EIO);
+        return NULL;
+    }
+    tcpst__spill_run *run = &o->runs[p.run];
+    if (p.off >= run->at && p.off + p.len <= run->at + run->len) {
+        return run->buf + (p.off - run->at);
+    }
+    /* Read ahead the rest of the run, up to its share of RUN_READ_ALL. */
+    size_t want = RUN_READ_ALL / (o->live_runs ? o->live_runs : 1);
+    want = want < RUN_READ ? want : RUN_READ;
+    if (want > run->end - p.off) {
+        want = (size_t)(run->end - p.off);
+    }
+    bool ahead = want >= 2 * (size_t)p.len; /* else no room to read ahead */
+    if (ahead && (run->cap < want || run->cap > 2 * want)) {
+        /* Resized to its share: buffers shrink as more runs share the budget. */
+        char *b = realloc(run->buf, want);
+        ahead = b != NULL;
+        if (b) {
+            run->buf = b;
+            run->cap = want;
+        }
+    }
+    if (!ahead) { /* the record alone */
+        return spill_io(o, false, (char *)o->packed, p.len, p.off) ? o->packed : NULL;
+    }
+    run->at = p.off;
+    run->len = 0;
+    if (!spill_io(o, false, run->buf, want, p.off)) {
+        return NULL;
+    }
+    run->len = want;
+    return run->buf;
+}
+
+/* Hold record c (NULL: not written, but its id still takes its turn) until the lower ids
+ * are out. */
+static void hold(tcpst__order *o, uint64_t id, const tcpst_conn *c)
+{
+    pending p = {id, NULL, 0, 0, 0};
+    if (c) {
+        if (!o->held) {
+            if ((o->held = malloc(sizeof *o->held + tcpst__pack_bound(sizeof *o->held))) == NULL) {
+                fail(o, ENOMEM);
+                return;
+            }
+            o->packed = (unsigned char *)(o->held + 1);
+        }
+        tcpst__held *h = o->held;
+        h->c = *c;
+        uint8_t n = c->findings.n;
+        if (n) {
+            memcpy(h->f, c->findings.f, n * sizeof *h->f);
+        }
+        memset(h->f + n, 0, (TCPST_FINDINGS_MAX - n) * sizeof *h->f);
+        h->c.findings.f = NULL; /* pointers are set again on the way out */
+        h->c.findings.pool = NULL;
+        p.len = (uint32_t)tcpst__pack(h, sizeof *h, o->packed);
+    }
+    if (p.len && o->pending_bytes + p.len > o->mem_max && !spill_mem(o)) {
+        return;
+    }
+    if (p.len) {
+        if ((p.data = malloc(p.len)) == NULL) {
+            fail(o, ENOMEM);
+            return;
+        }
+        memcpy(p.data, o->packed, p.len);
+        o->pending_bytes += p.len;
+    }
+    if (!heap_push(o, &o->mem, p)) {
+        free(p.data);
+        return;
+    }
+    if (o->pending_bytes > o->mem_max) {
+        spill_mem(o); /* past the limit on its own: a run of one */
+    }
+}
+
+/* Hand out the id whose turn it is. */
+static void out_next(tcpst__order *o, const tcpst_conn *c)
+{
+    o->out(o->ctx, c);
+    o->next_id++;
+}
+
+/* Hand out a held record (reading it back if spilled) and let it go. */
+static void release(tcpst__order *o, pending p)
+{
+    if (p.len == 0) {
+        out_next(o, NULL);
+    } else {
+        const void *packed = p.data ? p.data : spill_get(o, p);
+        bool ok = packed && tcpst__unpack(packed, p.len, o->held, sizeof *o->held);
+        if (p.data) {
+            o->pending_bytes -= p.len;
+            free(p.data);
+        } else if (p.run < o->nruns && --o->runs[p.run].left == 0) {
+            free(o->runs[p.run].buf); /* the run is done */
+            o->runs[p.run].buf = NULL;
+            o->runs[p.run].cap = o->runs[p.run].len = 0;
+            o->live_runs--;
+        }
+        if (!ok) {
+            fail(o, EIO);
+            return;
+        }
+        o->held->c.findings.f = o->held->f;
+        out_next(o, &o->held->c);
+    }
+    if (o->mem.n == 0 && o->disk.n == 0 && o->spill_end > 0 && ftruncate(o->spill_fd, 0) == 0) {
+        o->spill_end = 0;            /* nothing waits: the file starts over */
+        o->nruns = o->live_runs = 0; /* every run is done, its buffer freed */
+    }
+}
+
+void tcpst__order_add(tcpst__order *o, uint64_t id, const tcpst_conn *c)
+{
+    if (id != o->next_id) {
+        hold(o, id, c); /* until the lower ids are out */
+        return;
+    }
+    out_next(o, c);
+    while (lowest_waiting(o) == o->next_id) {
+        release(o, pop_lowest(o));
+    }
+}
+
+void tcpst__order_drain(tcpst__order *o)
+{
+    /* Every id was added exactly once, so nothing can remain queued. */
+    while (!*o->err && lowest_waiting(o) != UINT64_MAX) {
+        release(o, pop_lowest(o));
+    }
+}

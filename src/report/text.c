@@ -1,0 +1,103 @@
+/*
+ * text.c - the table for people (--format text): a header, one row per connection (id,
+ * endpoints, both final states, duration, findings), then totals, the most frequent
+ * anomaly types and the verdict.
+ *
+ * Not here: the verdict's lines themselves (textout.c, shared with stderr).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format.h"
+#include "tcpstate/anomaly.h"
+#include "tcpstate/textout.h"
+
+static const char *header_text(void)
+{
+    return "    ID  CLIENT -> SERVER                                  CLIENT       SERVER      "
+           "  DURATION  ANOMALIES\n";
+}
+
+/* One row, newline-terminated; malloc'd (NULL on ENOMEM). */
+static char *row_text(const tcpst_conn *c)
+{
+    char cl[TCPST_ADDRPORT_STRLEN], sv[TCPST_ADDRPORT_STRLEN], pair[2 * sizeof cl + 8];
+    tcpst_addrport_format(&c->ep[0].addr, c->ep[0].port, cl);
+    tcpst_addrport_format(&c->ep[1].addr, c->ep[1].port, sv);
+    snprintf(pair, sizeof pair, "%s -> %s", cl, sv);
+    size_t cap = 256 + TCPST_FINDINGS_MAX * 48;
+    char *line = malloc(cap);
+    if (!line) {
+        return NULL;
+    }
+    double dur = (double)(c->last_ts - c->first_ts) / 1e9;
+    int len =
+        snprintf(line, cap, "%6llu  %-48s  %-11s  %-11s %9.3fs ", (unsigned long long)c->id, pair,
+                 tcpst_state_name(c->ep[0].state), tcpst_state_name(c->ep[1].state), dur);
+    size_t used = len > 0 ? (size_t)len : 0;
+    static const char *const who[] = {"client", "server", "both"};
+    if (c->findings.n == 0) {
+        used += (size_t)snprintf(line + used, cap - used, " -");
+    }
+    for (unsigned i = 0; i < c->findings.n && used < cap; i++) {
+        const tcpst_finding *f = &c->findings.f[i];
+        used += (size_t)snprintf(line + used, cap - used, " %s(%s)",
+                                 tcpst_anomaly_id((tcpst_anomaly_type)f->type),
+                                 who[f->who < 3 ? f->who : 2]);
+    }
+    if (used + 2 > cap) {
+        used = cap - 2;
+    }
+    line[used] = '\n';
+    line[used + 1] = '\0';
+    return line;
+}
+
+static void head(tcpst__out *o)
+{
+    tcpst__sink_puts(o->sink, header_text());
+}
+
+static bool record(tcpst__out *o, const tcpst_conn *c)
+{
+    char *line = row_text(c);
+    if (!line) {
+        tcpst__sink_fail(o->sink, ENOMEM);
+        return false;
+    }
+    tcpst__sink_puts(o->sink, line);
+    free(line);
+    return true;
+}
+
+static void tail(tcpst__out *o, const tcpst__run_end *e)
+{
+    const tcpst_engine_stats *st = e->stats;
+    tcpst__sink *s = o->sink;
+    if (s->err) {
+        return;
+    }
+    tcpst__sink_printf(s,
+                       "\n%llu connections (%llu open at end), %llu packets, %llu TCP segments, "
+                       "%llu decode problems\n",
+                       (unsigned long long)st->connections, (unsigned long long)st->open_at_end,
+                       (unsigned long long)st->packets, (unsigned long long)st->tcp,
+                       (unsigned long long)(st->packets - st->tcp - st->non_tcp));
+    tcpst__sink_puts(s, "anomalies:");
+    bool any = false;
+    for (int t = 0; t < TCPST_A__COUNT; t++) {
+        if (e->tallies->anomaly_counts[t]) {
+            tcpst__sink_printf(s, " %s=%llu", tcpst_anomaly_id((tcpst_anomaly_type)t),
+                               (unsigned long long)e->tallies->anomaly_counts[t]);
+            any = true;
+        }
+    }
+    tcpst__sink_puts(s, any ? "\n" : " none\n");
+    if (e->policy && e->policy->n) {
+        tcpst_text_verdict(s->out, "", e->policy, false);
+    }
+}
+
+const tcpst__format tcpst__format_text = {
+    .name = "text", .streams = false, .head = head, .record = record, .tail = tail};
