@@ -28,6 +28,7 @@
  * non-IP payloads, or keep any state between frames.
  */
 #include "tcpstate/decode.h"
+#include "tcpstate/hash.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -251,17 +252,6 @@ static tcpst_decode_status span_link(const dctx *c, size_t off, size_t n)
 
 /* ---- encapsulation chain and key --------------------------------------------- */
 
-/* murmur3's 32-bit finalizer: every input bit reaches every output bit. */
-static uint32_t fmix32(uint32_t h)
-{
-    h ^= h >> 16;
-    h *= 0x85EBCA6Bu;
-    h ^= h >> 13;
-    h *= 0xC2B2AE35u;
-    h ^= h >> 16;
-    return h;
-}
-
 /*
  * One keyed layer folded into the key: FNV-1a over (type, id big-endian)
  * from the previous key (or the FNV basis), then the finalizer.  A fold, so
@@ -273,13 +263,7 @@ static uint32_t key_step(uint32_t h, uint8_t type, uint32_t id)
     const uint8_t b[5] = {type, (uint8_t)(id >> 24), (uint8_t)(id >> 16), (uint8_t)(id >> 8),
                           (uint8_t)id};
 
-    if (h == 0) {
-        h = 2166136261u;
-    }
-    for (size_t i = 0; i < sizeof b; i++) {
-        h = (h ^ b[i]) * 16777619u;
-    }
-    h = fmix32(h);
+    h = tcpst_fmix32(tcpst_fnv1a32(h != 0 ? h : TCPST_FNV32_BASIS, b, sizeof b));
     return h ? h : 1;
 }
 
