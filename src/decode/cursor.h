@@ -25,8 +25,9 @@
 
 #include "tcpstate/decode.h"
 
-/* Numbers more than one file reads: the IP header every tunnel ends in, and the
- * IP protocols the IP layer hands to TCP or the tunnels. */
+/* Numbers more than one file reads: LLC/SNAP, the IP header every tunnel ends in,
+ * and the IP protocols the IP layer hands to TCP or the tunnels. */
+#define SNAP_HLEN     8 /* 802.2 LLC AA AA 03 + OUI + ethertype (RFC 1042): 802.3, FDDI */
 #define IPV6_HLEN     40
 #define IPPROTO_IPIP_ 4
 #define IPPROTO_TCP_  6
@@ -153,8 +154,22 @@ static inline tcpst_decode_status span_link(const dctx *c, size_t off, size_t n)
 tcpst_decode_status tcpst__push(dctx *c, tcpst_encap_type type, bool has_id, uint32_t id,
                                 bool keyed);
 
-/* link.c: the capture's link header, by link type; the cursor's first position. */
-tcpst_decode_status tcpst__link(int linktype, const frame *f, cursor *cur);
+/*
+ * linktype.c: one capture link type.  `parse` reads the link header at the start of the
+ * frame and leaves the cursor at what follows (the cursor starts at AT_IP, offset 0,
+ * version 0).  The table is in LINKTYPE order; tests walk it.
+ */
+typedef struct tcpst__linktype {
+    int linktype;     /* LINKTYPE_* number (or the DLT value some platforms write) */
+    const char *name; /* libpcap's name for it */
+    tcpst_decode_status (*parse)(dctx *c, cursor *cur);
+} tcpst__linktype;
+extern const tcpst__linktype tcpst__linktypes[];
+extern const size_t tcpst__nlinktypes;
+
+/* linktype.c: the capture's link header, by link type (BAD_LINK for an unknown one). */
+tcpst_decode_status tcpst__link(int linktype, dctx *c, cursor *cur);
+
 /* link.c: an Ethernet header at cur->off (AT_ETHER). */
 tcpst_decode_status tcpst__ether(dctx *c, cursor *cur);
 /* link.c: what the ethertype cur->etype leads to (AT_ETYPE). */

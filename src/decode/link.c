@@ -1,17 +1,17 @@
 /*
- * link.c - the capture's link header and the link-level encapsulations, up to
- * the IP header (or a tunnel's Ethernet frame, which comes back here).
+ * link.c - Ethernet and the link-level encapsulations, from an Ethernet header
+ * or an ethertype to the IP header: wherever they appear, after the capture's
+ * link header (linktype.c) or inside a tunnel (tunnel.c).
  *
- * Capture link types: Ethernet, Linux cooked v1/v2, raw IP, BSD NULL, OpenBSD
- * LOOP, FDDI with LLC/SNAP.  Link-level encapsulations, as often as they nest:
- * 802.1Q/802.1ad tags, 802.3 LLC/SNAP, MPLS label stacks with or without a
- * pseudowire control word, PPPoE sessions (and the PPP frame PPTP shares),
- * 802.1ah PBB, Cisco FabricPath, VN-Tag.  Each parser consumes its header and
- * leaves the cursor at what follows: another Ethernet header, an ethertype,
- * or an IP header.
+ * As often as they nest: 802.1Q/802.1ad tags, 802.3 LLC/SNAP, MPLS label
+ * stacks with or without a pseudowire control word, PPPoE sessions (and the
+ * PPP frame PPTP shares), 802.1ah PBB, Cisco FabricPath, VN-Tag.  Each parser
+ * consumes its header and leaves the cursor at what follows: another Ethernet
+ * header, an ethertype, or an IP header.
  *
- * What it does not do: IP and anything above it (ip.c, tunnel.c), 802.11 or
- * other non-IP payloads, or keep any state between frames.
+ * What it does not do: the capture's own link header (linktype.c), IP and
+ * anything above it (ip.c, tunnel.c), 802.11 or other non-IP payloads, or
+ * keep any state between frames.
  */
 #include "decode/cursor.h"
 
@@ -38,19 +38,8 @@
 #define PPPOE_HLEN           6
 #define PBB_ITAG_LEN         4
 #define VNTAG_LEN            4
-#define SLL_HLEN             16
-#define SLL2_HLEN            20
-#define NULL_HLEN            4
-#define FDDI_HLEN            13 /* frame control + two MACs */
-#define SNAP_HLEN            8  /* 802.2 LLC AA AA 03 + OUI + ethertype (RFC 1042) */
 #define PPP_IPV4             0x0021u
 #define PPP_IPV6             0x0057u
-
-/* Address family values seen in DLT_NULL / DLT_LOOP headers. */
-#define BSD_AF_INET          2
-#define BSD_AF_INET6_BSD     24 /* NetBSD, OpenBSD */
-#define BSD_AF_INET6_FREEBSD 28
-#define BSD_AF_INET6_DARWIN  30
 
 /* ---- link-level encapsulations ---------------------------------------------------- */
 
@@ -359,114 +348,5 @@ tcpst_decode_status tcpst__etype(dctx *c, cursor *cur)
             return fabricpath(c, cur);
         default:
             return TCPST_DEC_NOT_IP;
-    }
-}
-
-/* ---- capture link layer ------------------------------------------------------------ */
-
-/* BSD address family to IP version; IPv6 has three values across the BSDs. */
-static tcpst_decode_status bsd_af(uint32_t af, cursor *cur)
-{
-    cur->at = AT_IP;
-    cur->off = NULL_HLEN;
-    switch (af) {
-        case BSD_AF_INET:
-            cur->version = 4;
-            return TCPST_DEC_OK;
-        case BSD_AF_INET6_BSD:
-        case BSD_AF_INET6_FREEBSD:
-        case BSD_AF_INET6_DARWIN:
-            cur->version = 6;
-            return TCPST_DEC_OK;
-        default:
-            return TCPST_DEC_NOT_IP;
-    }
-}
-
-/*
- * FDDI carries IP only in LLC/SNAP (RFC 1188, RFC 1042): DSAP and SSAP 0xAA,
- * UI control 0x03, an OUI of 0 (or 0x0000F8, 802.1H), then the ethertype.
- * This LLC is FDDI's own framing, so it is not recorded as an encapsulation.
- */
-static tcpst_decode_status fddi(const frame *f, cursor *cur)
-{
-    uint32_t oui;
-
-    if (!have(f, 0, FDDI_HLEN + SNAP_HLEN)) {
-        return TCPST_DEC_TRUNC_LINK;
-    }
-    if (get8(f, FDDI_HLEN) != 0xAA || get8(f, FDDI_HLEN + 1) != 0xAA ||
-        get8(f, FDDI_HLEN + 2) != 0x03) {
-        return TCPST_DEC_NOT_IP;
-    }
-    oui = get32(f, FDDI_HLEN + 2) & 0x00FFFFFFu;
-    if (oui != 0 && oui != 0xF8) {
-        return TCPST_DEC_NOT_IP;
-    }
-    cur->at = AT_ETYPE;
-    cur->etype = get16(f, FDDI_HLEN + 6);
-    cur->off = FDDI_HLEN + SNAP_HLEN;
-    return TCPST_DEC_OK;
-}
-
-tcpst_decode_status tcpst__link(int linktype, const frame *f, cursor *cur)
-{
-    uint32_t af;
-
-    cur->at = AT_IP;
-    cur->off = 0;
-    cur->version = 0;
-    cur->etype = 0;
-    switch (linktype) {
-        case TCPST_LT_ETHERNET:
-            cur->at = AT_ETHER;
-            return TCPST_DEC_OK;
-        case TCPST_LT_LINUX_SLL:
-            if (!have(f, 0, SLL_HLEN)) {
-                return TCPST_DEC_TRUNC_LINK;
-            }
-            /* Protocol at offset 14; libpcap re-inserts stripped VLAN tags after it. */
-            cur->at = AT_ETYPE;
-            cur->etype = get16(f, 14);
-            cur->off = SLL_HLEN;
-            return TCPST_DEC_OK;
-        case TCPST_LT_LINUX_SLL2:
-            if (!have(f, 0, SLL2_HLEN)) {
-                return TCPST_DEC_TRUNC_LINK;
-            }
-            cur->at = AT_ETYPE;
-            cur->etype = get16(f, 0);
-            cur->off = SLL2_HLEN;
-            return TCPST_DEC_OK;
-        case TCPST_LT_FDDI:
-            return fddi(f, cur);
-        case TCPST_LT_NULL:
-            if (!have(f, 0, NULL_HLEN)) {
-                return TCPST_DEC_TRUNC_LINK;
-            }
-            /* Host byte order of the capturing machine, which we do not know:
-             * every valid AF is small, so the reading that fits in 16 bits wins. */
-            af = get32le(f, 0);
-            if (af > 0xFFFFu) {
-                af = get32(f, 0);
-            }
-            return bsd_af(af, cur);
-        case TCPST_LT_LOOP:
-            if (!have(f, 0, NULL_HLEN)) {
-                return TCPST_DEC_TRUNC_LINK;
-            }
-            return bsd_af(get32(f, 0), cur); /* always network byte order */
-        case TCPST_LT_RAW:
-        case TCPST_LT_DLT_RAW_12:
-        case TCPST_LT_DLT_RAW_14:
-            return TCPST_DEC_OK; /* version nibble decides */
-        case TCPST_LT_IPV4:
-            cur->version = 4;
-            return TCPST_DEC_OK;
-        case TCPST_LT_IPV6:
-            cur->version = 6;
-            return TCPST_DEC_OK;
-        default:
-            return TCPST_DEC_BAD_LINK;
     }
 }

@@ -3,7 +3,7 @@
  * encapsulations between the link layer and the TCP segment: the entry
  * points, the walk, the encapsulation chain and its key, and the names.
  *
- * Layers: the capture's link header (link.c); then, as often as they nest,
+ * Layers: the capture's link header (linktype.c); then, as often as they nest,
  * the link-level encapsulations (link.c) and the tunnels (tunnel.c); IPv4 or
  * IPv6 and finally the TCP header (ip.c).  The walk is a loop over a cursor
  * (cursor.h): each step hands the cursor to the parser for where it stands,
@@ -137,7 +137,7 @@ tcpst_decode_status tcpst_decode_ex(const tcpst_decode_config *cfg, int linktype
 
     memset(seg, 0, sizeof *seg);
     ctx_init(&c, cfg, data, caplen, wirelen, seg);
-    st = tcpst__link(linktype, &c.f, &cur);
+    st = tcpst__link(linktype, &c, &cur);
     if (st != TCPST_DEC_OK) {
         return st;
     }
@@ -217,24 +217,4 @@ const char *tcpst_encap_type_name(tcpst_encap_type t)
 const char *tcpst_encap_id_name(tcpst_encap_type t)
 {
     return (unsigned)t < (unsigned)TCPST_ENCAP__COUNT ? encap_id_names[t] : NULL;
-}
-
-int tcpst_decode_linktype_supported(int linktype)
-{
-    switch (linktype) {
-        case TCPST_LT_NULL:
-        case TCPST_LT_ETHERNET:
-        case TCPST_LT_FDDI:
-        case TCPST_LT_RAW:
-        case TCPST_LT_DLT_RAW_12:
-        case TCPST_LT_DLT_RAW_14:
-        case TCPST_LT_LOOP:
-        case TCPST_LT_LINUX_SLL:
-        case TCPST_LT_IPV4:
-        case TCPST_LT_IPV6:
-        case TCPST_LT_LINUX_SLL2:
-            return 1;
-        default:
-            return 0;
-    }
 }
