@@ -151,7 +151,8 @@ typedef struct tcpst_encap {
     uint32_t id;
 } tcpst_encap;
 
-/* Decoder settings: tunnel UDP ports and how the connection key is formed. */
+/* Decoder settings: tunnel UDP ports and how the connection key is formed.  Each `*_ports`
+ * array is one row of the UDP tunnel table (src/decode/tunnel.c), tried in this order. */
 #define TCPST_DECODE_PORTS_MAX 4
 typedef struct tcpst_decode_config {
     uint16_t vxlan_ports[TCPST_DECODE_PORTS_MAX];   /* 0 = unused slot; default {4789} */

@@ -180,6 +180,27 @@ tcpst_decode_status tcpst__ppp(dctx *c, cursor *cur, size_t off);
 /* ip.c: an IP header at cur->off (AT_IP) and the TCP header, or a tunnel, after it. */
 tcpst_decode_status tcpst__ip(dctx *c, cursor *cur);
 
+/*
+ * tunnel.c: one UDP tunnel, found by its ports.  `ports` is the offset of its
+ * `*_ports` array in tcpst_decode_config; `parse` reads the UDP payload at off
+ * (c->lim is the datagram's end); `type` is the layer the parser records.
+ */
+typedef tcpst_decode_status (*tcpst__udp_fn)(dctx *c, cursor *cur, size_t off);
+typedef struct tcpst__udp_tunnel {
+    size_t ports;
+    tcpst__udp_fn parse;
+    tcpst_encap_type type;
+} tcpst__udp_tunnel;
+extern const tcpst__udp_tunnel tcpst__udp_tunnels[];
+extern const size_t tcpst__nudp_tunnels;
+
+/* A row's ports in cfg: TCPST_DECODE_PORTS_MAX slots, 0 = unused. */
+static inline const uint16_t *tcpst__udp_ports(const tcpst_decode_config *cfg,
+                                               const tcpst__udp_tunnel *t)
+{
+    return (const uint16_t *)(const void *)((const char *)cfg + t->ports);
+}
+
 /* tunnel.c: IP protocol `proto` at off, when it is a tunnel (else NOT_TCP). */
 tcpst_decode_status tcpst__ip_tunnel(dctx *c, cursor *cur, uint8_t proto, size_t off);
 

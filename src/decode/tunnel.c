@@ -394,6 +394,23 @@ static bool teredo_guess(const dctx *c, size_t off)
     return teredo_addr(c, off + 8) || teredo_addr(c, off + 24);
 }
 
+/*
+ * The UDP tunnels, in the order their ports are tried (a port configured for
+ * two of them goes to the first): the config field with the tunnel's ports,
+ * the parser for the UDP payload, and the layer that parser records.
+ * Adding a UDP tunnel is its parser, a `*_ports` field in
+ * tcpst_decode_config (with its default in walk.c) and one row here.
+ */
+const tcpst__udp_tunnel tcpst__udp_tunnels[] = {
+    {offsetof(tcpst_decode_config, vxlan_ports), vxlan, TCPST_ENCAP_VXLAN},
+    {offsetof(tcpst_decode_config, geneve_ports), geneve, TCPST_ENCAP_GENEVE},
+    {offsetof(tcpst_decode_config, gtpu_ports), gtpu, TCPST_ENCAP_GTPU},
+    {offsetof(tcpst_decode_config, teredo_ports), teredo, TCPST_ENCAP_TEREDO},
+    {offsetof(tcpst_decode_config, ayiya_ports), ayiya, TCPST_ENCAP_AYIYA},
+    {offsetof(tcpst_decode_config, gre_udp_ports), gre, TCPST_ENCAP_GRE}, /* RFC 8086 */
+};
+const size_t tcpst__nudp_tunnels = sizeof tcpst__udp_tunnels / sizeof tcpst__udp_tunnels[0];
+
 static bool port_in(const uint16_t *ports, uint16_t p)
 {
     for (size_t i = 0; i < TCPST_DECODE_PORTS_MAX; i++) {
@@ -404,28 +421,14 @@ static bool port_in(const uint16_t *ports, uint16_t p)
     return false;
 }
 
-typedef tcpst_decode_status (*udp_tunnel)(dctx *, cursor *, size_t);
-
-/* The tunnel a UDP port is configured for, or NULL. */
-static udp_tunnel udp_kind(const tcpst_decode_config *cfg, uint16_t port)
+/* The parser of the tunnel a UDP port is configured for, or NULL. */
+static tcpst__udp_fn udp_kind(const tcpst_decode_config *cfg, uint16_t port)
 {
-    if (port_in(cfg->vxlan_ports, port)) {
-        return vxlan;
-    }
-    if (port_in(cfg->geneve_ports, port)) {
-        return geneve;
-    }
-    if (port_in(cfg->gtpu_ports, port)) {
-        return gtpu;
-    }
-    if (port_in(cfg->teredo_ports, port)) {
-        return teredo;
-    }
-    if (port_in(cfg->ayiya_ports, port)) {
-        return ayiya;
-    }
-    if (port_in(cfg->gre_udp_ports, port)) {
-        return gre;
+    for (size_t i = 0; i < tcpst__nudp_tunnels; i++) {
+        const tcpst__udp_tunnel *t = &tcpst__udp_tunnels[i];
+        if (port_in(tcpst__udp_ports(cfg, t), port)) {
+            return t->parse;
+        }
     }
     return NULL;
 }
@@ -438,7 +441,7 @@ static udp_tunnel udp_kind(const tcpst_decode_config *cfg, uint16_t port)
  */
 static tcpst_decode_status udp(dctx *c, cursor *cur, size_t off)
 {
-    udp_tunnel kind;
+    tcpst__udp_fn kind;
     tcpst_decode_status st;
     size_t ulen;
     bool guessed;
