@@ -63,6 +63,16 @@ typedef struct cursor {
     int version;    /* AT_IP: 4, 6, or 0 = read it from the version nibble */
 } cursor;
 
+/* The cursor at an IP header at off: version 4 or 6 when the layer before announced it,
+ * 0 to read the version nibble. */
+static inline tcpst_decode_status at_ip(cursor *cur, size_t off, int version)
+{
+    cur->at = AT_IP;
+    cur->off = off;
+    cur->version = version;
+    return TCPST_DEC_OK;
+}
+
 static inline bool have(const frame *f, size_t off, size_t n)
 {
     return off <= f->caplen && n <= f->caplen - off;

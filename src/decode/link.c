@@ -242,10 +242,7 @@ tcpst_decode_status tcpst__ppp(dctx *c, cursor *cur, size_t off)
     if (proto != PPP_IPV4 && proto != PPP_IPV6) {
         return TCPST_DEC_NOT_IP; /* LCP, IPCP, CHAP, compressed data... */
     }
-    cur->at = AT_IP;
-    cur->off = off;
-    cur->version = proto == PPP_IPV4 ? 4 : 6;
-    return TCPST_DEC_OK;
+    return at_ip(cur, off, proto == PPP_IPV4 ? 4 : 6);
 }
 
 /* PPPoE session stage (RFC 2516 4): VER 1, TYPE 1, CODE 0, session id, length. */
@@ -324,13 +321,9 @@ tcpst_decode_status tcpst__etype(dctx *c, cursor *cur)
 {
     switch (cur->etype) {
         case ETHERTYPE_IPV4:
-            cur->at = AT_IP;
-            cur->version = 4;
-            return TCPST_DEC_OK;
+            return at_ip(cur, cur->off, 4);
         case ETHERTYPE_IPV6:
-            cur->at = AT_IP;
-            cur->version = 6;
-            return TCPST_DEC_OK;
+            return at_ip(cur, cur->off, 6);
         case ETHERTYPE_8021Q:
         case ETHERTYPE_8021AD:
         case ETHERTYPE_QINQ_OLD:

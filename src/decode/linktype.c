@@ -37,28 +37,28 @@ static tcpst_decode_status ethernet(dctx *c, cursor *cur)
     return TCPST_DEC_OK;
 }
 
-/* Linux cooked v1: protocol at offset 14; libpcap re-inserts stripped VLAN tags after it. */
-static tcpst_decode_status linux_sll(dctx *c, cursor *cur)
+/* Linux cooked capture: a fixed header with the ethertype at proto_off. */
+static tcpst_decode_status cooked(dctx *c, cursor *cur, size_t hlen, size_t proto_off)
 {
-    if (!have(&c->f, 0, SLL_HLEN)) {
+    if (!have(&c->f, 0, hlen)) {
         return TCPST_DEC_TRUNC_LINK;
     }
     cur->at = AT_ETYPE;
-    cur->etype = get16(&c->f, 14);
-    cur->off = SLL_HLEN;
+    cur->etype = get16(&c->f, proto_off);
+    cur->off = hlen;
     return TCPST_DEC_OK;
 }
 
-/* Linux cooked v2: the protocol comes first. */
+/* v1: protocol at offset 14; libpcap re-inserts stripped VLAN tags after the header. */
+static tcpst_decode_status linux_sll(dctx *c, cursor *cur)
+{
+    return cooked(c, cur, SLL_HLEN, 14);
+}
+
+/* v2: the protocol comes first. */
 static tcpst_decode_status linux_sll2(dctx *c, cursor *cur)
 {
-    if (!have(&c->f, 0, SLL2_HLEN)) {
-        return TCPST_DEC_TRUNC_LINK;
-    }
-    cur->at = AT_ETYPE;
-    cur->etype = get16(&c->f, 0);
-    cur->off = SLL2_HLEN;
-    return TCPST_DEC_OK;
+    return cooked(c, cur, SLL2_HLEN, 0);
 }
 
 /*

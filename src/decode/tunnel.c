@@ -262,10 +262,7 @@ static tcpst_decode_status gtpu(dctx *c, cursor *cur, size_t off)
             return TCPST_DEC_NOT_IP;
         }
     }
-    cur->at = AT_IP;
-    cur->off = next;
-    cur->version = 0;
-    return TCPST_DEC_OK;
+    return at_ip(cur, next, 0);
 }
 
 /*
@@ -324,10 +321,7 @@ static tcpst_decode_status teredo(dctx *c, cursor *cur, size_t off)
     if ((st = tcpst__push(c, TCPST_ENCAP_TEREDO, false, 0, false)) != TCPST_DEC_OK) {
         return st;
     }
-    cur->at = AT_IP;
-    cur->off = off;
-    cur->version = 6;
-    return TCPST_DEC_OK;
+    return at_ip(cur, off, 6);
 }
 
 /*
@@ -362,10 +356,7 @@ static tcpst_decode_status ayiya(dctx *c, cursor *cur, size_t off)
     if ((st = tcpst__push(c, TCPST_ENCAP_AYIYA, false, 0, false)) != TCPST_DEC_OK) {
         return st;
     }
-    cur->at = AT_IP;
-    cur->off = off + hlen;
-    cur->version = nh == IPPROTO_IPIP_ ? 4 : 6;
-    return TCPST_DEC_OK;
+    return at_ip(cur, off + hlen, nh == IPPROTO_IPIP_ ? 4 : 6);
 }
 
 /* An address in the Teredo prefix 2001:0::/32 (RFC 4380 2.13). */
@@ -480,14 +471,16 @@ static tcpst_decode_status udp(dctx *c, cursor *cur, size_t off)
 /* An IP protocol that carries a tunnel (the caller has checked cfg->tunnels). */
 tcpst_decode_status tcpst__ip_tunnel(dctx *c, cursor *cur, uint8_t proto, size_t off)
 {
+    tcpst_decode_status st;
+
     switch (proto) {
         case IPPROTO_IPIP_:
         case IPPROTO_IPV6_:
             /* RFC 2003 / RFC 4213 / RFC 2473: the payload is the inner packet. */
-            cur->at = AT_IP;
-            cur->off = off;
-            cur->version = proto == IPPROTO_IPIP_ ? 4 : 6;
-            return tcpst__push(c, TCPST_ENCAP_IP, false, 0, false);
+            if ((st = tcpst__push(c, TCPST_ENCAP_IP, false, 0, false)) != TCPST_DEC_OK) {
+                return st;
+            }
+            return at_ip(cur, off, proto == IPPROTO_IPIP_ ? 4 : 6);
         case IPPROTO_GRE_:
             return gre(c, cur, off);
         case IPPROTO_UDP_:
