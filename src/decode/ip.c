@@ -12,7 +12,7 @@
  * which then calls tcpst_decode_ip), verify checksums other than on request
  * (tcpst_decode_checksum), or keep any state between frames.
  */
-#include "decode/cursor.h"
+#include "cursor.h"
 
 #define IPV4_MIN_HLEN 20
 #define IPV4_MF       0x2000u

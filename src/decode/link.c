@@ -13,7 +13,7 @@
  * anything above it (ip.c, tunnel.c), 802.11 or other non-IP payloads, or
  * keep any state between frames.
  */
-#include "decode/cursor.h"
+#include "cursor.h"
 
 #define ETH_HLEN             14
 #define ETH_MIN_TYPE         0x0600u /* below: an 802.3 length field (IEEE 802.3 3.2.6) */

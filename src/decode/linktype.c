@@ -14,7 +14,7 @@
  * encapsulation (it is the capture's framing, not a layer the packet
  * crossed), or map DLT values to LINKTYPE numbers (the capture does that).
  */
-#include "decode/cursor.h"
+#include "cursor.h"
 
 #define SLL_HLEN  16
 #define SLL2_HLEN 20

@@ -12,7 +12,7 @@
  * first), decode 802.11 (Aruba GRE) or other non-IP payloads, or keep any
  * state between frames.
  */
-#include "decode/cursor.h"
+#include "cursor.h"
 
 #define ETHERTYPE_TEB     0x6558u /* transparent Ethernet bridging (GRE, Geneve) */
 #define ETHERTYPE_ERSPAN2 0x88BEu /* ERSPAN type II, or type I without sequence number */

@@ -14,7 +14,7 @@
  * engine, which then calls tcpst_decode_ip), verify checksums other than on
  * request (tcpst_decode_checksum, ip.c), or keep any state between frames.
  */
-#include "decode/cursor.h"
+#include "cursor.h"
 #include "tcpstate/hash.h"
 
 /* More steps than any frame within the layer limits can take; a guard, not a rule. */
