@@ -135,46 +135,24 @@ static bool frag_wanted(const dctx *c, uint8_t proto)
            proto == IPPROTO_UDP_;
 }
 
-static tcpst_decode_status ipv6(dctx *c, size_t off, ipinfo *ip)
+/*
+ * The extension header chain (RFC 8200 4) from `cur` to `end`, the payload
+ * length's end, starting with next header `nh`.  59 (no next header), ESP
+ * (its payload is opaque) and every upper layer end the walk; the caller
+ * decides what they are.
+ */
+static tcpst_decode_status v6_exts(dctx *c, uint8_t nh, size_t cur, size_t end, ipinfo *ip)
 {
     const frame *f = &c->f;
-    tcpst_segment *seg = c->seg;
-    size_t wire = c->lim > off ? c->lim - off : 0;
-    size_t plen, cur, end;
     unsigned nexts = 0;
-    uint8_t nh;
 
-    if (!have(f, off, IPV6_HLEN)) {
-        return TCPST_DEC_TRUNC_IP;
-    }
-    seg->ip_version = 6;
-    seg->ttl = get8(f, off + 7);
-    seg->src.family = 6;
-    seg->dst.family = 6;
-    get_bytes(f, off + 8, seg->src.bytes, 16);
-    get_bytes(f, off + 24, seg->dst.bytes, 16);
-
-    plen = get16(f, off + 4);
-    nh = get8(f, off + 6);
-    /* Payload length 0 is a jumbogram (RFC 2675: hop-by-hop first) or a
-     * TSO/GSO super-packet when it carries TCP; we decode neither.  With any
-     * other next header it is simply an empty packet (RFC 8200 3). */
-    if ((plen == 0 && (nh == IPPROTO_TCP_ || nh == NH_HOPOPTS)) || IPV6_HLEN + plen > wire) {
-        return TCPST_DEC_BAD_IP_LEN;
-    }
-    seg->ip_len = (uint32_t)(IPV6_HLEN + plen);
-    cur = off + IPV6_HLEN;
-    end = cur + plen;
     ip->frag = false;
-
-    /* 59 (no next header), ESP (its payload is opaque) and every upper layer
-     * end the walk; the caller decides what they are. */
     while (v6ext_len(nh, 0) != 0) {
         size_t hlen;
         if (++nexts > TCPST_MAX_IPV6_EXT) {
             return TCPST_DEC_IPV6_EXT_LIMIT;
         }
-        seg->ipflags |= TCPST_IP_HAS_EXTHDR;
+        c->seg->ipflags |= TCPST_IP_HAS_EXTHDR;
         if (!have(f, cur, 2) || end - cur < 2) {
             return TCPST_DEC_IPV6_EXT_TRUNC;
         }
@@ -203,6 +181,36 @@ static tcpst_decode_status ipv6(dctx *c, size_t off, ipinfo *ip)
     ip->off = cur;
     ip->end = end;
     return TCPST_DEC_OK;
+}
+
+static tcpst_decode_status ipv6(dctx *c, size_t off, ipinfo *ip)
+{
+    const frame *f = &c->f;
+    tcpst_segment *seg = c->seg;
+    size_t wire = c->lim > off ? c->lim - off : 0;
+    size_t plen;
+    uint8_t nh;
+
+    if (!have(f, off, IPV6_HLEN)) {
+        return TCPST_DEC_TRUNC_IP;
+    }
+    seg->ip_version = 6;
+    seg->ttl = get8(f, off + 7);
+    seg->src.family = 6;
+    seg->dst.family = 6;
+    get_bytes(f, off + 8, seg->src.bytes, 16);
+    get_bytes(f, off + 24, seg->dst.bytes, 16);
+
+    plen = get16(f, off + 4);
+    nh = get8(f, off + 6);
+    /* Payload length 0 is a jumbogram (RFC 2675: hop-by-hop first) or a
+     * TSO/GSO super-packet when it carries TCP; we decode neither.  With any
+     * other next header it is simply an empty packet (RFC 8200 3). */
+    if ((plen == 0 && (nh == IPPROTO_TCP_ || nh == NH_HOPOPTS)) || IPV6_HLEN + plen > wire) {
+        return TCPST_DEC_BAD_IP_LEN;
+    }
+    seg->ip_len = (uint32_t)(IPV6_HLEN + plen);
+    return v6_exts(c, nh, off + IPV6_HLEN, off + IPV6_HLEN + plen, ip);
 }
 
 /* ---- TCP ----------------------------------------------------------------- */

@@ -83,6 +83,29 @@ static tcpst_decode_status erspan(dctx *c, cursor *cur, size_t off, bool type3)
 }
 
 /*
+ * PPTP's enhanced GRE after its header (RFC 2637 4.1): the key's high half is
+ * the payload length, its low half the call id (not keyed: each direction of
+ * a call has its own); only packets with a sequence number carry payload.
+ */
+static tcpst_decode_status pptp(dctx *c, cursor *cur, size_t off, unsigned fv, uint32_t key)
+{
+    size_t plen = key >> 16;
+    tcpst_decode_status st = tcpst__push(c, TCPST_ENCAP_GRE, true, key & 0xFFFFu, false);
+
+    if (st != TCPST_DEC_OK) {
+        return st;
+    }
+    if (!(fv & GRE_S) || plen == 0) {
+        return TCPST_DEC_NOT_TCP; /* an acknowledgment only */
+    }
+    if (plen > c->lim - off) {
+        return TCPST_DEC_BAD_ENCAP;
+    }
+    c->lim = off + plen;
+    return tcpst__ppp(c, cur, off);
+}
+
+/*
  * GRE (RFC 2784 2, RFC 2890 2) and PPTP's enhanced GRE (RFC 2637 4.1).
  * Version 0: optional checksum, key, sequence; the protocol type is an
  * ethertype, plus 0x6558 (Ethernet) and ERSPAN.  Version 1: key always (its
@@ -118,18 +141,7 @@ static tcpst_decode_status gre(dctx *c, cursor *cur, size_t off)
     key = get32(&c->f, keyoff);
     off += hlen;
     if (ver == 1) {
-        size_t plen = key >> 16;
-        if ((st = tcpst__push(c, TCPST_ENCAP_GRE, true, key & 0xFFFFu, false)) != TCPST_DEC_OK) {
-            return st;
-        }
-        if (!(fv & GRE_S) || plen == 0) {
-            return TCPST_DEC_NOT_TCP; /* an acknowledgment only */
-        }
-        if (plen > c->lim - off) {
-            return TCPST_DEC_BAD_ENCAP;
-        }
-        c->lim = off + plen;
-        return tcpst__ppp(c, cur, off);
+        return pptp(c, cur, off, fv, key);
     }
     if ((st = tcpst__push(c, TCPST_ENCAP_GRE, (fv & GRE_K) != 0, key, true)) != TCPST_DEC_OK) {
         return st;
@@ -194,6 +206,38 @@ static tcpst_decode_status geneve(dctx *c, cursor *cur, size_t off)
     return st;
 }
 
+/* GTP-U's optional fields (when E, S or PN is set, first byte b0) and extension headers
+ * from *next, which ends after them. */
+static tcpst_decode_status gtpu_exts(const dctx *c, unsigned b0, size_t *next)
+{
+    tcpst_decode_status st;
+    uint8_t ext = 0;
+
+    if (b0 & 0x07u) {
+        if ((st = span_encap(c, *next, GTPU_OPT_LEN)) != TCPST_DEC_OK) {
+            return st;
+        }
+        ext = (b0 & 0x04u) ? get8(&c->f, *next + 3) : 0;
+        *next += GTPU_OPT_LEN;
+    }
+    while (ext != 0) {
+        size_t elen;
+        if ((st = span_encap(c, *next, 1)) != TCPST_DEC_OK) {
+            return st;
+        }
+        elen = (size_t)get8(&c->f, *next) * 4;
+        if (elen == 0) {
+            return TCPST_DEC_BAD_ENCAP;
+        }
+        if ((st = span_encap(c, *next, elen)) != TCPST_DEC_OK) {
+            return st;
+        }
+        ext = get8(&c->f, *next + elen - 1);
+        *next += elen;
+    }
+    return TCPST_DEC_OK;
+}
+
 /*
  * GTP-U (3GPP TS 29.281 5.1): version 1, PT 1; only the G-PDU (255) carries
  * user data.  The length counts the bytes after the mandatory 8.  With E, S
@@ -207,7 +251,6 @@ static tcpst_decode_status gtpu(dctx *c, cursor *cur, size_t off)
     tcpst_decode_status st = span_encap(c, off, GTPU_HLEN);
     unsigned b0;
     size_t glen, next;
-    uint8_t ext = 0;
 
     if (st != TCPST_DEC_OK) {
         return st;
@@ -225,27 +268,8 @@ static tcpst_decode_status gtpu(dctx *c, cursor *cur, size_t off)
     }
     c->lim = off + GTPU_HLEN + glen;
     next = off + GTPU_HLEN;
-    if (b0 & 0x07u) {
-        if ((st = span_encap(c, next, GTPU_OPT_LEN)) != TCPST_DEC_OK) {
-            return st;
-        }
-        ext = (b0 & 0x04u) ? get8(&c->f, next + 3) : 0;
-        next += GTPU_OPT_LEN;
-    }
-    while (ext != 0) {
-        size_t elen;
-        if ((st = span_encap(c, next, 1)) != TCPST_DEC_OK) {
-            return st;
-        }
-        elen = (size_t)get8(&c->f, next) * 4;
-        if (elen == 0) {
-            return TCPST_DEC_BAD_ENCAP;
-        }
-        if ((st = span_encap(c, next, elen)) != TCPST_DEC_OK) {
-            return st;
-        }
-        ext = get8(&c->f, next + elen - 1);
-        next += elen;
+    if ((st = gtpu_exts(c, b0, &next)) != TCPST_DEC_OK) {
+        return st;
     }
     /* The TEID names the receiving side's tunnel end: the two directions of
      * one connection carry different TEIDs, so it cannot be part of the key. */
