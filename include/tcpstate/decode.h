@@ -70,7 +70,8 @@ static inline int tcpst_decode_is_problem(tcpst_decode_status st)
     return st != TCPST_DEC_OK && st != TCPST_DEC_NOT_IP && st != TCPST_DEC_NOT_TCP;
 }
 
-/* Link types (LINKTYPE_* numbers as stored in pcap files). */
+/* Link types (LINKTYPE_* numbers as stored in pcap files).  Named here for the callers that
+ * need one; what the decoder reads is its table in src/decode/linktype.c. */
 enum tcpst_linktype {
     TCPST_LT_NULL = 0,
     TCPST_LT_ETHERNET = 1,
@@ -88,6 +89,10 @@ enum tcpst_linktype {
 
 /* Does the decoder understand this link type? */
 int tcpst_decode_linktype_supported(int linktype);
+
+/* libpcap's name of a link type the decoder understands ("EN10MB", "LINUX_SLL", ...), NULL for
+ * any other.  Both answers come from one table (src/decode/linktype.c). */
+const char *tcpst_decode_linktype_name(int linktype);
 
 #define TCPST_MAX_VLAN      2  /* tags recorded; deeper stacks are still skipped up to 8 */
 #define TCPST_MAX_VLAN_SKIP 8  /* a 9th stacked tag gives TCPST_DEC_VLAN_DEPTH */
@@ -146,7 +151,8 @@ typedef struct tcpst_encap {
     uint32_t id;
 } tcpst_encap;
 
-/* Decoder settings: tunnel UDP ports and how the connection key is formed. */
+/* Decoder settings: tunnel UDP ports and how the connection key is formed.  Each `*_ports`
+ * array is one row of the UDP tunnel table (src/decode/tunnel.c), tried in this order. */
 #define TCPST_DECODE_PORTS_MAX 4
 typedef struct tcpst_decode_config {
     uint16_t vxlan_ports[TCPST_DECODE_PORTS_MAX];   /* 0 = unused slot; default {4789} */

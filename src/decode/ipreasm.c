@@ -15,6 +15,7 @@
  * fragment header, or keep any pointer to the caller's bytes.
  */
 #include "tcpstate/ipreasm.h"
+#include "tcpstate/hash.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -269,11 +270,7 @@ static uint32_t key_hash(const frag *f, uint32_t ctx)
     memcpy(k + n, f->src, 16);
     memcpy(k + n + 16, f->dst, 16);
     n += 32;
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) {
-        h = (h ^ k[i]) * 16777619u;
-    }
-    return h;
+    return tcpst_fnv1a32(TCPST_FNV32_BASIS, k, n);
 }
 
 static bool key_eq(const slot *s, const frag *f, uint32_t ctx)

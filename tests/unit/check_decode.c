@@ -1,5 +1,5 @@
 /*
- * check_decode.c - unit tests for decode.c (link, IP and TCP header decoding)
+ * check_decode.c - unit tests for src/decode/ (link, IP and TCP header decoding)
  * and for the frame builder in tests/support/pktbuild.
  *
  * Frames come from pktbuild and are then patched where a test needs a broken
@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "decode/cursor.h"
 #include "pktbuild.h"
 #include "tcpstate/decode.h"
 
@@ -191,6 +192,39 @@ START_TEST(test_linktype_supported)
         ck_assert_msg(!tcpst_decode_linktype_supported(unsupported[i]), "%d", unsupported[i]);
         ASSERT_ST(dec2(unsupported[i], fb, 64, 64), TCPST_DEC_BAD_LINK);
     }
+}
+END_TEST
+
+/*
+ * The link-type table is the one list: every row is supported and named, numbers are
+ * unique, anything else is neither; every lt_cases entry has a row.  Names are libpcap's,
+ * so where libpcap names the value itself they must agree (the capture reports those).
+ */
+START_TEST(test_linktype_table)
+{
+    ck_assert_uint_gt(tcpst__nlinktypes, 0);
+    for (size_t i = 0; i < tcpst__nlinktypes; i++) {
+        const tcpst__linktype *r = &tcpst__linktypes[i];
+        const char *pname = pcap_datalink_val_to_name(r->linktype);
+
+        ck_assert_ptr_nonnull(r->name);
+        ck_assert(r->parse != NULL);
+        ck_assert(tcpst_decode_linktype_supported(r->linktype));
+        ck_assert_str_eq(tcpst_decode_linktype_name(r->linktype), r->name);
+        if (pname != NULL) {
+            ck_assert_str_eq(r->name, pname);
+        }
+        if (i > 0) {
+            ck_assert_int_lt(tcpst__linktypes[i - 1].linktype, r->linktype); /* LINKTYPE order */
+        }
+    }
+    for (size_t i = 0; i < sizeof lt_cases / sizeof lt_cases[0]; i++) {
+        ck_assert_ptr_nonnull(tcpst_decode_linktype_name(lt_cases[i].lt));
+    }
+    ck_assert_str_eq(tcpst_decode_linktype_name(TCPST_LT_ETHERNET), "EN10MB");
+    ck_assert_str_eq(tcpst_decode_linktype_name(TCPST_LT_RAW), "RAW");
+    ck_assert_ptr_null(tcpst_decode_linktype_name(147));
+    ck_assert_ptr_null(tcpst_decode_linktype_name(-1));
 }
 END_TEST
 
@@ -1255,6 +1289,7 @@ static Suite *decode_suite(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_loop_test(tc, test_linktypes, 0, (int)(sizeof lt_cases / sizeof lt_cases[0]));
     tcase_add_test(tc, test_linktype_supported);
+    tcase_add_test(tc, test_linktype_table);
     tcase_add_test(tc, test_ip_version_mismatch);
     tcase_add_test(tc, test_non_ip_link);
     tcase_add_test(tc, test_null_loop_af);

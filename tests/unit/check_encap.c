@@ -1,5 +1,5 @@
 /*
- * check_encap.c - unit tests for the encapsulations and tunnels in decode.c:
+ * check_encap.c - unit tests for the encapsulations and tunnels in src/decode/:
  * VLAN, MPLS (with and without pseudowire control word), PPPoE, PBB,
  * FabricPath, VN-Tag, LLC/SNAP, GRE (key, checksum, sequence, PPTP, ERSPAN
  * I/II/III, GRE-in-UDP), IP-in-IP, VXLAN, Geneve, GTP-U, Teredo and AYIYA.
@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "decode/cursor.h"
 #include "pktbuild.h"
 #include "tcpstate/decode.h"
 
@@ -501,6 +502,27 @@ START_TEST(test_keys)
 }
 END_TEST
 
+/*
+ * The key values themselves: connection keys (and so the flow table's order and every report)
+ * depend on them, so a change of hash must be a decision, not an accident.  Computed from
+ * the definition: FNV-1a over (type, id big-endian) from the previous key or the basis, then
+ * murmur3's finaliser.
+ */
+START_TEST(test_key_values)
+{
+    const pb_layer vx42[] = {IP4, UDP(4789), {.kind = PB_VXLAN, .id = 42}, ETH};
+    const pb_layer v100[] = {{.kind = PB_VLAN, .id = 100}};
+    const pb_layer v100vx42[] = {
+        {.kind = PB_VLAN, .id = 100}, IP4, UDP(4789), {.kind = PB_VXLAN, .id = 42}, ETH};
+    const pb_layer gre7[] = {IP4, {.kind = PB_GRE, .key = true, .id = 7}};
+
+    ck_assert_uint_eq(key_of(v100, 1, TCPST_LT_ETHERNET), 0x8ec67025u);
+    ck_assert_uint_eq(key_of(vx42, 4, TCPST_LT_ETHERNET), 0x43fe7669u);
+    ck_assert_uint_eq(key_of(v100vx42, 5, TCPST_LT_ETHERNET), 0x3cd97f8bu);
+    ck_assert_uint_eq(key_of(gre7, 2, TCPST_LT_RAW), 0x7f44bd18u);
+}
+END_TEST
+
 /* A thousand VNIs give a thousand keys (the mix spreads small ids). */
 START_TEST(test_key_spread)
 {
@@ -571,29 +593,94 @@ START_TEST(test_ports)
 }
 END_TEST
 
+/* The builder's layer for a UDP tunnel's encap type. */
+static pb_layer_kind udp_tunnel_kind(tcpst_encap_type t)
+{
+    switch (t) {
+        case TCPST_ENCAP_VXLAN:
+            return PB_VXLAN;
+        case TCPST_ENCAP_GENEVE:
+            return PB_GENEVE;
+        case TCPST_ENCAP_GTPU:
+            return PB_GTPU;
+        case TCPST_ENCAP_TEREDO:
+            return PB_TEREDO;
+        case TCPST_ENCAP_AYIYA:
+            return PB_AYIYA;
+        case TCPST_ENCAP_GRE:
+            return PB_GRE;
+        default:
+            ck_abort_msg("no builder layer for encap type %d", (int)t);
+            return PB_ETH;
+    }
+}
+
+/* Every UDP tunnel on a port of its own choosing: followed only once its row's ports hold
+ * it, and recorded as the row's type. */
 START_TEST(test_nonstandard_ports)
 {
-    static const struct {
-        pb_layer_kind kind;
-        size_t field; /* which cfg array */
-    } t[] = {{PB_GENEVE, 1}, {PB_GTPU, 2}, {PB_TEREDO, 3}, {PB_AYIYA, 4}, {PB_GRE, 5}};
-
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-        pb_layer l[4] = {IP4, UDP(9999), {.kind = t[i].kind, .id = 3}, ETH};
-        int fam = t[i].kind == PB_TEREDO ? 6 : 4;
+    for (size_t i = 0; i < tcpst__nudp_tunnels; i++) {
+        const tcpst__udp_tunnel *t = &tcpst__udp_tunnels[i];
+        pb_layer_kind kind = udp_tunnel_kind(t->type);
+        pb_layer l[4] = {IP4, UDP(9999), {.kind = kind, .id = 3}, ETH};
+        int fam = kind == PB_TEREDO ? 6 : 4;
         pb_seg s = inner(fam);
-        size_t nl = t[i].kind == PB_GENEVE ? 4 : 3;
+        size_t nl = kind == PB_GENEVE || kind == PB_VXLAN ? 4 : 3;
         size_t n = pb_build_encap(fb, sizeof fb, TCPST_LT_ETHERNET, l, nl, &s, &lay, NULL);
-        uint16_t *ports[] = {cfg.vxlan_ports,  cfg.geneve_ports, cfg.gtpu_ports,
-                             cfg.teredo_ports, cfg.ayiya_ports,  cfg.gre_udp_ports};
 
         ck_assert_uint_ne(n, 0);
         tcpst_decode_config_default(&cfg);
-        ck_assert_msg(dec(TCPST_LT_ETHERNET, n) == TCPST_DEC_NOT_TCP, "kind %d", t[i].kind);
-        ports[t[i].field][1] = 9999;
-        ck_assert_msg(dec(TCPST_LT_ETHERNET, n) == TCPST_DEC_OK, "kind %d: %s", t[i].kind,
+        cfg.teredo_detect = false; /* the port alone must decide */
+        ck_assert_msg(dec(TCPST_LT_ETHERNET, n) == TCPST_DEC_NOT_TCP, "kind %d", kind);
+        ((uint16_t *)(void *)((char *)&cfg + t->ports))[1] = 9999;
+        ck_assert_ptr_eq(tcpst__udp_ports(&cfg, t), (char *)&cfg + t->ports);
+        ck_assert_msg(dec(TCPST_LT_ETHERNET, n) == TCPST_DEC_OK, "kind %d: %s", kind,
                       tcpst_decode_status_name(dec(TCPST_LT_ETHERNET, n)));
+        ck_assert_uint_eq(seg.encap[0].type, t->type);
         check_inner(&s, n);
+    }
+}
+END_TEST
+
+/*
+ * One row per `*_ports` field: the port arrays open tcpst_decode_config, so rows at distinct
+ * array offsets that fill everything before `tunnels` cover every field.  A new field
+ * without a row fails here.  Every default tunnel has a default port.
+ */
+START_TEST(test_udp_tunnel_table)
+{
+    const size_t arr = sizeof cfg.vxlan_ports;
+    tcpst_decode_config d;
+
+    tcpst_decode_config_default(&d);
+    ck_assert_uint_eq(tcpst__nudp_tunnels * arr, offsetof(tcpst_decode_config, tunnels));
+    for (size_t i = 0; i < tcpst__nudp_tunnels; i++) {
+        const tcpst__udp_tunnel *t = &tcpst__udp_tunnels[i];
+
+        ck_assert(t->parse != NULL);
+        ck_assert_uint_eq(t->ports % arr, 0);
+        ck_assert_uint_lt(t->ports, offsetof(tcpst_decode_config, tunnels));
+        ck_assert_uint_ne(tcpst__udp_ports(&d, t)[0], 0);
+        for (size_t j = 0; j < i; j++) {
+            ck_assert_uint_ne(tcpst__udp_tunnels[j].ports, t->ports);
+        }
+    }
+    /* The order ports are tried in: the first row wins a port two tunnels share.  A Geneve
+     * header reads as a VXLAN one without the I flag, and Ethernet follows in both. */
+    ck_assert_uint_eq(tcpst__udp_tunnels[0].ports, offsetof(tcpst_decode_config, vxlan_ports));
+    ck_assert_uint_eq(tcpst__udp_tunnels[1].ports, offsetof(tcpst_decode_config, geneve_ports));
+    {
+        pb_layer l[] = {IP4, UDP(6081), {.kind = PB_GENEVE, .id = 3}, ETH};
+        pb_seg s = inner(4);
+        size_t n = pb_build_encap(fb, sizeof fb, TCPST_LT_ETHERNET, l, 4, &s, &lay, NULL);
+
+        ck_assert_uint_ne(n, 0);
+        ASSERT_ST(dec(TCPST_LT_ETHERNET, n), TCPST_DEC_OK);
+        ck_assert_uint_eq(seg.encap[0].type, TCPST_ENCAP_GENEVE);
+        cfg.vxlan_ports[1] = 6081;
+        ASSERT_ST(dec(TCPST_LT_ETHERNET, n), TCPST_DEC_OK);
+        ck_assert_uint_eq(seg.encap[0].type, TCPST_ENCAP_VXLAN);
+        ck_assert_uint_eq(seg.encap[0].has_id, 0);
     }
 }
 END_TEST
@@ -1036,10 +1123,12 @@ static Suite *suite(void)
     tc = tcase_create("behaviour");
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_keys);
+    tcase_add_test(tc, test_key_values);
     tcase_add_test(tc, test_key_spread);
     tcase_add_test(tc, test_vlan_fields_across_tunnel);
     tcase_add_test(tc, test_ports);
     tcase_add_test(tc, test_nonstandard_ports);
+    tcase_add_test(tc, test_udp_tunnel_table);
     tcase_add_test(tc, test_teredo_detect);
     tcase_add_test(tc, test_tunnels_off);
     tcase_add_test(tc, test_config_default);

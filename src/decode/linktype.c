@@ -1,0 +1,214 @@
+/*
+ * linktype.c - the capture's own link header, chosen by the link type of the
+ * capture: one parser per type, and one table row that names it.
+ *
+ * The parser reads the fixed header at the start of the frame and leaves the
+ * cursor at what follows: an Ethernet header (link.c), an ethertype (link.c)
+ * or an IP header (ip.c), with the IP version when the header announces it.
+ * Adding a link type is one parser and one row of `tcpst__linktypes`;
+ * tcpst_decode_linktype_supported() and tcpst_decode_linktype_name() read
+ * the same table, so the capture can never accept a type the walk cannot
+ * start on.
+ *
+ * What it does not do: anything past the link header, recording it as an
+ * encapsulation (it is the capture's framing, not a layer the packet
+ * crossed), or map DLT values to LINKTYPE numbers (the capture does that).
+ */
+#include "cursor.h"
+
+#define SLL_HLEN  16
+#define SLL2_HLEN 20
+#define NULL_HLEN 4
+#define FDDI_HLEN 13 /* frame control + two MACs */
+
+/* Address family values seen in DLT_NULL / DLT_LOOP headers. */
+#define BSD_AF_INET          2
+#define BSD_AF_INET6_BSD     24 /* NetBSD, OpenBSD */
+#define BSD_AF_INET6_FREEBSD 28
+#define BSD_AF_INET6_DARWIN  30
+
+/* ---- parsers -------------------------------------------------------------- */
+
+/* The walk reads the Ethernet header itself (link.c), as it does inside tunnels. */
+static tcpst_decode_status ethernet(dctx *c, cursor *cur)
+{
+    (void)c;
+    cur->at = AT_ETHER;
+    return TCPST_DEC_OK;
+}
+
+/* Linux cooked capture: a fixed header with the ethertype at proto_off. */
+static tcpst_decode_status cooked(dctx *c, cursor *cur, size_t hlen, size_t proto_off)
+{
+    if (!have(&c->f, 0, hlen)) {
+        return TCPST_DEC_TRUNC_LINK;
+    }
+    cur->at = AT_ETYPE;
+    cur->etype = get16(&c->f, proto_off);
+    cur->off = hlen;
+    return TCPST_DEC_OK;
+}
+
+/* v1: protocol at offset 14; libpcap re-inserts stripped VLAN tags after the header. */
+static tcpst_decode_status linux_sll(dctx *c, cursor *cur)
+{
+    return cooked(c, cur, SLL_HLEN, 14);
+}
+
+/* v2: the protocol comes first. */
+static tcpst_decode_status linux_sll2(dctx *c, cursor *cur)
+{
+    return cooked(c, cur, SLL2_HLEN, 0);
+}
+
+/*
+ * FDDI carries IP only in LLC/SNAP (RFC 1188, RFC 1042): DSAP and SSAP 0xAA,
+ * UI control 0x03, an OUI of 0 (or 0x0000F8, 802.1H), then the ethertype.
+ * This LLC is FDDI's own framing, so it is not recorded as an encapsulation.
+ */
+static tcpst_decode_status fddi(dctx *c, cursor *cur)
+{
+    const frame *f = &c->f;
+    uint32_t oui;
+
+    if (!have(f, 0, FDDI_HLEN + SNAP_HLEN)) {
+        return TCPST_DEC_TRUNC_LINK;
+    }
+    if (get8(f, FDDI_HLEN) != 0xAA || get8(f, FDDI_HLEN + 1) != 0xAA ||
+        get8(f, FDDI_HLEN + 2) != 0x03) {
+        return TCPST_DEC_NOT_IP;
+    }
+    oui = get32(f, FDDI_HLEN + 2) & 0x00FFFFFFu;
+    if (oui != 0 && oui != 0xF8) {
+        return TCPST_DEC_NOT_IP;
+    }
+    cur->at = AT_ETYPE;
+    cur->etype = get16(f, FDDI_HLEN + 6);
+    cur->off = FDDI_HLEN + SNAP_HLEN;
+    return TCPST_DEC_OK;
+}
+
+/* BSD address family to IP version; IPv6 has three values across the BSDs. */
+static tcpst_decode_status bsd_af(uint32_t af, cursor *cur)
+{
+    cur->at = AT_IP;
+    cur->off = NULL_HLEN;
+    switch (af) {
+        case BSD_AF_INET:
+            cur->version = 4;
+            return TCPST_DEC_OK;
+        case BSD_AF_INET6_BSD:
+        case BSD_AF_INET6_FREEBSD:
+        case BSD_AF_INET6_DARWIN:
+            cur->version = 6;
+            return TCPST_DEC_OK;
+        default:
+            return TCPST_DEC_NOT_IP;
+    }
+}
+
+/* BSD loopback: the address family in the host byte order of the capturing machine. */
+static tcpst_decode_status bsd_null(dctx *c, cursor *cur)
+{
+    uint32_t af;
+
+    if (!have(&c->f, 0, NULL_HLEN)) {
+        return TCPST_DEC_TRUNC_LINK;
+    }
+    /* We do not know that byte order: every valid AF is small, so the reading that fits
+     * in 16 bits wins. */
+    af = get32le(&c->f, 0);
+    if (af > 0xFFFFu) {
+        af = get32(&c->f, 0);
+    }
+    return bsd_af(af, cur);
+}
+
+/* OpenBSD loopback: as NULL, but always network byte order. */
+static tcpst_decode_status bsd_loop(dctx *c, cursor *cur)
+{
+    if (!have(&c->f, 0, NULL_HLEN)) {
+        return TCPST_DEC_TRUNC_LINK;
+    }
+    return bsd_af(get32(&c->f, 0), cur);
+}
+
+/* Raw IP with no header: the version nibble decides. */
+static tcpst_decode_status raw_ip(dctx *c, cursor *cur)
+{
+    (void)c;
+    (void)cur;
+    return TCPST_DEC_OK;
+}
+
+static tcpst_decode_status raw_ipv4(dctx *c, cursor *cur)
+{
+    (void)c;
+    cur->version = 4;
+    return TCPST_DEC_OK;
+}
+
+static tcpst_decode_status raw_ipv6(dctx *c, cursor *cur)
+{
+    (void)c;
+    cur->version = 6;
+    return TCPST_DEC_OK;
+}
+
+/* ---- the table ------------------------------------------------------------ */
+
+/*
+ * By LINKTYPE number (www.tcpdump.org/linktypes.html).  Names are libpcap's
+ * (pcap_datalink_val_to_name), the ones the capture reports; the raw-IP DLT
+ * values some platforms write (12, and 14 on OpenBSD) are libpcap's DLT_RAW.
+ */
+const tcpst__linktype tcpst__linktypes[] = {
+    {TCPST_LT_NULL, "NULL", bsd_null},
+    {TCPST_LT_ETHERNET, "EN10MB", ethernet},
+    {TCPST_LT_FDDI, "FDDI", fddi},
+    {TCPST_LT_DLT_RAW_12, "RAW", raw_ip},
+    {TCPST_LT_DLT_RAW_14, "RAW", raw_ip},
+    {TCPST_LT_RAW, "RAW", raw_ip},
+    {TCPST_LT_LOOP, "LOOP", bsd_loop},
+    {TCPST_LT_LINUX_SLL, "LINUX_SLL", linux_sll},
+    {TCPST_LT_IPV4, "IPV4", raw_ipv4},
+    {TCPST_LT_IPV6, "IPV6", raw_ipv6},
+    {TCPST_LT_LINUX_SLL2, "LINUX_SLL2", linux_sll2},
+};
+const size_t tcpst__nlinktypes = sizeof tcpst__linktypes / sizeof tcpst__linktypes[0];
+
+/* A linear search: a few dozen rows at most, and Ethernet is the second. */
+static const tcpst__linktype *find(int linktype)
+{
+    for (size_t i = 0; i < tcpst__nlinktypes; i++) {
+        if (tcpst__linktypes[i].linktype == linktype) {
+            return &tcpst__linktypes[i];
+        }
+    }
+    return NULL;
+}
+
+tcpst_decode_status tcpst__link(int linktype, dctx *c, cursor *cur)
+{
+    const tcpst__linktype *lt = find(linktype);
+
+    cur->at = AT_IP;
+    cur->off = 0;
+    cur->version = 0;
+    cur->etype = 0;
+    if (lt == NULL) {
+        return TCPST_DEC_BAD_LINK;
+    }
+    return lt->parse(c, cur);
+}
+
+int tcpst_decode_linktype_supported(int linktype)
+{
+    return find(linktype) != NULL;
+}
+
+const char *tcpst_decode_linktype_name(int linktype)
+{
+    const tcpst__linktype *lt = find(linktype);
+    return lt != NULL ? lt->name : NULL;
+}
