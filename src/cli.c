@@ -4,6 +4,7 @@
  */
 #include "tcpstate/cli.h"
 
+#include "tcpstate/limits.h"
 #include "tcpstate/report.h"
 
 #include <errno.h>
@@ -205,7 +206,7 @@ static int add_port(const char *opt, const char *s, uint16_t ports[TCPST_DECODE_
                     bool *replaced, tcpst_error *err)
 {
     uint64_t v = 0; /* set on success; -O3 cannot see that */
-    if (parse_u64(opt, s, 0, 65535, &v, err)) {
+    if (parse_u64(opt, s, 0, UINT16_MAX, &v, err)) {
         return TCPST_EUSAGE;
     }
     if (!*replaced) {
@@ -230,7 +231,7 @@ static int add_port(const char *opt, const char *s, uint16_t ports[TCPST_DECODE_
  */
 static int parse_stuck(const char *spec, tcpst_engine_config *cfg, tcpst_error *err)
 {
-    char buf[256];
+    char buf[TCPST_MAX_STUCK_SPEC + 1];
     if (strlen(spec) >= sizeof buf) {
         return tcpst_error_set(err, TCPST_EUSAGE, "--stuck-after: value too long");
     }
@@ -280,7 +281,7 @@ static int parse_seconds(const char *opt, const char *s, tcpst_time *out, tcpst_
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < 0 || v > 1e9) {
+    if (errno || end == s || *end || !isfinite(v) || v < 0 || v > TCPST_MAX_SECONDS) {
         return tcpst_error_set(err, TCPST_EUSAGE, "%s: invalid number of seconds '%s'", opt, s);
     }
     *out = (tcpst_time)(v * 1e9);
@@ -293,7 +294,7 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
     tcpst_engine_config_default(&o->engine);
     tcpst_policy_init(&o->policy);
     tcpst_live_config_default(&o->live_cfg);
-    o->stats_interval = 10 * TCPST_NS_PER_SEC;
+    o->stats_interval = TCPST_DEFAULT_STATS_INTERVAL;
     o->engine.soft_connections = tcpst_engine_soft_limit(TCPST_DEFAULT_MEMORY_MIB);
     bool replaced[6] = {false, false, false, false, false, false};
     tcpst_decode_config *dc = &o->engine.decode;
@@ -312,11 +313,12 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
                 o->list_interfaces = true;
                 break;
             case 's':
-                rc = parse_u64("--snaplen", optarg, 64, 262144, &n64, err);
+                rc =
+                    parse_u64("--snaplen", optarg, TCPST_MIN_SNAPLEN, TCPST_MAX_SNAPLEN, &n64, err);
                 o->live_cfg.snaplen = (int)n64;
                 break;
             case 'B':
-                rc = parse_u64("--buffer-size", optarg, 1, 1024 * 1024, &n64, err);
+                rc = parse_u64("--buffer-size", optarg, 1, TCPST_MAX_BUFFER_KIB, &n64, err);
                 o->live_cfg.buffer_size = (int)(n64 * 1024);
                 break;
             case 'p':
@@ -368,7 +370,7 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
                 o->engine.reassemble = false;
                 break;
             case OPT_THREADS:
-                rc = parse_u64("--threads", optarg, 1, 1024, &n64, err);
+                rc = parse_u64("--threads", optarg, 1, TCPST_MAX_THREADS, &n64, err);
                 o->threads = (unsigned)n64;
                 break;
             case 'f':
@@ -394,7 +396,7 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
                 break;
             }
             case OPT_MEMORY:
-                rc = parse_u64("--memory", optarg, 0, UINT64_C(1) << 30, &n64, err);
+                rc = parse_u64("--memory", optarg, 0, TCPST_MAX_MEMORY_MIB, &n64, err);
                 if (rc == 0) {
                     o->engine.soft_connections = n64 ? tcpst_engine_soft_limit(n64) : 0;
                     if (n64 && !o->engine.soft_connections) {
