@@ -67,7 +67,8 @@ static int load_policy(const cli_row *r, tcpst_options *o, const char *arg, tcps
 #define KIB(n, l, field, min, max, dflt) \
     {n, l, TCPST__CLI_UINT, AT(field), .lo = (min), .hi = (max), .scale = 1024, .def = (dflt)}
 #define UINT_SET(n, l, field, min, max, dflt, fn) \
-    {n, l, TCPST__CLI_UINT, AT(field), .lo = (min), .hi = (max), .def = (dflt), .set = (fn)}
+    {n, l, TCPST__CLI_UINT, AT(field), .lo = (min), .hi = (max), .scale = 1, .def = (dflt), \
+     .set = (fn)}
 #define SECONDS(n, l, field, dflt) {n, l, TCPST__CLI_SECONDS, AT(field), .def = (dflt)}
 #define STRING(n, l, field) {n, l, TCPST__CLI_STRING, AT(field)}
 #define NAME(n, l, field, table, quote, dflt) \
