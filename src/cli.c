@@ -1,216 +1,283 @@
 /*
- * cli.c - option parsing with getopt_long; every value is range-checked here
- * so the engine never sees a nonsensical setting.
+ * cli.c - argv -> tcpst_options, driven by one table with a row per option.
+ *
+ * A row (cli_table.h) holds an option's names, how its value is read, the field it goes to
+ * and its default from limits.h, in the manner of Redis's config.c.  getopt_long's long and
+ * short option lists are built from the rows, the defaults are stored from them, and the
+ * parse is a loop that finds the row of each option and applies it.  Every value is
+ * range-checked here so the engine never sees a nonsensical setting.
+ *
+ * It does not print, exit or open anything but --policy's file: main.c shows the help,
+ * the version and the errors.  The help text is written by hand, for people; its defaults
+ * are printed from limits.h and the decoder's defaults, so it cannot fall behind them.
  */
-#include "tcpstate/cli.h"
+#include "cli_table.h"
 
-#include "tcpstate/report.h"
+#include "tcpstate/limits.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum {
-    OPT_PRETTY = 256,
-    OPT_MAX_CONNS,
-    OPT_MEMORY,
-    OPT_TIME_WAIT,
-    OPT_TO_HANDSHAKE,
-    OPT_TO_ACTIVE,
-    OPT_TO_CLOSED,
-    OPT_SPLIT,
-    OPT_STUCK,
-    OPT_VERIFY,
-    OPT_FAIL_ON,
-    OPT_FORMAT,
-    OPT_JUNIT,
-    OPT_POLICY,
-    OPT_CONNECTIONS,
-    OPT_DURATION,
-    OPT_STATS_INTERVAL,
-    OPT_VXLAN_PORT,
-    OPT_GENEVE_PORT,
-    OPT_GTPU_PORT,
-    OPT_TEREDO_PORT,
-    OPT_AYIYA_PORT,
-    OPT_GRE_UDP_PORT,
-    OPT_NO_TUNNELS,
-    OPT_IGNORE_ENCAP_KEY,
-    OPT_NO_REASSEMBLY,
-    OPT_THREADS
+typedef tcpst__cli_row cli_row;
+
+/* ---- name tables ---- */
+
+static const tcpst__cli_name conns_names[] = {{"all", TCPST_CONNS_ALL},
+                                              {"anomalous", TCPST_CONNS_ANOMALOUS},
+                                              {"none", TCPST_CONNS_NONE},
+                                              {NULL, 0}};
+/* The value is engine.split_zeek. */
+static const tcpst__cli_name split_names[] = {{"rfc", false}, {"zeek", true}, {NULL, 0}};
+
+/* ---- the table ---- */
+
+static int set_memory(const cli_row *r, tcpst_options *o, uint64_t mib, const char *arg,
+                      tcpst_error *err);
+static int set_format(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err);
+static int set_duration(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err);
+static int set_stuck_after(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err);
+static int add_fail_on(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err);
+static int load_policy(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err);
+
+#define FIELD_TYPE(field)                                                                          \
+    _Generic(((tcpst_options *)0)->field,                                                          \
+        bool: TCPST__CLI_T_BOOL,                                                                   \
+        int: TCPST__CLI_T_INT,                                                                     \
+        unsigned: TCPST__CLI_T_UINT,                                                               \
+        uint64_t: TCPST__CLI_T_U64,                                                                \
+        tcpst_time: TCPST__CLI_T_TIME,                                                             \
+        const char *: TCPST__CLI_T_STRING,                                                         \
+        uint16_t *: TCPST__CLI_T_PORTS,                                                            \
+        default: TCPST__CLI_T_NONE)
+#define AT(field) .at = offsetof(tcpst_options, field), .type = FIELD_TYPE(field)
+
+/* One macro per kind, so that each row is one line: name, letter, field, then the rest. */
+/* clang-format off */
+#define FLAG(n, l, field, dflt) {n, l, TCPST__CLI_FLAG, AT(field), .def = (dflt)}
+#define UINT(n, l, field, min, max, dflt) \
+    {n, l, TCPST__CLI_UINT, AT(field), .lo = (min), .hi = (max), .scale = 1, .def = (dflt)}
+#define KIB(n, l, field, min, max, dflt) \
+    {n, l, TCPST__CLI_UINT, AT(field), .lo = (min), .hi = (max), .scale = 1024, .def = (dflt)}
+#define UINT_SET(n, l, field, min, max, dflt, fn) \
+    {n, l, TCPST__CLI_UINT, AT(field), .lo = (min), .hi = (max), .scale = 1, .def = (dflt), \
+     .set = (fn)}
+#define SECONDS(n, l, field, dflt) {n, l, TCPST__CLI_SECONDS, AT(field), .def = (dflt)}
+#define STRING(n, l, field) {n, l, TCPST__CLI_STRING, AT(field)}
+#define NAME(n, l, field, table, quote, dflt) \
+    {n, l, TCPST__CLI_NAME, AT(field), .names = (table), .quoted = (quote), .def = (dflt)}
+#define PORTS(n, field) {n, 0, TCPST__CLI_PORTS, AT(field), .lo = 0, .hi = UINT16_MAX}
+#define CUSTOM(n, l, fn) {n, l, TCPST__CLI_CUSTOM, .parse = (fn)}
+/* clang-format on */
+/* NAME: whether the error message quotes the names. */
+#define QUOTED true
+#define BARE   false
+
+/*
+ * In the order of the help text.  Rows without a default (STRING, PORTS, CUSTOM) keep what
+ * tcpst_engine_config_default, tcpst_live_config_default and tcpst_policy_init give: NULL,
+ * the decoder's tunnel ports, the stuck-state times of detect.c, no rules.
+ */
+static const cli_row rows[] = {
+    STRING("filter", 'f', filter),
+    STRING("output", 'o', output),
+    FLAG("pretty", 0, pretty, false),
+    CUSTOM("format", 0, set_format),
+    SECONDS("stats-interval", 0, stats_interval, TCPST_DEFAULT_STATS_INTERVAL),
+    /* Live capture. */
+    STRING("interface", 'i', live_cfg.iface),
+    FLAG("list-interfaces", 'D', list_interfaces, false),
+    UINT("snaplen", 's', live_cfg.snaplen, TCPST_MIN_SNAPLEN, TCPST_MAX_SNAPLEN,
+         TCPST_LIVE_SNAPLEN),
+    KIB("buffer-size", 'B', live_cfg.buffer_size, 1, TCPST_MAX_BUFFER_KIB, 0),
+    FLAG("no-promiscuous-mode", 'p', live_cfg.promisc, true),
+    STRING("write", 'w', write_file),
+    STRING("relinquish-privileges", 'Z', user),
+    CUSTOM("duration", 0, set_duration),
+    UINT("count", 'c', count, 1, UINT64_MAX, 0),
+    /* Encapsulations. */
+    PORTS("vxlan-port", engine.decode.vxlan_ports),
+    PORTS("geneve-port", engine.decode.geneve_ports),
+    PORTS("gtpu-port", engine.decode.gtpu_ports),
+    PORTS("teredo-port", engine.decode.teredo_ports),
+    PORTS("ayiya-port", engine.decode.ayiya_ports),
+    PORTS("gre-udp-port", engine.decode.gre_udp_ports),
+    FLAG("no-tunnels", 0, engine.decode.tunnels, true),
+    FLAG("ignore-encap-key", 0, engine.decode.key_encap, true),
+    FLAG("no-reassembly", 0, engine.reassemble, true),
+    /* Analysis. */
+    NAME("connections", 0, connections, conns_names, BARE, TCPST_CONNS_ALL),
+    UINT("max-connections", 0, engine.max_connections, 1, TCPST_MAX_MAX_CONNECTIONS,
+         TCPST_DEFAULT_MAX_CONNECTIONS),
+    UINT_SET("memory", 0, engine.soft_connections, 0, TCPST_MAX_MEMORY_MIB,
+             TCPST_DEFAULT_MEMORY_MIB, set_memory),
+    SECONDS("time-wait", 0, engine.conn.time_wait, TCPST_DEFAULT_TIME_WAIT),
+    SECONDS("timeout-handshake", 0, engine.timeout[TCPST_LRU_HANDSHAKE],
+            TCPST_DEFAULT_TIMEOUT_HANDSHAKE),
+    SECONDS("timeout-active", 0, engine.timeout[TCPST_LRU_ACTIVE], TCPST_DEFAULT_TIMEOUT_ACTIVE),
+    SECONDS("timeout-closed", 0, engine.timeout[TCPST_LRU_CLOSED], TCPST_DEFAULT_TIMEOUT_CLOSED),
+    CUSTOM("stuck-after", 0, set_stuck_after),
+    FLAG("verify-checksums", 0, engine.verify_checksums, false),
+    UINT("threads", 0, threads, 1, TCPST_MAX_THREADS, 0),
+    NAME("split", 0, engine.split_zeek, split_names, QUOTED, false),
+    CUSTOM("fail-on", 0, add_fail_on),
+    CUSTOM("policy", 0, load_policy),
+    STRING("junit", 0, junit),
+    FLAG("help", 'h', help, false),
+    FLAG("version", 'V', version, false),
 };
 
-static const struct option longopts[] = {
-    {"filter", required_argument, NULL, 'f'},
-    {"output", required_argument, NULL, 'o'},
-    {"pretty", no_argument, NULL, OPT_PRETTY},
-    {"max-connections", required_argument, NULL, OPT_MAX_CONNS},
-    {"memory", required_argument, NULL, OPT_MEMORY},
-    {"time-wait", required_argument, NULL, OPT_TIME_WAIT},
-    {"timeout-handshake", required_argument, NULL, OPT_TO_HANDSHAKE},
-    {"timeout-active", required_argument, NULL, OPT_TO_ACTIVE},
-    {"timeout-closed", required_argument, NULL, OPT_TO_CLOSED},
-    {"split", required_argument, NULL, OPT_SPLIT},
-    {"stuck-after", required_argument, NULL, OPT_STUCK},
-    {"verify-checksums", no_argument, NULL, OPT_VERIFY},
-    {"fail-on", required_argument, NULL, OPT_FAIL_ON},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"junit", required_argument, NULL, OPT_JUNIT},
-    {"policy", required_argument, NULL, OPT_POLICY},
-    {"connections", required_argument, NULL, OPT_CONNECTIONS},
-    {"interface", required_argument, NULL, 'i'},
-    {"list-interfaces", no_argument, NULL, 'D'},
-    {"snaplen", required_argument, NULL, 's'},
-    {"buffer-size", required_argument, NULL, 'B'},
-    {"no-promiscuous-mode", no_argument, NULL, 'p'},
-    {"duration", required_argument, NULL, OPT_DURATION},
-    {"count", required_argument, NULL, 'c'},
-    {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
-    {"write", required_argument, NULL, 'w'},
-    {"relinquish-privileges", required_argument, NULL, 'Z'},
-    {"vxlan-port", required_argument, NULL, OPT_VXLAN_PORT},
-    {"geneve-port", required_argument, NULL, OPT_GENEVE_PORT},
-    {"gtpu-port", required_argument, NULL, OPT_GTPU_PORT},
-    {"teredo-port", required_argument, NULL, OPT_TEREDO_PORT},
-    {"ayiya-port", required_argument, NULL, OPT_AYIYA_PORT},
-    {"gre-udp-port", required_argument, NULL, OPT_GRE_UDP_PORT},
-    {"no-tunnels", no_argument, NULL, OPT_NO_TUNNELS},
-    {"ignore-encap-key", no_argument, NULL, OPT_IGNORE_ENCAP_KEY},
-    {"no-reassembly", no_argument, NULL, OPT_NO_REASSEMBLY},
-    {"threads", required_argument, NULL, OPT_THREADS},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0}};
+#undef FIELD_TYPE
+#undef AT
+#undef FLAG
+#undef UINT
+#undef KIB
+#undef UINT_SET
+#undef SECONDS
+#undef STRING
+#undef NAME
+#undef PORTS
+#undef CUSTOM
+#undef QUOTED
+#undef BARE
 
-/* Split in parts: ISO C caps one string literal at 4095 characters. */
-static const char *const usage_parts[] = {
-    "Usage: tcpstate [OPTIONS] FILE...\n"
-    "       tcpstate [OPTIONS] -i INTERFACE\n"
-    "Infer the RFC 9293 state of both endpoints of every TCP connection in\n"
-    "pcap/pcapng captures, or live on an interface, and write a JSON report.\n"
-    "FILE '-' reads standard input; several files are merged in timestamp order\n"
-    "as one capture.\n"
-    "\n"
-    "Options:\n"
-    "  -f, --filter EXPR          BPF filter, as tcpdump takes it\n"
-    "  -o, --output FILE          write the report to FILE atomically (default: stdout)\n"
-    "      --pretty               indent the JSON\n"
-    "      --format FORMAT        json (default), text (a table for people) or ndjson\n"
-    "                             (a line per event, written as it happens)\n"
-    "      --stats-interval S     ndjson: a stats line every S seconds (default 10;\n"
-    "                             0 = none)\n"
-    "\n",
-    "Live capture:\n"
-    "  -i, --interface IFACE      capture on IFACE ('any' for all) instead of files\n"
-    "  -D, --list-interfaces      list the interfaces that can be captured on\n"
-    "  -s, --snaplen BYTES        bytes kept per packet (default 262144)\n"
-    "  -B, --buffer-size KIB      kernel capture buffer in KiB (default: libpcap's)\n"
-    "  -p, --no-promiscuous-mode  do not put the interface in promiscuous mode\n"
-    "  -w, --write FILE           also save the packets to FILE (pcap), to re-analyse\n"
-    "  -Z, --relinquish-privileges USER\n"
-    "                             after opening the interface, run as USER (root only)\n"
-    "      --duration SECONDS     stop after SECONDS (live: of running; files: of\n"
-    "                             capture time from the first packet)\n"
-    "  -c, --count N              stop after N packets\n"
-    "\n",
-    "Encapsulations (docs/encapsulations.md):\n"
-    "      --vxlan-port P         UDP port(s) carrying VXLAN (default 4789); also\n"
-    "      --geneve-port P        (6081), --gtpu-port (2152), --teredo-port (3544),\n"
-    "      --ayiya-port P         (5072), --gre-udp-port (4754): repeatable, each\n"
-    "                             replaces the default; 0 turns it off\n"
-    "      --no-tunnels           do not look inside GRE, IP-in-IP or UDP tunnels\n"
-    "      --ignore-encap-key     VLAN and tunnel ids do not separate connections\n"
-    "      --no-reassembly        do not reassemble IP fragments\n"
-    "\n",
-    "Analysis:\n"
-    "      --connections WHICH    records listed: all (default), anomalous (a finding\n"
-    "                             of severity warning or error) or none; summary,\n"
-    "                             stats and verdict always count every connection\n"
-    "      --max-connections N    connections tracked at once (default 262144);\n"
-    "                             beyond it the least recently seen is written out\n"
-    "      --memory MIB           memory the table may take, all told (default 64):\n"
-    "                             beyond it finished connections are written out\n"
-    "                             before their linger ends and half-open ones are\n"
-    "                             evicted; established ones are kept up to\n"
-    "                             --max-connections; 0: no limit but that one\n"
-    "      --time-wait SECONDS    TIME_WAIT duration, 2*MSL (default 60, as Linux)\n"
-    "      --timeout-handshake S  idle time before an unfinished handshake is\n"
-    "                             written out (default 300)\n"
-    "      --timeout-active S     idle time before an open connection is written\n"
-    "                             out (default 3600)\n"
-    "      --timeout-closed S     how long a terminated connection is kept for late\n"
-    "                             segments (default 60)\n"
-    "      --stuck-after SPEC     how long a state may last before it is reported as\n"
-    "                             stuck: SECONDS for all, or state=SECONDS,... e.g.\n"
-    "                             close_wait=60,syn_sent=5 (defaults: 30; 3 for\n"
-    "                             syn_sent/syn_received; zero_window=30 for stalls)\n"
-    "      --verify-checksums     check IPv4 and TCP checksums; bad segments are\n"
-    "                             reported (bad_checksum) and ignored, as the receiver\n"
-    "                             would (off by default: offloading breaks them)\n"
-    "      --threads N            threads (default: the number of CPUs); with 2 or\n"
-    "                             more, capture files are read and decoded ahead in\n"
-    "                             a thread of their own (results are identical)\n"
-    "      --split rfc|zeek       where one connection record ends and the next\n"
-    "                             begins on the same 4-tuple: RFC 9293 (default),\n"
-    "                             or exactly as Zeek's conn.log rows\n"
-    "      --fail-on LIST         exit 1 when findings match: anomaly ids and/or\n"
-    "                             severity>=info|warning|error, each with an optional\n"
-    "                             minimum count, e.g. close_wait_stuck,\n"
-    "                             retransmission>=3,severity>=error (repeatable)\n"
-    "      --policy FILE          rules scoped by port/address from a JSON file\n"
-    "                             (docs/ci.md); violations exit 1 like --fail-on\n"
-    "      --junit FILE           also write JUnit XML: a testsuite per rule,\n"
-    "                             a testcase per connection\n"
-    "  -h, --help                 show this help\n"
-    "  -V, --version              show the version\n"
-    "\n"
-    "Exit status: 0 success (and every --fail-on rule passed), 1 a --fail-on rule\n"
-    "was violated, 2 usage error, unreadable input or unwritable report.\n"
-    "Documentation: docs/ in the source tree.\n"};
+#define NROWS (sizeof rows / sizeof rows[0])
 
-const char *tcpst_cli_usage(void)
+const tcpst__cli_row *tcpst__cli_rows(size_t *n)
 {
-    static char text[8192];
-    if (!text[0]) {
-        for (size_t i = 0; i < sizeof usage_parts / sizeof usage_parts[0]; i++) {
-            strncat(text, usage_parts[i], sizeof text - strlen(text) - 1);
-        }
-    }
-    return text;
+    *n = NROWS;
+    return rows;
 }
 
-static int parse_seconds(const char *opt, const char *s, tcpst_time *out, tcpst_error *err);
+/* ---- reading and storing values ---- */
 
-static int parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out,
-                     tcpst_error *err)
+/* Stores an integer in a field of the given type; the rows' bounds keep it in range. */
+static void store(void *field, tcpst__cli_type type, uint64_t v)
+{
+    switch (type) {
+        case TCPST__CLI_T_BOOL:
+            *(bool *)field = v != 0;
+            break;
+        case TCPST__CLI_T_INT:
+            *(int *)field = (int)v;
+            break;
+        case TCPST__CLI_T_UINT:
+            *(unsigned *)field = (unsigned)v;
+            break;
+        case TCPST__CLI_T_U64:
+            *(uint64_t *)field = v;
+            break;
+        case TCPST__CLI_T_TIME:
+            *(tcpst_time *)field = (tcpst_time)v;
+            break;
+        case TCPST__CLI_T_NONE:
+        case TCPST__CLI_T_STRING:
+        case TCPST__CLI_T_PORTS:
+            break; /* not integers: no row stores one there (check_cli tests the rows) */
+    }
+}
+
+/* A decimal in r->lo..r->hi.  strtoull takes "-1" as a huge number, hence the sign test. */
+static int read_uint(const cli_row *r, const char *s, uint64_t *out, tcpst_error *err)
 {
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi) {
-        return tcpst_error_set(err, TCPST_EUSAGE, "%s: expected %llu..%llu, got '%s'", opt,
-                               (unsigned long long)lo, (unsigned long long)hi, s);
+    if (errno || end == s || *end || s[0] == '-' || v < r->lo || v > r->hi) {
+        return tcpst_error_set(err, TCPST_EUSAGE, "--%s: expected %llu..%llu, got '%s'", r->name,
+                               (unsigned long long)r->lo, (unsigned long long)r->hi, s);
     }
     *out = v;
     return 0;
 }
 
-/*
- * A tunnel port option: the first use replaces the default list, later uses
- * add to it; 0 empties it (the tunnel is not looked for on UDP).
- */
-static int add_port(const char *opt, const char *s, uint16_t ports[TCPST_DECODE_PORTS_MAX],
-                    bool *replaced, tcpst_error *err)
+/* Seconds with an optional fraction ("2.5"), as nanoseconds. */
+static int read_seconds(const cli_row *r, const char *s, tcpst_time *out, tcpst_error *err)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v < 0 || v > TCPST_MAX_SECONDS) {
+        return tcpst_error_set(err, TCPST_EUSAGE, "--%s: invalid number of seconds '%s'", r->name,
+                               s);
+    }
+    *out = (tcpst_time)(v * (double)TCPST_NS_PER_SEC);
+    return 0;
+}
+
+/* Appends printf-style at *len, truncating at the end of buf. */
+__attribute__((format(printf, 4, 5))) static void append(char *buf, size_t size, size_t *len,
+                                                         const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *len, size - *len, fmt, ap);
+    va_end(ap);
+    if (n > 0) {
+        *len = *len + (size_t)n < size ? *len + (size_t)n : size - 1;
+    }
+}
+
+static int set_uint(const cli_row *r, tcpst_options *o, void *field, const char *arg,
+                    tcpst_error *err)
 {
     uint64_t v = 0; /* set on success; -O3 cannot see that */
-    if (parse_u64(opt, s, 0, 65535, &v, err)) {
+    if (read_uint(r, arg, &v, err)) {
         return TCPST_EUSAGE;
     }
-    if (!*replaced) {
-        memset(ports, 0, sizeof(uint16_t) * TCPST_DECODE_PORTS_MAX);
-        *replaced = true;
+    if (r->set) {
+        return r->set(r, o, v, arg, err);
+    }
+    store(field, r->type, v * r->scale);
+    return 0;
+}
+
+static int set_seconds(const cli_row *r, void *field, const char *arg, tcpst_error *err)
+{
+    tcpst_time v = 0;
+    if (read_seconds(r, arg, &v, err)) {
+        return TCPST_EUSAGE;
+    }
+    store(field, r->type, (uint64_t)v);
+    return 0;
+}
+
+/* The error lists the names: "'rfc' or 'zeek'", "all, anomalous or none". */
+static int set_name(const cli_row *r, void *field, const char *arg, tcpst_error *err)
+{
+    for (const tcpst__cli_name *n = r->names; n->name; n++) {
+        if (strcmp(arg, n->name) == 0) {
+            store(field, r->type, (uint64_t)n->value);
+            return 0;
+        }
+    }
+    char list[128];
+    size_t len = 0;
+    const char *q = r->quoted ? "'" : "";
+    for (const tcpst__cli_name *n = r->names; n->name; n++) {
+        const char *sep = n == r->names ? "" : n[1].name ? ", " : " or ";
+        append(list, sizeof list, &len, "%s%s%s%s", sep, q, n->name, q);
+    }
+    return tcpst_error_set(err, TCPST_EUSAGE, "--%s: expected %s, got '%s'", r->name, list, arg);
+}
+
+/*
+ * A tunnel port: the first use in a parse empties the default list, then each use adds its
+ * port; 0 adds none, so "--vxlan-port 0" alone turns VXLAN off.
+ */
+static int add_port(const cli_row *r, uint16_t *ports, bool first, const char *arg,
+                    tcpst_error *err)
+{
+    uint64_t v = 0; /* set on success; -O3 cannot see that */
+    if (read_uint(r, arg, &v, err)) {
+        return TCPST_EUSAGE;
+    }
+    if (first) {
+        memset(ports, 0, sizeof *ports * TCPST_DECODE_PORTS_MAX);
     }
     if (v == 0) {
         return 0;
@@ -221,271 +288,237 @@ static int add_port(const char *opt, const char *s, uint16_t ports[TCPST_DECODE_
             return 0;
         }
     }
-    return tcpst_error_set(err, TCPST_EUSAGE, "%s: at most %d ports", opt, TCPST_DECODE_PORTS_MAX);
+    return tcpst_error_set(err, TCPST_EUSAGE, "--%s: at most %d ports", r->name,
+                           TCPST_DECODE_PORTS_MAX);
+}
+
+/* ---- the options with rules of their own ---- */
+
+/* --memory MIB: the table's soft limit follows from it (engine.c); 0 is no limit. */
+static int set_memory(const cli_row *r, tcpst_options *o, uint64_t mib, const char *arg,
+                      tcpst_error *err)
+{
+    o->engine.soft_connections = mib ? tcpst_engine_soft_limit(mib) : 0;
+    if (mib && !o->engine.soft_connections) {
+        return tcpst_error_set(err, TCPST_EUSAGE,
+                               "--%s: at least %llu MiB, or 0 for no limit; got '%s'", r->name,
+                               (unsigned long long)tcpst_engine_min_memory_mib(), arg);
+    }
+    return 0;
+}
+
+/* --format NAME: one of the report's formats (report.c's table), so a new format is
+ * accepted here without a line of this file. */
+static int set_format(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err)
+{
+    if (!tcpst_report_format_known(arg)) {
+        return tcpst_error_set(err, TCPST_EUSAGE, "--%s: expected %s, got '%s'", r->name,
+                               tcpst_report_format_list(), arg);
+    }
+    o->format = arg;
+    return 0;
+}
+
+/* --duration SECONDS: 0 would mean "stop at once", which nobody wants; absent is no limit. */
+static int set_duration(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err)
+{
+    if (read_seconds(r, arg, &o->duration, err)) {
+        return TCPST_EUSAGE;
+    }
+    if (o->duration == 0) {
+        return tcpst_error_set(err, TCPST_EUSAGE, "--%s: must be above 0", r->name);
+    }
+    return 0;
+}
+
+/* A state that can be stuck, by its name in either case; -1 if none (zero_window is not). */
+static int stuck_state(const char *name)
+{
+    char upper[64];
+    size_t n = strlen(name);
+    for (size_t i = 0; i <= n && i < sizeof upper; i++) {
+        upper[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 : name[i]);
+    }
+    upper[sizeof upper - 1] = '\0';
+    int st = tcpst_state_parse(upper);
+    /* Never reported as stuck: CLOSED and LISTEN are not connections, TIME_WAIT ends itself. */
+    if (st == TCPST_CLOSED || st == TCPST_LISTEN || st == TCPST_TIME_WAIT) {
+        return -1;
+    }
+    return st;
+}
+
+/* One item of --stuck-after: "SECONDS" or "state=SECONDS". */
+static int stuck_item(const cli_row *r, tcpst_conn_config *cfg, char *item, tcpst_error *err)
+{
+    char *eq = strchr(item, '=');
+    tcpst_time v = 0;
+    if (eq) {
+        *eq = '\0';
+    }
+    if (read_seconds(r, eq ? eq + 1 : item, &v, err)) {
+        return TCPST_EUSAGE;
+    }
+    if (!eq) {
+        for (int s = 0; s < TCPST_STATE__COUNT; s++) {
+            cfg->stuck_after[s] = v;
+        }
+        cfg->xfer.zero_window_stall = v;
+        return 0;
+    }
+    if (strcmp(item, "zero_window") == 0) {
+        cfg->xfer.zero_window_stall = v;
+        return 0;
+    }
+    int st = stuck_state(item);
+    if (st < 0) {
+        return tcpst_error_set(err, TCPST_EUSAGE,
+                               "--%s: unknown state '%s' (use e.g. close_wait, fin_wait_1, "
+                               "fin_wait_2, last_ack, syn_sent, syn_received, established, "
+                               "zero_window)",
+                               r->name, item);
+    }
+    cfg->stuck_after[st] = v;
+    return 0;
 }
 
 /*
  * --stuck-after SPEC: "SECONDS" sets every state (and the zero-window stall);
  * "state=SECONDS[,state=SECONDS...]" sets one state, e.g. close_wait=60.
  */
-static int parse_stuck(const char *spec, tcpst_engine_config *cfg, tcpst_error *err)
+static int set_stuck_after(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err)
 {
-    char buf[256];
-    if (strlen(spec) >= sizeof buf) {
-        return tcpst_error_set(err, TCPST_EUSAGE, "--stuck-after: value too long");
+    char buf[TCPST_MAX_STUCK_SPEC + 1];
+    if (strlen(arg) >= sizeof buf) {
+        return tcpst_error_set(err, TCPST_EUSAGE, "--%s: value too long", r->name);
     }
-    strcpy(buf, spec);
+    strcpy(buf, arg);
     char *save = NULL;
     for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(item, '=');
-        tcpst_time v = 0;
-        if (!eq) {
-            if (parse_seconds("--stuck-after", item, &v, err)) {
-                return TCPST_EUSAGE;
-            }
-            for (int s = 0; s < TCPST_STATE__COUNT; s++) {
-                cfg->conn.stuck_after[s] = v;
-            }
-            cfg->conn.xfer.zero_window_stall = v;
-            continue;
-        }
-        *eq = '\0';
-        if (parse_seconds("--stuck-after", eq + 1, &v, err)) {
+        if (stuck_item(r, &o->engine.conn, item, err)) {
             return TCPST_EUSAGE;
         }
-        char upper[64];
-        size_t n = strlen(item);
-        for (size_t i = 0; i <= n && i < sizeof upper; i++) {
-            upper[i] = (char)(item[i] >= 'a' && item[i] <= 'z' ? item[i] - 32 : item[i]);
-        }
-        upper[sizeof upper - 1] = '\0';
-        int st = tcpst_state_parse(upper);
-        if (strcmp(item, "zero_window") == 0) {
-            cfg->conn.xfer.zero_window_stall = v;
-        } else if (st < 0 || st == TCPST_CLOSED || st == TCPST_LISTEN || st == TCPST_TIME_WAIT) {
-            return tcpst_error_set(err, TCPST_EUSAGE,
-                                   "--stuck-after: unknown state '%s' (use e.g. close_wait, "
-                                   "fin_wait_1, fin_wait_2, last_ack, syn_sent, syn_received, "
-                                   "established, zero_window)",
-                                   item);
-        } else {
-            cfg->conn.stuck_after[st] = v;
-        }
     }
     return 0;
 }
 
-static int parse_seconds(const char *opt, const char *s, tcpst_time *out, tcpst_error *err)
+static int add_fail_on(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < 0 || v > 1e9) {
-        return tcpst_error_set(err, TCPST_EUSAGE, "%s: invalid number of seconds '%s'", opt, s);
+    (void)r;
+    return tcpst_policy_add_fail_on(&o->policy, arg, err);
+}
+
+static int load_policy(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err)
+{
+    (void)r;
+    return tcpst_policy_load(&o->policy, arg, err);
+}
+
+/* ---- the parse ---- */
+
+/* getopt_long's value for a long-only option: past every char, then the row's index. */
+#define LONG_ONLY 256
+
+/* What one parse builds and remembers: the getopt lists and which options it has seen. */
+typedef struct cli_run {
+    struct option longopts[NROWS + 1];
+    char shortopts[1 + 2 * NROWS + 1];
+    bool given[NROWS]; /* PORTS: the first use replaces the default list */
+} cli_run;
+
+static void build_getopt(cli_run *run)
+{
+    size_t n = 0;
+    run->shortopts[n++] = ':'; /* a missing value returns ':', not '?' */
+    for (size_t i = 0; i < NROWS; i++) {
+        const cli_row *r = &rows[i];
+        int has_arg = r->kind == TCPST__CLI_FLAG ? no_argument : required_argument;
+        run->longopts[i] =
+            (struct option){r->name, has_arg, NULL, r->letter ? r->letter : LONG_ONLY + (int)i};
+        if (r->letter) {
+            run->shortopts[n++] = r->letter;
+            if (has_arg == required_argument) {
+                run->shortopts[n++] = ':';
+            }
+        }
     }
-    *out = (tcpst_time)(v * 1e9);
+    run->shortopts[n] = '\0';
+    run->longopts[NROWS] = (struct option){NULL, 0, NULL, 0};
+}
+
+/* The row getopt_long's return value stands for, or NROWS for none (':' and '?'). */
+static size_t row_index(int ch)
+{
+    if (ch >= LONG_ONLY) {
+        return (size_t)(ch - LONG_ONLY);
+    }
+    size_t i = 0;
+    while (i < NROWS && rows[i].letter != ch) {
+        i++;
+    }
+    return i;
+}
+
+static int apply(cli_run *run, tcpst_options *o, size_t i, const char *arg, tcpst_error *err)
+{
+    const cli_row *r = &rows[i];
+    void *field = (char *)o + r->at;
+    bool first = !run->given[i];
+    run->given[i] = true;
+    switch (r->kind) {
+        case TCPST__CLI_FLAG:
+            store(field, r->type, r->def ? 0 : 1);
+            return 0;
+        case TCPST__CLI_UINT:
+            return set_uint(r, o, field, arg, err);
+        case TCPST__CLI_SECONDS:
+            return set_seconds(r, field, arg, err);
+        case TCPST__CLI_STRING:
+            *(const char **)field = arg;
+            return 0;
+        case TCPST__CLI_NAME:
+            return set_name(r, field, arg, err);
+        case TCPST__CLI_PORTS:
+            return add_port(r, field, first, arg, err);
+        case TCPST__CLI_CUSTOM:
+            return r->parse(r, o, arg, err);
+    }
     return 0;
 }
 
-int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
+/* The layers' defaults, then each row's; the rows' defaults are within their bounds. */
+static void set_defaults(tcpst_options *o)
 {
     memset(o, 0, sizeof *o);
     tcpst_engine_config_default(&o->engine);
     tcpst_policy_init(&o->policy);
     tcpst_live_config_default(&o->live_cfg);
-    o->stats_interval = 10 * TCPST_NS_PER_SEC;
-    o->engine.soft_connections = tcpst_engine_soft_limit(TCPST_DEFAULT_MEMORY_MIB);
-    bool replaced[6] = {false, false, false, false, false, false};
-    tcpst_decode_config *dc = &o->engine.decode;
-    uint64_t n64 = 0;
-    optind = 1;
-    opterr = 0;
-    int ch, rc = 0;
-    while (rc == 0 &&
-           (ch = getopt_long(argc, argv, ":f:o:i:Ds:B:pw:Z:c:hV", longopts, NULL)) != -1) {
-        switch (ch) {
-            case 'i':
-                o->live = true;
-                o->live_cfg.iface = optarg;
-                break;
-            case 'D':
-                o->list_interfaces = true;
-                break;
-            case 's':
-                rc = parse_u64("--snaplen", optarg, 64, 262144, &n64, err);
-                o->live_cfg.snaplen = (int)n64;
-                break;
-            case 'B':
-                rc = parse_u64("--buffer-size", optarg, 1, 1024 * 1024, &n64, err);
-                o->live_cfg.buffer_size = (int)(n64 * 1024);
-                break;
-            case 'p':
-                o->live_cfg.promisc = false;
-                break;
-            case 'w':
-                o->write_file = optarg;
-                break;
-            case 'Z':
-                o->user = optarg;
-                break;
-            case 'c':
-                rc = parse_u64("--count", optarg, 1, UINT64_MAX, &o->count, err);
-                break;
-            case OPT_DURATION:
-                rc = parse_seconds("--duration", optarg, &o->duration, err);
-                if (rc == 0 && o->duration == 0) {
-                    rc = tcpst_error_set(err, TCPST_EUSAGE, "--duration: must be above 0");
-                }
-                break;
-            case OPT_STATS_INTERVAL:
-                rc = parse_seconds("--stats-interval", optarg, &o->stats_interval, err);
-                break;
-            case OPT_VXLAN_PORT:
-                rc = add_port("--vxlan-port", optarg, dc->vxlan_ports, &replaced[0], err);
-                break;
-            case OPT_GENEVE_PORT:
-                rc = add_port("--geneve-port", optarg, dc->geneve_ports, &replaced[1], err);
-                break;
-            case OPT_GTPU_PORT:
-                rc = add_port("--gtpu-port", optarg, dc->gtpu_ports, &replaced[2], err);
-                break;
-            case OPT_TEREDO_PORT:
-                rc = add_port("--teredo-port", optarg, dc->teredo_ports, &replaced[3], err);
-                break;
-            case OPT_AYIYA_PORT:
-                rc = add_port("--ayiya-port", optarg, dc->ayiya_ports, &replaced[4], err);
-                break;
-            case OPT_GRE_UDP_PORT:
-                rc = add_port("--gre-udp-port", optarg, dc->gre_udp_ports, &replaced[5], err);
-                break;
-            case OPT_NO_TUNNELS:
-                dc->tunnels = false;
-                break;
-            case OPT_IGNORE_ENCAP_KEY:
-                dc->key_encap = false;
-                break;
-            case OPT_NO_REASSEMBLY:
-                o->engine.reassemble = false;
-                break;
-            case OPT_THREADS:
-                rc = parse_u64("--threads", optarg, 1, 1024, &n64, err);
-                o->threads = (unsigned)n64;
-                break;
-            case 'f':
-                o->filter = optarg;
-                break;
-            case 'o':
-                o->output = optarg;
-                break;
-            case OPT_PRETTY:
-                o->pretty = true;
-                break;
-            case OPT_MAX_CONNS: {
-                char *end;
-                errno = 0;
-                unsigned long v = strtoul(optarg, &end, 10);
-                if (errno || end == optarg || *end || v < 1 || v > TCPST_MAX_MAX_CONNECTIONS ||
-                    optarg[0] == '-') {
-                    rc = tcpst_error_set(err, TCPST_EUSAGE,
-                                         "--max-connections: expected 1..%u, got '%s'",
-                                         TCPST_MAX_MAX_CONNECTIONS, optarg);
-                }
-                o->engine.max_connections = (uint32_t)v;
-                break;
-            }
-            case OPT_MEMORY:
-                rc = parse_u64("--memory", optarg, 0, UINT64_C(1) << 30, &n64, err);
-                if (rc == 0) {
-                    o->engine.soft_connections = n64 ? tcpst_engine_soft_limit(n64) : 0;
-                    if (n64 && !o->engine.soft_connections) {
-                        rc = tcpst_error_set(err, TCPST_EUSAGE,
-                                             "--memory: at least %llu MiB, or 0 for no limit; "
-                                             "got '%s'",
-                                             (unsigned long long)tcpst_engine_min_memory_mib(),
-                                             optarg);
-                    }
-                }
-                break;
-            case OPT_TIME_WAIT:
-                rc = parse_seconds("--time-wait", optarg, &o->engine.conn.time_wait, err);
-                break;
-            case OPT_TO_HANDSHAKE:
-                rc = parse_seconds("--timeout-handshake", optarg,
-                                   &o->engine.timeout[TCPST_LRU_HANDSHAKE], err);
-                break;
-            case OPT_TO_ACTIVE:
-                rc = parse_seconds("--timeout-active", optarg, &o->engine.timeout[TCPST_LRU_ACTIVE],
-                                   err);
-                break;
-            case OPT_TO_CLOSED:
-                rc = parse_seconds("--timeout-closed", optarg, &o->engine.timeout[TCPST_LRU_CLOSED],
-                                   err);
-                break;
-            case OPT_CONNECTIONS:
-                if (strcmp(optarg, "all") == 0) {
-                    o->connections = 0;
-                } else if (strcmp(optarg, "anomalous") == 0) {
-                    o->connections = 1;
-                } else if (strcmp(optarg, "none") == 0) {
-                    o->connections = 2;
-                } else {
-                    rc = tcpst_error_set(err, TCPST_EUSAGE,
-                                         "--connections: expected all, anomalous or none, got '%s'",
-                                         optarg);
-                }
-                break;
-            case OPT_POLICY:
-                rc = tcpst_policy_load(&o->policy, optarg, err);
-                break;
-            case OPT_JUNIT:
-                o->junit = optarg;
-                break;
-            case OPT_FORMAT:
-                if (tcpst_report_format_known(optarg)) {
-                    o->format = optarg;
-                } else {
-                    rc = tcpst_error_set(err, TCPST_EUSAGE, "--format: expected %s, got '%s'",
-                                         tcpst_report_format_list(), optarg);
-                }
-                break;
-            case OPT_FAIL_ON:
-                rc = tcpst_policy_add_fail_on(&o->policy, optarg, err);
-                break;
-            case OPT_VERIFY:
-                o->engine.verify_checksums = true;
-                break;
-            case OPT_STUCK:
-                rc = parse_stuck(optarg, &o->engine, err);
-                break;
-            case OPT_SPLIT:
-                if (strcmp(optarg, "zeek") == 0 || strcmp(optarg, "rfc") == 0) {
-                    o->engine.split_zeek = optarg[0] == 'z';
-                } else {
-                    rc = tcpst_error_set(err, TCPST_EUSAGE,
-                                         "--split: expected 'rfc' or 'zeek', got '%s'", optarg);
-                }
-                break;
-            case 'h':
-                o->help = true;
-                break;
-            case 'V':
-                o->version = true;
-                break;
-            case ':':
-                rc = tcpst_error_set(err, TCPST_EUSAGE, "option '%s' needs a value",
-                                     argv[optind - 1]);
-                break;
-            default:
-                rc = tcpst_error_set(err, TCPST_EUSAGE, "unknown option '%s'", argv[optind - 1]);
-                break;
+    for (size_t i = 0; i < NROWS; i++) {
+        const cli_row *r = &rows[i];
+        void *field = (char *)o + r->at;
+        if (r->kind == TCPST__CLI_UINT && r->set) {
+            (void)r->set(r, o, (uint64_t)r->def, NULL, NULL);
+        } else if (r->kind == TCPST__CLI_UINT) {
+            store(field, r->type, (uint64_t)r->def * r->scale);
+        } else if (r->kind == TCPST__CLI_FLAG || r->kind == TCPST__CLI_SECONDS ||
+                   r->kind == TCPST__CLI_NAME) {
+            store(field, r->type, (uint64_t)r->def);
         }
     }
-    if (rc) {
-        return rc;
+}
+
+/* What getopt_long refused: a missing value or an unknown option. */
+static int getopt_error(int ch, char **argv, tcpst_error *err)
+{
+    if (ch == ':') {
+        return tcpst_error_set(err, TCPST_EUSAGE, "option '%s' needs a value", argv[optind - 1]);
     }
-    if (o->help || o->version || o->list_interfaces) {
-        return 0;
-    }
+    return tcpst_error_set(err, TCPST_EUSAGE, "unknown option '%s'", argv[optind - 1]);
+}
+
+/* After the options: the capture files, or the interface, and what cannot go together. */
+static int take_operands(int argc, char **argv, tcpst_options *o, tcpst_error *err)
+{
     if (o->write_file && strcmp(o->write_file, "-") == 0 &&
         (!o->output || strcmp(o->output, "-") == 0)) {
         return tcpst_error_set(err, TCPST_EUSAGE,
@@ -517,9 +550,163 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
     return 0;
 }
 
+int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
+{
+    cli_run run = {.given = {false}};
+    build_getopt(&run);
+    set_defaults(o);
+    optind = 1;
+    opterr = 0;
+    int ch, rc = 0;
+    while (rc == 0 && (ch = getopt_long(argc, argv, run.shortopts, run.longopts, NULL)) != -1) {
+        size_t i = row_index(ch);
+        rc = i < NROWS ? apply(&run, o, i, optarg, err) : getopt_error(ch, argv, err);
+    }
+    o->live = o->live_cfg.iface != NULL;
+    if (rc) {
+        return rc;
+    }
+    if (o->help || o->version || o->list_interfaces) {
+        return 0;
+    }
+    return take_operands(argc, argv, o, err);
+}
+
 void tcpst_cli_free(tcpst_options *o)
 {
     free(o->files);
     o->files = NULL;
     tcpst_policy_fini(&o->policy);
+}
+
+/* ---- the help text ---- */
+
+#define SECS(t) ((long long)((t) / TCPST_NS_PER_SEC))
+
+/* In parts: ISO C caps one string literal at 4095 characters. */
+static void usage_options(char *text, size_t size, size_t *len)
+{
+    append(text, size, len,
+           "Usage: tcpstate [OPTIONS] FILE...\n"
+           "       tcpstate [OPTIONS] -i INTERFACE\n"
+           "Infer the RFC 9293 state of both endpoints of every TCP connection in\n"
+           "pcap/pcapng captures, or live on an interface, and write a JSON report.\n"
+           "FILE '-' reads standard input; several files are merged in timestamp order\n"
+           "as one capture.\n"
+           "\n"
+           "Options:\n"
+           "  -f, --filter EXPR          BPF filter, as tcpdump takes it\n"
+           "  -o, --output FILE          write the report to FILE atomically (default: stdout)\n"
+           "      --pretty               indent the JSON\n"
+           "      --format FORMAT        json (default), text (a table for people) or ndjson\n"
+           "                             (a line per event, written as it happens)\n"
+           "      --stats-interval S     ndjson: a stats line every S seconds (default %lld;\n"
+           "                             0 = none)\n"
+           "\n",
+           SECS(TCPST_DEFAULT_STATS_INTERVAL));
+}
+
+static void usage_live(char *text, size_t size, size_t *len)
+{
+    append(text, size, len,
+           "Live capture:\n"
+           "  -i, --interface IFACE      capture on IFACE ('any' for all) instead of files\n"
+           "  -D, --list-interfaces      list the interfaces that can be captured on\n"
+           "  -s, --snaplen BYTES        bytes kept per packet (default %d)\n"
+           "  -B, --buffer-size KIB      kernel capture buffer in KiB (default: libpcap's)\n"
+           "  -p, --no-promiscuous-mode  do not put the interface in promiscuous mode\n"
+           "  -w, --write FILE           also save the packets to FILE (pcap), to re-analyse\n"
+           "  -Z, --relinquish-privileges USER\n"
+           "                             after opening the interface, run as USER (root only)\n"
+           "      --duration SECONDS     stop after SECONDS (live: of running; files: of\n"
+           "                             capture time from the first packet)\n"
+           "  -c, --count N              stop after N packets\n"
+           "\n",
+           TCPST_LIVE_SNAPLEN);
+}
+
+/* The tunnel ports' defaults are the decoder's (decode.c, with their RFCs). */
+static void usage_encap(char *text, size_t size, size_t *len)
+{
+    tcpst_decode_config d;
+    tcpst_decode_config_default(&d);
+    append(text, size, len,
+           "Encapsulations (docs/encapsulations.md):\n"
+           "      --vxlan-port P         UDP port(s) carrying VXLAN (default %u); also\n"
+           "      --geneve-port P        (%u), --gtpu-port (%u), --teredo-port (%u),\n"
+           "      --ayiya-port P         (%u), --gre-udp-port (%u): repeatable, each\n"
+           "                             replaces the default; 0 turns it off\n"
+           "      --no-tunnels           do not look inside GRE, IP-in-IP or UDP tunnels\n"
+           "      --ignore-encap-key     VLAN and tunnel ids do not separate connections\n"
+           "      --no-reassembly        do not reassemble IP fragments\n"
+           "\n",
+           (unsigned)d.vxlan_ports[0], (unsigned)d.geneve_ports[0], (unsigned)d.gtpu_ports[0],
+           (unsigned)d.teredo_ports[0], (unsigned)d.ayiya_ports[0], (unsigned)d.gre_udp_ports[0]);
+}
+
+static void usage_analysis(char *text, size_t size, size_t *len)
+{
+    append(text, size, len,
+           "Analysis:\n"
+           "      --connections WHICH    records listed: all (default), anomalous (a finding\n"
+           "                             of severity warning or error) or none; summary,\n"
+           "                             stats and verdict always count every connection\n"
+           "      --max-connections N    connections tracked at once (default %u);\n"
+           "                             beyond it the least recently seen is written out\n"
+           "      --memory MIB           memory the table may take, all told (default %d):\n"
+           "                             beyond it finished connections are written out\n"
+           "                             before their linger ends and half-open ones are\n"
+           "                             evicted; established ones are kept up to\n"
+           "                             --max-connections; 0: no limit but that one\n"
+           "      --time-wait SECONDS    TIME_WAIT duration, 2*MSL (default %lld, as Linux)\n"
+           "      --timeout-handshake S  idle time before an unfinished handshake is\n"
+           "                             written out (default %lld)\n"
+           "      --timeout-active S     idle time before an open connection is written\n"
+           "                             out (default %lld)\n"
+           "      --timeout-closed S     how long a terminated connection is kept for late\n"
+           "                             segments (default %lld)\n"
+           "      --stuck-after SPEC     how long a state may last before it is reported as\n"
+           "                             stuck: SECONDS for all, or state=SECONDS,... e.g.\n"
+           "                             close_wait=60,syn_sent=5 (defaults: %lld; %lld for\n"
+           "                             syn_sent/syn_received; zero_window=%lld for stalls)\n"
+           "      --verify-checksums     check IPv4 and TCP checksums; bad segments are\n"
+           "                             reported (bad_checksum) and ignored, as the receiver\n"
+           "                             would (off by default: offloading breaks them)\n"
+           "      --threads N            threads (default: the number of CPUs); with 2 or\n"
+           "                             more, capture files are read and decoded ahead in\n"
+           "                             a thread of their own (results are identical)\n"
+           "      --split rfc|zeek       where one connection record ends and the next\n"
+           "                             begins on the same 4-tuple: RFC 9293 (default),\n"
+           "                             or exactly as Zeek's conn.log rows\n"
+           "      --fail-on LIST         exit 1 when findings match: anomaly ids and/or\n"
+           "                             severity>=info|warning|error, each with an optional\n"
+           "                             minimum count, e.g. close_wait_stuck,\n"
+           "                             retransmission>=3,severity>=error (repeatable)\n"
+           "      --policy FILE          rules scoped by port/address from a JSON file\n"
+           "                             (docs/ci.md); violations exit 1 like --fail-on\n"
+           "      --junit FILE           also write JUnit XML: a testsuite per rule,\n"
+           "                             a testcase per connection\n"
+           "  -h, --help                 show this help\n"
+           "  -V, --version              show the version\n"
+           "\n"
+           "Exit status: 0 success (and every --fail-on rule passed), 1 a --fail-on rule\n"
+           "was violated, 2 usage error, unreadable input or unwritable report.\n"
+           "Documentation: docs/ in the source tree.\n",
+           TCPST_DEFAULT_MAX_CONNECTIONS, TCPST_DEFAULT_MEMORY_MIB, SECS(TCPST_DEFAULT_TIME_WAIT),
+           SECS(TCPST_DEFAULT_TIMEOUT_HANDSHAKE), SECS(TCPST_DEFAULT_TIMEOUT_ACTIVE),
+           SECS(TCPST_DEFAULT_TIMEOUT_CLOSED), SECS(TCPST_DEFAULT_STUCK_AFTER),
+           SECS(TCPST_DEFAULT_STUCK_HANDSHAKE), SECS(TCPST_DEFAULT_STUCK_AFTER));
+}
+
+const char *tcpst_cli_usage(void)
+{
+    static char text[8192];
+    static size_t len;
+    if (len == 0) {
+        usage_options(text, sizeof text, &len);
+        usage_live(text, sizeof text, &len);
+        usage_encap(text, sizeof text, &len);
+        usage_analysis(text, sizeof text, &len);
+    }
+    return text;
 }

@@ -12,6 +12,7 @@
 #include "tcpstate/engine.h"
 #include "tcpstate/error.h"
 #include "tcpstate/policy.h"
+#include "tcpstate/report.h"
 
 typedef struct tcpst_options {
     const char **files; /* borrowed from argv */
@@ -20,8 +21,8 @@ typedef struct tcpst_options {
     const char *output; /* NULL = stdout */
     const char *junit;  /* --junit FILE, or NULL */
     bool pretty;
-    const char *format; /* --format: a format name (report.h); NULL: json */
-    int connections;    /* --connections: tcpst_conns value */
+    const char *format;      /* --format: a report format name; NULL: json */
+    tcpst_conns connections; /* --connections: the records listed */
     bool help, version;
     /* Live capture (-i) and stop conditions. */
     bool live;            /* -i given: live.iface set, no files */

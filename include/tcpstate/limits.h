@@ -11,6 +11,27 @@
 
 /* ---- user-settable (cli.c) ---- */
 
+/* ---- begin: command-line bounds and defaults (cli.c option table) ---- */
+
+/* --stats-interval: NDJSON's stats line every 10 s, often enough to watch a live run. */
+#define TCPST_DEFAULT_STATS_INTERVAL (10 * TCPST_NS_PER_SEC)
+/* --snaplen: 64 bytes hold Ethernet, a VLAN tag, IPv4 and TCP without options (58). */
+#define TCPST_MIN_SNAPLEN 64
+/* libpcap's MAXIMUM_SNAPLEN: it clamps larger values to this (the default, TCPST_LIVE_SNAPLEN). */
+#define TCPST_MAX_SNAPLEN 262144
+/* --buffer-size KIB: 1 GiB, so the size in bytes still fits libpcap's int. */
+#define TCPST_MAX_BUFFER_KIB (1u << 20)
+/* --threads: only 1 and 2+ differ today (read-ahead); the bound catches typos. */
+#define TCPST_MAX_THREADS 1024
+/* --memory MIB: 1 PiB keeps MiB << 20 within 64 bits; the table is capped long before. */
+#define TCPST_MAX_MEMORY_MIB (UINT64_C(1) << 30)
+/* Options in seconds: 10^9 s (31 years) times 10^9 ns still fits tcpst_time. */
+#define TCPST_MAX_SECONDS 1e9
+/* --stuck-after SPEC is copied to be split; 255 characters set every state at once. */
+#define TCPST_MAX_STUCK_SPEC 255
+
+/* ---- end: command-line bounds and defaults ---- */
+
 /* TIME_WAIT lasts 2*MSL; Linux hard-codes 60 s (TCP_TIMEWAIT_LEN). */
 #define TCPST_DEFAULT_TIME_WAIT (60 * TCPST_NS_PER_SEC)
 
