@@ -110,8 +110,10 @@ int main(int argc, char **argv)
     }
 
     tcpst_capture *cap = NULL;
-    int rc = opt.live ? tcpst_capture_open_live(&cap, &opt.live_cfg, opt.filter, &err)
-                      : tcpst_capture_open(&cap, opt.files, opt.nfiles, opt.filter, &err);
+    int rc = opt.live ? tcpst_capture_open_live(&cap, &opt.live_cfg, opt.filter,
+                                                tcpst_decode_linktype_supported, &err)
+                      : tcpst_capture_open(&cap, opt.files, opt.nfiles, opt.filter,
+                                           tcpst_decode_linktype_supported, &err);
     if (rc == 0 && tcpst_capture_warning(cap)) {
         fprintf(stderr, "tcpstate: warning: %s\n", tcpst_capture_warning(cap));
     }

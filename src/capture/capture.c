@@ -51,8 +51,6 @@
 
 #include <pcap/pcap.h>
 
-#include "tcpstate/decode.h"
-
 /* stdio buffer per input: 1 MiB, shrunk when many files are open at once so a
  * long list of rotated files does not reserve gigabytes. */
 #define IOBUF_MAX    ((size_t)1 << 20)
@@ -310,9 +308,10 @@ static void set_linktype(struct input *in)
     in->info.linktype_name = ltname;
 }
 
-static int check_linktype(const struct input *in, const char *shown, tcpst_error *err)
+static int check_linktype(const struct input *in, const char *shown, tcpst_linktype_fn linktype_ok,
+                          tcpst_error *err)
 {
-    if (!tcpst_decode_linktype_supported(in->info.linktype)) {
+    if (linktype_ok != NULL && !linktype_ok(in->info.linktype)) {
         return tcpst_error_set(err, TCPST_ELINKTYPE, "%s: unsupported link type %s (%d)", shown,
                                in->info.linktype_name, in->info.linktype);
     }
@@ -342,7 +341,8 @@ static int open_stream(const char *name, FILE **fpp, tcpst_error *err)
     return 0;
 }
 
-static int open_input(struct input *in, const char *name, size_t bufsz, tcpst_error *err)
+static int open_input(struct input *in, const char *name, size_t bufsz,
+                      tcpst_linktype_fn linktype_ok, tcpst_error *err)
 {
     const char *shown = display_name(name);
     in->info.name = name;
@@ -384,7 +384,7 @@ static int open_input(struct input *in, const char *name, size_t bufsz, tcpst_er
     in->info.snaplen = pcap_snapshot(in->pcap);
 
     in->frac_ns = 1; /* opened at nanosecond precision */
-    return check_linktype(in, shown, err);
+    return check_linktype(in, shown, linktype_ok, err);
 }
 
 static int compile_filters(tcpst_capture *cap, const char *filter, tcpst_error *err)
@@ -558,7 +558,7 @@ static tcpst_capture *cap_alloc(size_t n)
 }
 
 int tcpst_capture_open(tcpst_capture **out, const char *const *files, size_t nfiles,
-                       const char *filter, tcpst_error *err)
+                       const char *filter, tcpst_linktype_fn linktype_ok, tcpst_error *err)
 {
     if (out == NULL) {
         return tcpst_error_set(err, TCPST_EUSAGE, "no capture handle to fill");
@@ -594,7 +594,7 @@ int tcpst_capture_open(tcpst_capture **out, const char *const *files, size_t nfi
     int rc = 0;
     for (size_t i = 0; i < nfiles && rc == 0; i++) {
         cap->n = i + 1; /* so that close releases what this input got */
-        rc = open_input(&cap->in[i], files[i], bufsz, err);
+        rc = open_input(&cap->in[i], files[i], bufsz, linktype_ok, err);
     }
     if (rc == 0 && filter != NULL && filter[0] != '\0') {
         rc = compile_filters(cap, filter, err);
@@ -698,7 +698,8 @@ static void keep_warning(tcpst_capture *cap, pcap_t *p, const char *iface, int s
     snprintf(cap->warning, sizeof(cap->warning), "%s: %s", iface, why);
 }
 
-static int create_live(tcpst_capture *cap, const tcpst_live_config *cfg, tcpst_error *err)
+static int create_live(tcpst_capture *cap, const tcpst_live_config *cfg,
+                       tcpst_linktype_fn linktype_ok, tcpst_error *err)
 {
     const char *iface = cfg->iface;
     char errbuf[PCAP_ERRBUF_SIZE];
@@ -742,7 +743,7 @@ static int create_live(tcpst_capture *cap, const tcpst_live_config *cfg, tcpst_e
     in->info.format = "live";
     in->info.snaplen = pcap_snapshot(p);
     set_linktype(in);
-    return check_linktype(in, iface, err);
+    return check_linktype(in, iface, linktype_ok, err);
 }
 
 static int set_live_filter(struct input *in, const char *iface, const char *filter,
@@ -772,7 +773,7 @@ static int set_live_filter(struct input *in, const char *iface, const char *filt
 }
 
 int tcpst_capture_open_live(tcpst_capture **out, const tcpst_live_config *cfg, const char *filter,
-                            tcpst_error *err)
+                            tcpst_linktype_fn linktype_ok, tcpst_error *err)
 {
     if (out == NULL) {
         return tcpst_error_set(err, TCPST_EUSAGE, "no capture handle to fill");
@@ -787,7 +788,7 @@ int tcpst_capture_open_live(tcpst_capture **out, const tcpst_live_config *cfg, c
     }
     cap->live = true;
     cap->poll_ms = cfg->poll_ms;
-    int rc = create_live(cap, cfg, err);
+    int rc = create_live(cap, cfg, linktype_ok, err);
     if (rc == 0 && filter != NULL && filter[0] != '\0') {
         rc = set_live_filter(&cap->in[0], cfg->iface, filter, err);
     }
