@@ -1,8 +1,9 @@
 /*
- * check_capture.c - unit tests for capture.c: reading pcap and pcapng files,
- * merging several inputs by time, frame numbering, BPF filtering, standard
- * input, and the one-line errors for bad inputs; saving packets (-w) and
- * re-reading them; live capture on the loopback interface.
+ * check_capture.c - unit tests for src/capture/ through the public API
+ * (capture.h): reading pcap and pcapng files, merging several inputs by time,
+ * frame numbering, BPF filtering, standard input, and the one-line errors for
+ * bad inputs; saving packets (-w) and re-reading them; the read-ahead thread;
+ * live capture on the loopback interface.  check_merge tests the merge alone.
  *
  * The files are written byte by byte here (not with libpcap's dumper) so each
  * test controls exactly what is on disk: magic, byte order, link type, record
