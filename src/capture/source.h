@@ -63,8 +63,8 @@ typedef enum tcpst__rec_kind {
 typedef struct tcpst__rec {
     tcpst__rec_kind kind;          /* always */
     unsigned input;                /* always: index into the capture's inputs */
-    const uint8_t *data;           /* PACKET, FILTERED: caplen bytes */
-    uint32_t caplen;               /* PACKET, FILTERED */
+    const uint8_t *data;           /* PACKET: caplen bytes (FILTERED: may be set, unused) */
+    uint32_t caplen;               /* PACKET */
     uint32_t wirelen;              /* PACKET, FILTERED */
     tcpst_time ts;                 /* PACKET, FILTERED */
     int linktype;                  /* PACKET, FILTERED: LINKTYPE_*, for the read-ahead prep
