@@ -2,7 +2,7 @@
  * floor.c - tcpstate-floor: the cheapest way to read a capture, the "floor" tcpstate is
  * measured against.
  *
- * It opens the file exactly as src/capture.c does (our own FILE with a 1 MiB stdio buffer,
+ * It opens the file exactly as src/capture/file.c does (our own FILE with a 1 MiB stdio buffer,
  * pcap_fopen_offline_with_tstamp_precision at nanoseconds) and calls pcap_next_ex over every
  * record.  With --parse it also walks Ethernet, 802.1Q/802.1ad tags, IPv4 or IPv6 (no
  * extension headers) and TCP, and hashes the 4-tuple, so the difference to tcpstate is the

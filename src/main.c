@@ -109,8 +109,11 @@ typedef struct run {
 static int open_capture(run *r)
 {
     tcpst_options *o = &r->opt;
-    int rc = o->live ? tcpst_capture_open_live(&r->cap, &o->live_cfg, o->filter, &r->err)
-                     : tcpst_capture_open(&r->cap, o->files, o->nfiles, o->filter, &r->err);
+    /* The capture reads what the decoder can decode, and only that. */
+    int rc = o->live ? tcpst_capture_open_live(&r->cap, &o->live_cfg, o->filter,
+                                               tcpst_decode_linktype_supported, &r->err)
+                     : tcpst_capture_open(&r->cap, o->files, o->nfiles, o->filter,
+                                          tcpst_decode_linktype_supported, &r->err);
     if (rc == 0 && tcpst_capture_warning(r->cap)) {
         fprintf(stderr, "tcpstate: warning: %s\n", tcpst_capture_warning(r->cap));
     }

@@ -13,7 +13,9 @@
  * frame number.  Timestamps are read at nanosecond precision.
  *
  * This is the only module that includes pcap.h.  Packet bytes are borrowed:
- * valid until the next tcpst_capture_next() call.
+ * valid until the next tcpst_capture_next() call.  Capture does not know the
+ * decoder: which link types are worth reading is the caller's to say, through
+ * a tcpst_linktype_fn.
  */
 #ifndef TCPSTATE_CAPTURE_H
 #define TCPSTATE_CAPTURE_H
@@ -74,6 +76,14 @@ typedef struct tcpst_live_config {
 
 #define TCPST_LIVE_SNAPLEN 262144
 
+/*
+ * Does the caller read packets of this LINKTYPE_* number?  Nonzero if so.
+ * The openers refuse an input whose link type it rejects (TCPST_ELINKTYPE,
+ * "NAME: unsupported link type FOO (123)"); tcpst_decode_linktype_supported
+ * (decode.h) is the one tcpstate passes.  NULL accepts every link type.
+ */
+typedef int (*tcpst_linktype_fn)(int linktype);
+
 void tcpst_live_config_default(tcpst_live_config *cfg);
 
 /*
@@ -83,14 +93,14 @@ void tcpst_live_config_default(tcpst_live_config *cfg);
  * e.g. "eth0: permission denied: capturing needs root or the CAP_NET_RAW and
  * CAP_NET_ADMIN capabilities", "eth9: no such interface (tcpstate -D lists
  * them)", "eth1: interface is down".  Codes: TCPST_EUSAGE (no interface),
- * TCPST_EPERM, TCPST_EOPEN, TCPST_ELINKTYPE, TCPST_EFILTER, TCPST_ENOMEM.
+ * TCPST_EPERM, TCPST_EOPEN, TCPST_ELINKTYPE (`linktype_ok` rejects the
+ * interface's), TCPST_EFILTER, TCPST_ENOMEM.
  * cfg->iface must outlive *out (it is the input's name).  Timestamps are
  * nanosecond where the platform offers it (info->nanosecond says).
  */
-__attribute__((warn_unused_result)) int tcpst_capture_open_live(tcpst_capture **out,
-                                                                const tcpst_live_config *cfg,
-                                                                const char *filter,
-                                                                tcpst_error *err);
+__attribute__((warn_unused_result)) int
+tcpst_capture_open_live(tcpst_capture **out, const tcpst_live_config *cfg, const char *filter,
+                        tcpst_linktype_fn linktype_ok, tcpst_error *err);
 
 /* Print the interfaces libpcap can capture on, one per line, like tcpdump -D. */
 __attribute__((warn_unused_result)) int tcpst_capture_list_interfaces(FILE *out, tcpst_error *err);
@@ -131,17 +141,17 @@ __attribute__((warn_unused_result)) int tcpst_capture_dump_open(tcpst_capture *c
 int tcpst_capture_dump_flush(tcpst_capture *cap);
 
 /*
- * Open all `nfiles` inputs ("-" = standard input, at most once), check that
- * their link types are supported, and compile `filter` (NULL or "" = none)
- * for each.  Errors name the file: "FILE: unsupported link type FOO (123)"
- * ("standard input" for "-").  Codes: TCPST_EUSAGE (no files, "-" twice),
+ * Open all `nfiles` inputs ("-" = standard input, at most once), check their
+ * link types with `linktype_ok` (NULL: any), and compile `filter` (NULL or
+ * "" = none) for each.  Errors name the file: "FILE: unsupported link type
+ * FOO (123)" ("standard input" for "-").  Codes: TCPST_EUSAGE (no files, "-" twice),
  * TCPST_EOPEN (fopen failed), TCPST_EFORMAT (libpcap cannot read the header),
  * TCPST_ELINKTYPE, TCPST_EFILTER ("invalid filter 'F': why"), TCPST_ENOMEM.
  * On error *out is NULL and nothing stays open.  `files` must outlive *out.
  */
-__attribute__((warn_unused_result)) int tcpst_capture_open(tcpst_capture **out,
-                                                           const char *const *files, size_t nfiles,
-                                                           const char *filter, tcpst_error *err);
+__attribute__((warn_unused_result)) int
+tcpst_capture_open(tcpst_capture **out, const char *const *files, size_t nfiles, const char *filter,
+                   tcpst_linktype_fn linktype_ok, tcpst_error *err);
 
 /*
  * Next packet that passes the filter, in merged timestamp order.

@@ -67,7 +67,8 @@ static void run(char **argv, int argc)
         abort(); /* the option sets below are valid */
     }
     tcpst_capture *cap = NULL;
-    if (tcpst_capture_open(&cap, opt.files, opt.nfiles, opt.filter, &err) != 0) {
+    if (tcpst_capture_open(&cap, opt.files, opt.nfiles, opt.filter, tcpst_decode_linktype_supported,
+                           &err) != 0) {
         tcpst_cli_free(&opt);
         return; /* not a capture, or an unsupported link type: a clean error */
     }

@@ -1,8 +1,9 @@
 /*
- * check_capture.c - unit tests for capture.c: reading pcap and pcapng files,
- * merging several inputs by time, frame numbering, BPF filtering, standard
- * input, and the one-line errors for bad inputs; saving packets (-w) and
- * re-reading them; live capture on the loopback interface.
+ * check_capture.c - unit tests for src/capture/ through the public API
+ * (capture.h): reading pcap and pcapng files, merging several inputs by time,
+ * frame numbering, BPF filtering, standard input, and the one-line errors for
+ * bad inputs; saving packets (-w) and re-reading them; the read-ahead thread;
+ * live capture on the loopback interface.  check_merge tests the merge alone.
  *
  * The files are written byte by byte here (not with libpcap's dumper) so each
  * test controls exactly what is on disk: magic, byte order, link type, record
@@ -40,6 +41,7 @@
 #include <unistd.h>
 
 #include "tcpstate/capture.h"
+#include "tcpstate/decode.h"
 #include "tcpstate/privdrop.h"
 
 /* ---- temporary directory and paths ------------------------------------- */
@@ -244,7 +246,7 @@ static tcpst_capture *open_ok(const char *const *files, size_t n, const char *fi
 {
     tcpst_capture *cap = NULL;
     tcpst_error err = {0, ""};
-    int rc = tcpst_capture_open(&cap, files, n, filter, &err);
+    int rc = tcpst_capture_open(&cap, files, n, filter, tcpst_decode_linktype_supported, &err);
     ck_assert_msg(rc == 0, "open failed: %d %s", rc, err.msg);
     ck_assert_ptr_nonnull(cap);
     return cap;
@@ -254,7 +256,7 @@ static int open_fail(const char *const *files, size_t n, const char *filter, tcp
 {
     tcpst_capture *cap = (tcpst_capture *)&cap; /* must be reset to NULL */
     memset(err, 0, sizeof(*err));
-    int rc = tcpst_capture_open(&cap, files, n, filter, err);
+    int rc = tcpst_capture_open(&cap, files, n, filter, tcpst_decode_linktype_supported, err);
     ck_assert_int_lt(rc, 0);
     ck_assert_int_eq(err->code, rc);
     ck_assert_ptr_null(cap);
@@ -780,6 +782,34 @@ START_TEST(test_unsupported_linktype)
 }
 END_TEST
 
+/* Capture does not know the decoder: the caller's predicate says which link types to
+ * read, and without one every link type is read. */
+static int only_raw(int linktype)
+{
+    return linktype == 101;
+}
+
+START_TEST(test_linktype_predicate)
+{
+    write_pcap_ex(tp("wifi.pcap"), 127, false, false, all6, 2);
+    write_pcap(tp("ok.pcap"), all6, 2);
+    const char *files[] = {tp("ok.pcap"), tp("wifi.pcap")};
+    tcpst_capture *cap = NULL;
+    tcpst_error err = {0, ""};
+    ck_assert_int_eq(tcpst_capture_open(&cap, files, 2, NULL, NULL, &err), 0);
+    ck_assert_int_eq(tcpst_capture_input(cap, 1)->linktype, 127);
+    struct seen sn[8];
+    ck_assert_uint_eq(read_all(cap, sn, 8), 4);
+    tcpst_capture_close(cap);
+
+    ck_assert_int_eq(tcpst_capture_open(&cap, files, 2, NULL, only_raw, &err), TCPST_ELINKTYPE);
+    ck_assert_ptr_null(cap);
+    char want[600];
+    snprintf(want, sizeof(want), "%s: unsupported link type EN10MB (1)", files[0]);
+    ck_assert_str_eq(err.msg, want);
+}
+END_TEST
+
 START_TEST(test_truncated_in_record)
 {
     write_pcap(tp("cut.pcap"), all6, 3);
@@ -883,7 +913,7 @@ START_TEST(test_usage_errors)
     const char *blank[] = {""};
     ck_assert_int_eq(open_fail(blank, 1, NULL, &err), TCPST_EUSAGE);
 
-    ck_assert_int_eq(tcpst_capture_open(NULL, blank, 1, NULL, NULL), TCPST_EUSAGE);
+    ck_assert_int_eq(tcpst_capture_open(NULL, blank, 1, NULL, NULL, NULL), TCPST_EUSAGE);
     tcpst_capture_close(NULL);
 }
 END_TEST
@@ -1312,7 +1342,7 @@ static int open_live(tcpst_capture **cap, const char *iface, int poll_ms, const 
     cfg.poll_ms = poll_ms;
     memset(err, 0, sizeof(*err));
     *cap = (tcpst_capture *)cap; /* must be reset */
-    int rc = tcpst_capture_open_live(cap, &cfg, filter, err);
+    int rc = tcpst_capture_open_live(cap, &cfg, filter, tcpst_decode_linktype_supported, err);
     if (rc != 0) {
         ck_assert_ptr_null(*cap);
         ck_assert_int_eq(err->code, rc);
@@ -1406,7 +1436,7 @@ static void child_perm_after_privdrop(int wfd)
     tcpst_live_config_default(&cfg);
     cfg.iface = "lo";
     tcpst_capture *cap = NULL;
-    int rc = tcpst_capture_open_live(&cap, &cfg, NULL, &err);
+    int rc = tcpst_capture_open_live(&cap, &cfg, NULL, tcpst_decode_linktype_supported, &err);
     char want[512];
     snprintf(want, sizeof(want), "lo%s", perm_msg);
     if (rc != TCPST_EPERM || cap != NULL || strcmp(err.msg, want) != 0) {
@@ -1442,7 +1472,7 @@ static void child_iface_down(int wfd)
     cfg.iface = "lo";
     tcpst_capture *cap = NULL;
     tcpst_error err = {0, ""};
-    int rc = tcpst_capture_open_live(&cap, &cfg, NULL, &err);
+    int rc = tcpst_capture_open_live(&cap, &cfg, NULL, tcpst_decode_linktype_supported, &err);
     if (rc != TCPST_EOPEN || strcmp(err.msg, "lo: interface is down") != 0) {
         ckchild_say(wfd, "rc %d, message '%s'", rc, err.msg);
     }
@@ -1486,7 +1516,7 @@ static void child_iface_gone(int wfd)
     cfg.poll_ms = 50;
     tcpst_capture *cap = NULL;
     tcpst_error err = {0, ""};
-    if (tcpst_capture_open_live(&cap, &cfg, NULL, &err) != 0) {
+    if (tcpst_capture_open_live(&cap, &cfg, NULL, tcpst_decode_linktype_supported, &err) != 0) {
         ckchild_say(wfd, "open: %s", err.msg);
         return;
     }
@@ -2230,6 +2260,7 @@ static Suite *capture_suite(void)
     tcase_add_test(tc, test_garbage_file);
     tcase_add_test(tc, test_empty_file);
     tcase_add_test(tc, test_unsupported_linktype);
+    tcase_add_test(tc, test_linktype_predicate);
     tcase_add_test(tc, test_truncated_in_record);
     tcase_add_test(tc, test_truncated_input_others_continue);
     tcase_add_test(tc, test_truncated_global_header);
