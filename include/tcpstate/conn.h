@@ -65,6 +65,10 @@ typedef struct tcpst_conn {
     tcpst_xfer xfer;
 } tcpst_conn;
 
+/* conn.announced holds a bit per (type, endpoint): room for every type of the catalogue. */
+_Static_assert(TCPST_A__COUNT * 3 <= 64 * sizeof(((tcpst_conn *)0)->announced) / sizeof(uint64_t),
+               "tcpst_conn.announced has a bit for every (anomaly type, who)");
+
 /* What names a connection in verdicts and JUnit: its id and 4-tuple. */
 typedef struct tcpst_conn_ref {
     uint64_t id;
