@@ -93,7 +93,9 @@ typedef enum tcpst_severity {
       REASONS())                                                                                   \
     X(RST_WITH_DATA, "rst_with_data", WARNING, INSTANT, FACTS(F("bytes", INT)), REASONS())         \
     X(BAD_CHECKSUM, "bad_checksum", WARNING, INSTANT, FACTS(F("layer", REASON)),                   \
-      REASONS("ip", "tcp"))
+      REASONS("ip", "tcp"))                                                                        \
+    X(LISTEN_QUEUE_FULL, "listen_queue_full", WARNING, INSTANT,                                    \
+      FACTS(F("synack_retransmissions", INT)), REASONS())
 
 typedef enum tcpst_anomaly_type {
 #define TCPST_X_ATYPE(e, id, sev, dur, facts, reasons) TCPST_A_##e,

@@ -95,6 +95,15 @@ unsigned tcpst_conn_dir(const tcpst_conn *c, const tcpst_segment *seg);
 unsigned tcpst_conn_update(tcpst_conn *c, unsigned from, const tcpst_segment *seg, tcpst_time ts,
                            uint64_t frame, const tcpst_conn_config *cfg);
 
+/*
+ * A bare SYN from endpoint `from` starts a new connection on c's 4-tuple (c is about to be
+ * written out): a side in TIME_WAIT has left it.  The sender observed (a new SYN of its
+ * own), the receiver inferred when it accepts such a SYN (a higher sequence number or a
+ * newer timestamp, RFC 6191).  The transition is at the SYN, cause "new_syn".
+ */
+void tcpst_conn_taken_over(tcpst_conn *c, unsigned from, const tcpst_segment *seg, tcpst_time ts,
+                           uint64_t frame);
+
 /* Apply timers (TIME_WAIT -> CLOSED) up to `now`. */
 void tcpst_conn_advance(tcpst_conn *c, tcpst_time now, const tcpst_conn_config *cfg);
 

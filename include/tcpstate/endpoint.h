@@ -49,7 +49,8 @@ typedef enum tcpst_cause {
     TCPST_CAUSE_SEGMENT = 0, /* a captured segment (its own, or the peer's) */
     TCPST_CAUSE_MIDSTREAM,   /* first sight of a connection already open */
     TCPST_CAUSE_TIMER,       /* TIME_WAIT expiry after 2*MSL */
-    TCPST_CAUSE_ACK_IMPLIED  /* a peer's ACK proves a segment we never captured */
+    TCPST_CAUSE_ACK_IMPLIED, /* a peer's ACK proves a segment we never captured */
+    TCPST_CAUSE_NEW_SYN      /* a new SYN on the 4-tuple ended TIME_WAIT (RFC 6191) */
 } tcpst_cause;
 
 const char *tcpst_cause_name(tcpst_cause c);
@@ -79,7 +80,8 @@ enum tcpst_ephas {
     TCPST_EP_TS = 1u << 9,
     TCPST_EP_MSS = 1u << 10,
     TCPST_EP_TFO = 1u << 11,
-    TCPST_EP_SENT = 1u << 12 /* has sent at least one segment */
+    TCPST_EP_SENT = 1u << 12, /* has sent at least one segment */
+    TCPST_EP_TSVAL = 1u << 13 /* tsval valid */
 };
 
 typedef struct tcpst_endpoint {
@@ -94,6 +96,7 @@ typedef struct tcpst_endpoint {
     uint32_t fin_seq;             /* sequence number occupied by its FIN */
     uint32_t last_ack;            /* highest acknowledgement it sent */
     uint32_t window;              /* last advertised window, raw */
+    uint32_t tsval;               /* TSval of its latest segment with timestamps */
     tcpst_time first_ts, last_ts; /* of its own segments */
     tcpst_time state_since;
     uint64_t packets, bytes, payload_bytes;
@@ -126,7 +129,9 @@ enum tcpst_epevent {
     TCPST_EV_SIMUL_OPEN = 1u << 0,  /* both sides sent a bare SYN */
     TCPST_EV_SIMUL_CLOSE = 1u << 1, /* the FINs crossed */
     TCPST_EV_RST_ACCEPTED = 1u << 2,
-    TCPST_EV_RST_REJECTED = 1u << 3 /* out of window (RFC 5961) or SYN+RST */
+    TCPST_EV_RST_REJECTED = 1u << 3, /* out of window (RFC 5961) or SYN+RST */
+    TCPST_EV_ACK_NOT_TAKEN = 1u << 4 /* a SYN-ACK again after the ACK of the first one:
+                                        the passive side dropped that ACK (full queue) */
 };
 
 /* Segment `sc` sent by `e` to `peer`: both machines advance. Returns tcpst_epevent bits. */

@@ -232,6 +232,10 @@ void tcpst_detect_segment(tcpst_conn *c, unsigned from, const tcpst_segment *seg
         rst_checks(c, from, seg, ts, frame, pre, ev);
     }
     data_checks(c, from, seg, ts, frame, pre);
+    tcpst_finding *x;
+    if ((ev & TCPST_EV_ACK_NOT_TAKEN) && (x = add(c, TCPST_A_LISTEN_QUEUE_FULL, from, ts, frame))) {
+        x->fact[0]++;
+    }
     if ((ev & TCPST_EV_SIMUL_OPEN) && !(pre->events & TCPST_EV_SIMUL_OPEN)) {
         add(c, TCPST_A_SIMULTANEOUS_OPEN, TCPST_WHO_BOTH, ts, frame);
     }

@@ -145,6 +145,28 @@ void tcpst_conn_advance(tcpst_conn *c, tcpst_time now, const tcpst_conn_config *
     }
 }
 
+void tcpst_conn_taken_over(tcpst_conn *c, unsigned from, const tcpst_segment *seg, tcpst_time ts,
+                           uint64_t frame)
+{
+    tcpst_endpoint *e = &c->ep[from & 1], *p = &c->ep[(from & 1) ^ 1];
+    tcpst_segctx sc = {.seg = seg, .ts = ts, .frame = frame};
+    if (e->state == TCPST_TIME_WAIT) {
+        /* Its new SYN on the same ports: the old TCB is gone. */
+        tcpst_endpoint_set_state(e, TCPST_CLOSED, &sc, false, TCPST_CAUSE_NEW_SYN);
+    }
+    if (p->state != TCPST_TIME_WAIT) {
+        return;
+    }
+    /* RFC 9293 3.10.7.4 and RFC 6191 (as Linux's tcp_timewait_state_process): TIME_WAIT
+     * takes a SYN beyond what it received, or with a newer timestamp, as a new connection. */
+    bool beyond = (e->has & TCPST_EP_NEXT) && tcpst_seq_gt(seg->seq, e->next_seq);
+    bool newer = (seg->opts.present & TCPST_HAS_TS) && (e->has & TCPST_EP_TSVAL) &&
+                 tcpst_seq_gt(seg->opts.tsval, e->tsval);
+    if (beyond || newer || !(e->has & TCPST_EP_NEXT)) {
+        tcpst_endpoint_set_state(p, TCPST_CLOSED, &sc, true, TCPST_CAUSE_NEW_SYN);
+    }
+}
+
 static void note_syn_options(tcpst_endpoint *e, const tcpst_segment *seg)
 {
     const tcpst_tcpopts *o = &seg->opts;
@@ -203,6 +225,10 @@ static void count_segment(tcpst_conn *c, tcpst_endpoint *e, tcpst_endpoint *p,
     }
     e->fins += (f & TCPST_FIN) ? 1u : 0u;
     e->rsts += (f & TCPST_RST) ? 1u : 0u;
+    if (seg->opts.present & TCPST_HAS_TS) {
+        e->tsval = seg->opts.tsval;
+        e->has |= TCPST_EP_TSVAL;
+    }
 }
 
 /* Sequence space sent again, by the endpoint's rule (tcpst_endpoint_seqspace). */

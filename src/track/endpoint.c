@@ -55,6 +55,8 @@ const char *tcpst_cause_name(tcpst_cause c)
             return "timer";
         case TCPST_CAUSE_ACK_IMPLIED:
             return "ack_implied";
+        case TCPST_CAUSE_NEW_SYN:
+            return "new_syn";
     }
     return "?";
 }
@@ -183,6 +185,23 @@ static unsigned process_rst(tcpst_endpoint *e, tcpst_endpoint *p, const tcpst_se
     return TCPST_EV_RST_ACCEPTED;
 }
 
+/*
+ * The passive side repeats its SYN-ACK after the peer's ACK made it ESTABLISHED (an
+ * inference): it never took that ACK in.  Linux drops the final ACK when the listen
+ * queue is full and stays in SYN_RECEIVED, retransmitting its SYN-ACK, while the client
+ * believes it is ESTABLISHED.  Withdraw the inference: the side is in SYN_RECEIVED until
+ * an ACK is taken (the next one moves it on again).
+ */
+static bool ack_not_taken(tcpst_endpoint *e, const tcpst_segment *seg)
+{
+    if (!(e->has & TCPST_EP_PASSIVE) || !(e->has & TCPST_EP_ISN) || seg->seq != e->isn ||
+        !(e->has & TCPST_EP_NEXT) || e->next_seq != e->isn + 1 || e->tl_count == 0 ||
+        e->tl[e->tl_count - 1].from != TCPST_SYN_RECEIVED) {
+        return false; /* it has sent more than its SYN since, or was not waiting */
+    }
+    return retract(e, TCPST_ESTABLISHED);
+}
+
 /* The sender's own SYN or SYN-ACK. */
 static unsigned send_syn(tcpst_endpoint *e, tcpst_endpoint *p, const tcpst_segctx *sc)
 {
@@ -201,6 +220,9 @@ static unsigned send_syn(tcpst_endpoint *e, tcpst_endpoint *p, const tcpst_segct
         return ev;
     }
     /* SYN-ACK: the sender has received a SYN. */
+    if (e->state == TCPST_ESTABLISHED && ack_not_taken(e, seg)) {
+        return TCPST_EV_ACK_NOT_TAKEN;
+    }
     if (e->state != TCPST_CLOSED && e->state != TCPST_LISTEN && e->state != TCPST_SYN_SENT) {
         return ev; /* retransmission, or nonsense in a later state */
     }

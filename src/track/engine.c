@@ -336,6 +336,9 @@ static void segment_hashed(tcpst_engine *e, const tcpst_segment *seg, uint32_t h
         if (zs == TCPST_ZSPLIT_REUSE) {
             tcpst_detect_before_reuse(c, dir, seg, ts, frame, &reuse);
             reused = true;
+            if ((seg->flags & (TCPST_SYN | TCPST_ACK | TCPST_RST)) == TCPST_SYN) {
+                tcpst_conn_taken_over(c, dir, seg, ts, frame);
+            }
         }
         if (zs != TCPST_ZSPLIT_NONE) {
             retire(e, c, zs == TCPST_ZSPLIT_REUSE ? TCPST_END_REUSED : TCPST_END_ZEEK, ts);
@@ -347,6 +350,7 @@ static void segment_hashed(tcpst_engine *e, const tcpst_segment *seg, uint32_t h
         if (tcpst_conn_syn_starts_new(c, dir, seg)) {
             tcpst_detect_before_reuse(c, dir, seg, ts, frame, &reuse);
             reused = true;
+            tcpst_conn_taken_over(c, dir, seg, ts, frame);
             retire(e, c, TCPST_END_REUSED, ts);
             c = NULL;
         }

@@ -303,6 +303,36 @@ START_TEST(synack_without_syn)
 }
 END_TEST
 
+/* A Linux server with a full accept queue drops the final ACK and repeats its SYN-ACK:
+ * it is in SYN_RECEIVED, not ESTABLISHED, until an ACK is taken. */
+START_TEST(synack_after_ack_not_taken)
+{
+    reset();
+    handshake(100, 900);
+    ck_assert_int_eq(SV->state, S(ESTABLISHED));
+    feed(C2S, S(ACK) | S(PSH), 101, 901, 10); /* the client believes it is connected */
+    feed(S2C, S(SYN) | S(ACK), 900, 101, 0);  /* the SYN-ACK again */
+    ck_assert_int_eq(SV->state, S(SYN_RECEIVED));
+    ck_assert_int_eq(CL->state, S(ESTABLISHED));
+    ck_assert(conn.events & TCPST_EV_ACK_NOT_TAKEN);
+    ck_assert_ptr_nonnull(
+        tcpst_findings_get(&conn.findings, TCPST_A_LISTEN_QUEUE_FULL, TCPST_WHO_SERVER));
+    int sv[] = {S(LISTEN), S(SYN_RECEIVED)}, inf[] = {1, 0};
+    expect_tl(SV, sv, inf, 2);
+    feed(C2S, S(ACK), 111, 901, 0); /* the client's ACK of the repeat: taken this time */
+    ck_assert_int_eq(SV->state, S(ESTABLISHED));
+    feed(S2C, S(ACK), 901, 111, 0);
+    ck_assert_int_eq(SV->state, S(ESTABLISHED));
+    /* An ordinary SYN-ACK retransmission (no ACK came between) changes nothing. */
+    reset();
+    feed(C2S, S(SYN), 100, 0, 0);
+    feed(S2C, S(SYN) | S(ACK), 900, 101, 0);
+    feed(S2C, S(SYN) | S(ACK), 900, 101, 0);
+    ck_assert_int_eq(SV->state, S(SYN_RECEIVED));
+    ck_assert(!(conn.events & TCPST_EV_ACK_NOT_TAKEN));
+}
+END_TEST
+
 START_TEST(synack_lost)
 {
     reset();
@@ -452,7 +482,13 @@ START_TEST(port_reuse_starts_new_record)
     ck_assert_int_eq(nemitted, 1);
     ck_assert_uint_eq(emitted[0].id, 1);
     ck_assert_int_eq(emitted[0].end_reason, TCPST_END_REUSED);
-    ck_assert_int_eq(emitted[0].ep[0].state, TCPST_TIME_WAIT);
+    /* Its new SYN shows the client's old TCB is gone: TIME_WAIT ended at that frame. */
+    ck_assert_int_eq(emitted[0].ep[0].state, TCPST_CLOSED);
+    const tcpst_transition *last = &emitted[0].ep[0].tl[emitted[0].ep[0].tl_count - 1];
+    ck_assert_int_eq(last->from, TCPST_TIME_WAIT);
+    ck_assert_int_eq(last->cause, TCPST_CAUSE_NEW_SYN);
+    ck_assert_int_eq(last->inferred, 0);
+    ck_assert_uint_eq(last->frame, frame);
     /* Refused, then the same SYN again (Windows retries so): a second attempt. */
     eng_feed(&e, S2C, S(RST) | S(ACK), 0, 777778, 4 * SEC, 40000);
     eng_feed(&e, C2S, S(SYN), 777777, 0, 5 * SEC, 40000);
@@ -467,6 +503,36 @@ START_TEST(port_reuse_starts_new_record)
     ck_assert_uint_eq(emitted[2].ep[0].retrans_segments, 1);
     ck_assert_int_eq(emitted[2].end_reason, TCPST_END_CAPTURE_END);
     tcpst_engine_fini(&e);
+}
+END_TEST
+
+/* The server closed first and sits in TIME_WAIT: a new SYN from the client beyond what
+ * the server received is taken as a new connection (RFC 6191); one below it is not. */
+START_TEST(time_wait_takes_a_new_syn)
+{
+    for (int beyond = 0; beyond < 2; beyond++) {
+        tcpst_engine e;
+        eng_start(&e, 64);
+        uint32_t cisn = 5000;
+        eng_feed(&e, C2S, S(SYN), cisn, 0, 1 * SEC, 40001);
+        eng_feed(&e, S2C, S(SYN) | S(ACK), 9000, cisn + 1, 1 * SEC + 1, 40001);
+        eng_feed(&e, C2S, S(ACK), cisn + 1, 9001, 1 * SEC + 2, 40001);
+        eng_feed(&e, S2C, S(FIN) | S(ACK), 9001, cisn + 1, 1 * SEC + 3, 40001);
+        eng_feed(&e, C2S, S(FIN) | S(ACK), cisn + 1, 9002, 1 * SEC + 4, 40001);
+        eng_feed(&e, S2C, S(ACK), 9002, cisn + 2, 1 * SEC + 5, 40001);
+        eng_feed(&e, C2S, S(SYN), beyond ? cisn + 100000 : cisn - 100000, 0, 2 * SEC, 40001);
+        ck_assert_int_eq(nemitted, 1);
+        const tcpst_endpoint *sv = &emitted[0].ep[1];
+        if (beyond) {
+            ck_assert_int_eq(sv->state, TCPST_CLOSED);
+            ck_assert_int_eq(sv->tl[sv->tl_count - 1].cause, TCPST_CAUSE_NEW_SYN);
+            ck_assert_int_eq(sv->tl[sv->tl_count - 1].inferred, 1);
+            ck_assert_uint_eq(sv->tl[sv->tl_count - 1].frame, frame);
+        } else {
+            ck_assert_int_eq(sv->state, TCPST_TIME_WAIT);
+        }
+        tcpst_engine_fini(&e);
+    }
 }
 END_TEST
 
@@ -687,6 +753,7 @@ static Suite *suite(void)
     tcase_add_test(t, rst_in_syn_received_returns_to_listen);
     tcase_add_test(t, midstream_pickup);
     tcase_add_test(t, synack_without_syn);
+    tcase_add_test(t, synack_after_ack_not_taken);
     tcase_add_test(t, synack_lost);
     tcase_add_test(t, fin_acked_but_not_captured);
     tcase_add_test(t, retransmissions_and_wrap);
@@ -696,6 +763,7 @@ static Suite *suite(void)
     suite_add_tcase(s, t);
     TCase *en = tcase_create("engine");
     tcase_add_test(en, port_reuse_starts_new_record);
+    tcase_add_test(en, time_wait_takes_a_new_syn);
     tcase_add_test(en, zeek_split_mode);
     tcase_add_test(en, new_isn_on_unanswered_attempt);
     tcase_add_test(en, idle_expiry_and_time_wait_close);
