@@ -14,6 +14,7 @@
 #include "cli_table.h"
 
 #include "tcpstate/limits.h"
+#include "tcpstate/timefmt.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -40,6 +41,7 @@ static int set_memory(const cli_row *r, tcpst_options *o, uint64_t mib, const ch
                       tcpst_error *err);
 static int set_format(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err);
 static int set_duration(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err);
+static int set_capture_end(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err);
 static int set_stuck_after(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err);
 static int add_fail_on(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err);
 static int load_policy(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err);
@@ -98,6 +100,8 @@ static const cli_row rows[] = {
     STRING("write", 'w', write_file),
     STRING("relinquish-privileges", 'Z', user),
     CUSTOM("duration", 0, set_duration),
+    CUSTOM("capture-end", 0, set_capture_end),
+    FLAG("allow-truncated", 0, allow_truncated, false),
     UINT("count", 'c', count, 1, UINT64_MAX, 0),
     /* Encapsulations. */
     PORTS("vxlan-port", engine.decode.vxlan_ports),
@@ -196,16 +200,43 @@ static int read_uint(const cli_row *r, const char *s, uint64_t *out, tcpst_error
 }
 
 /* Seconds with an optional fraction ("2.5"), as nanoseconds. */
+/* A duration: seconds, or a number with a unit (250ms, 5s, 2m, 1h; timefmt.h). */
 static int read_seconds(const cli_row *r, const char *s, tcpst_time *out, tcpst_error *err)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < 0 || v > TCPST_MAX_SECONDS) {
-        return tcpst_error_set(err, TCPST_EUSAGE, "--%s: invalid number of seconds '%s'", r->name,
-                               s);
+    if (!tcpst_parse_duration(s, (tcpst_time)TCPST_MAX_SECONDS * TCPST_NS_PER_SEC, out)) {
+        return tcpst_error_set(err, TCPST_EUSAGE,
+                               "--%s: invalid duration '%s' (seconds, or with a unit: 250ms, "
+                               "5s, 2m, 1h)",
+                               r->name, s);
     }
-    *out = (tcpst_time)(v * (double)TCPST_NS_PER_SEC);
+    return 0;
+}
+
+/* --capture-end WHEN: a time (Unix seconds or RFC 3339), +DURATION after the last packet,
+ * mtime or last-packet. */
+static int set_capture_end(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err)
+{
+    o->end_text = arg;
+    if (strcmp(arg, "mtime") == 0) {
+        o->end_given = TCPST_ENDG_MTIME;
+        return 0;
+    }
+    if (strcmp(arg, "last-packet") == 0) {
+        o->end_given = TCPST_ENDG_LAST_PACKET;
+        return 0;
+    }
+    if (arg[0] == '+') {
+        o->end_given = TCPST_ENDG_AFTER_LAST;
+        return read_seconds(r, arg + 1, &o->end_at, err);
+    }
+    if (!tcpst_parse_time(arg, &o->end_at)) {
+        return tcpst_error_set(err, TCPST_EUSAGE,
+                               "--%s: expected a time (1796596044.25 or "
+                               "2026-12-06T22:26:07.25Z), +DURATION, mtime or last-packet, got "
+                               "'%s'",
+                               r->name, arg);
+    }
+    o->end_given = TCPST_ENDG_AT;
     return 0;
 }
 
@@ -621,6 +652,13 @@ static void usage_live(char *text, size_t size, size_t *len)
            "      --duration SECONDS     stop after SECONDS (live: of running; files: of\n"
            "                             capture time from the first packet)\n"
            "  -c, --count N              stop after N packets\n"
+           "      --capture-end WHEN     when the capture stopped, to measure stuck states\n"
+           "                             and idle times to: a Unix time or RFC 3339 time,\n"
+           "                             +DURATION after the last packet, mtime (the\n"
+           "                             files' modification time) or last-packet\n"
+           "                             (default: the pcapng file's statistics, the end\n"
+           "                             of a live capture or stream, else the last packet)\n"
+           "      --allow-truncated      a damaged or cut input exits 0, not 3\n"
            "\n",
            TCPST_LIVE_SNAPLEN);
 }
@@ -690,7 +728,8 @@ static void usage_analysis(char *text, size_t size, size_t *len)
            "  -V, --version              show the version\n"
            "\n"
            "Exit status: 0 success (and every --fail-on rule passed), 1 a --fail-on rule\n"
-           "was violated, 2 usage error, unreadable input or unwritable report.\n"
+           "was violated, 2 usage error, unreadable input or unwritable report, 3 an\n"
+           "input was damaged or cut short (the report covers what came before).\n"
            "Documentation: docs/ in the source tree.\n",
            TCPST_DEFAULT_MAX_CONNECTIONS, TCPST_DEFAULT_MEMORY_MIB, SECS(TCPST_DEFAULT_TIME_WAIT),
            SECS(TCPST_DEFAULT_TIMEOUT_HANDSHAKE), SECS(TCPST_DEFAULT_TIMEOUT_ACTIVE),

@@ -26,7 +26,9 @@
 #include "tcpstate/report.h"
 #include "tcpstate/textout.h"
 
-enum { EXIT_OK = 0, EXIT_POLICY = 1, EXIT_USAGE = 2 };
+/* 3: the report is complete for what could be read, but an input was cut short
+ * (docs/robustness.md); --allow-truncated makes that 0. */
+enum { EXIT_OK = 0, EXIT_POLICY = 1, EXIT_USAGE = 2, EXIT_TRUNCATED = 3 };
 
 static volatile sig_atomic_t stop_requested;
 static tcpst_capture *volatile signal_cap; /* woken from the handler (live capture) */
@@ -103,6 +105,7 @@ typedef struct run {
     bool eng_ready;
     tcpst_input_info *inputs;
     const char *stop; /* why reading stopped */
+    bool live_stream; /* a pipe or FIFO that carries a capture as it is made */
 } run;
 
 /* The capture (files or live), privileges, and the -w copy. */
@@ -181,6 +184,19 @@ static void maybe_stats(run *r, tcpst_time *next_stats)
     *next_stats = e->now + r->opt.stats_interval;
 }
 
+/* A stream of packets stamped as they arrive (`tcpdump -U -w - | tcpstate -`) is a live
+ * capture; `cat old.pcap | tcpstate -` is not.  The first packet's time against the clock
+ * tells them apart (docs/capture-end.md); --capture-end overrides. */
+#define LIVE_STREAM_SKEW (10 * TCPST_NS_PER_SEC)
+static bool is_live_stream(const run *r, const tcpst_pkt *first)
+{
+    if (r->opt.live || !tcpst_capture_input(r->cap, first->input)->stream) {
+        return false;
+    }
+    tcpst_time skew = clock_ns(CLOCK_REALTIME) - first->ts;
+    return skew > -LIVE_STREAM_SKEW && skew < LIVE_STREAM_SKEW;
+}
+
 /* Read until the input ends or a stop condition (signal, --count, --duration) holds. */
 static void read_loop(run *r)
 {
@@ -213,6 +229,7 @@ static void read_loop(run *r)
             if (!have_first) {
                 first_ts = pkt.ts;
                 have_first = true;
+                r->live_stream = is_live_stream(r, &pkt);
             }
             if (o->duration && !o->live && pkt.ts - first_ts >= o->duration) {
                 r->stop = "duration";
@@ -235,11 +252,12 @@ static void read_loop(run *r)
     }
 }
 
-/* Say which inputs could not be read (EXIT_USAGE) or were cut short (a warning), and keep
- * a copy of their facts for the report. */
-static int check_inputs(run *r, size_t *n)
+/* Say which inputs could not be read (EXIT_USAGE) or were cut short (a warning, and
+ * EXIT_TRUNCATED), and keep a copy of their facts for the report. */
+static int check_inputs(run *r, size_t *n, bool *truncated)
 {
     int status = EXIT_OK;
+    *truncated = false;
     *n = tcpst_capture_ninputs(r->cap);
     r->inputs = calloc(*n, sizeof *r->inputs);
     for (size_t i = 0; i < *n; i++) {
@@ -247,13 +265,15 @@ static int check_inputs(run *r, size_t *n)
         if (r->inputs) {
             r->inputs[i] = *in;
         }
+        const char *shown = strcmp(in->name, "-") == 0 ? "standard input" : in->name;
         if (in->truncated && in->packets == 0) {
             /* Not one packet could be read: the input is unreadable, not damaged. */
-            fprintf(stderr, "tcpstate: %s: %s\n", in->name, in->error);
+            fprintf(stderr, "tcpstate: %s: %s\n", shown, in->error);
             status = EXIT_USAGE;
         } else if (in->truncated) {
             /* Everything before the damage was analysed; say so, but it is a result. */
-            fprintf(stderr, "tcpstate: warning: %s: %s\n", in->name, in->error);
+            fprintf(stderr, "tcpstate: warning: %s: %s\n", shown, in->error);
+            *truncated = true;
         }
     }
     if (!r->inputs) {
@@ -262,22 +282,32 @@ static int check_inputs(run *r, size_t *n)
     return status;
 }
 
+/* Packets the capture lost: libpcap's counters live, else the pcapng files' ISBs. */
+static void capture_drops(run *r, tcpst_report_meta *m, size_t n)
+{
+    if (m->counters.valid) {
+        m->drops_known = true;
+        m->dropped = m->counters.dropped + m->counters.if_dropped;
+        m->drops_source = "live";
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const tcpst_input_info *in = &r->inputs[i];
+        if (in->has_ifdrop || in->has_osdrop) {
+            m->drops_known = true;
+            m->dropped += in->if_dropped + in->os_dropped;
+            m->drops_source = "pcapng-isb";
+        }
+    }
+}
+
 /* The end of the capture: the last records, the reports and the verdict. */
 static int finish_run(run *r)
 {
     const tcpst_options *o = &r->opt;
-    if (o->live) {
-        tcpst_engine_advance(&r->eng, clock_ns(CLOCK_REALTIME));
-    }
-    tcpst_engine_finish(&r->eng);
-    signal_cap = NULL;
-    if (o->write_file && tcpst_capture_dump_flush(r->cap) != 0) {
-        fprintf(stderr, "tcpstate: %s: cannot write the packets\n", o->write_file);
-    }
     size_t n;
-    int status = check_inputs(r, &n);
-    tcpst_summary_result capture;
-    tcpst_engine_summary(&r->eng, &capture);
+    bool truncated;
+    int status = check_inputs(r, &n, &truncated);
     tcpst_report_meta meta = {
         .inputs = r->inputs,
         .n_inputs = n,
@@ -287,15 +317,48 @@ static int finish_run(run *r)
         .stop = r->stop,
         .interface = o->live ? o->live_cfg.iface : NULL,
         .time_wait = o->engine.conn.time_wait,
-        .capture = &capture,
+        .truncated = truncated,
     };
     tcpst_capture_get_counters(r->cap, &meta.counters);
+    capture_drops(r, &meta, n);
+    /* Stuck states, idle times and open-at-end states are measured to the end of the
+     * capture, not to its last packet. */
+    tcpst_capture_end end = {0};
+    if (status == EXIT_OK &&
+        tcpst_capture_end_of(r->cap, o->end_given, o->end_at, o->end_text, r->live_stream,
+                             clock_ns(CLOCK_REALTIME), &end, &r->err) != 0) {
+        fprintf(stderr, "tcpstate: %s\n", r->err.msg);
+        status = EXIT_USAGE;
+    }
     tcpst_report *rep = r->rep;
     r->rep = NULL; /* finished or discarded here, either way freed */
+    signal_cap = NULL;
     if (status != EXIT_OK) {
         tcpst_report_discard(rep);
         return status;
     }
+    if (end.known) {
+        tcpst_engine_advance(&r->eng, end.end);
+    }
+    r->eng.end_undecidable =
+        (uint8_t)(meta.drops_known && meta.dropped > 0 ? TCPST_UNDEC_PACKETS_DROPPED
+                  : truncated                          ? TCPST_UNDEC_INPUT_TRUNCATED
+                                                       : TCPST_UNDEC_NONE);
+    tcpst_engine_finish(&r->eng);
+    /* The -w file records the end this run used, so that it gives the same verdict. */
+    if (o->write_file && tcpst_capture_dump_finish(r->cap, end.known ? end.end : 0) != 0) {
+        fprintf(stderr, "tcpstate: %s: cannot write the packets\n", o->write_file);
+    }
+    if (o->write_file && tcpst_capture_dump_skipped(r->cap) > 0) {
+        fprintf(stderr,
+                "tcpstate: warning: %s: %" PRIu64 " packets of other link types were not saved "
+                "(a pcap file holds one; name it .pcapng to keep them all)\n",
+                o->write_file, tcpst_capture_dump_skipped(r->cap));
+    }
+    tcpst_summary_result capture;
+    tcpst_engine_summary(&r->eng, &capture);
+    meta.capture = &capture;
+    meta.end = &end;
     if (tcpst_report_finish(rep, &r->eng.stats, &meta, &r->err) != 0) {
         return fail(&r->err);
     }
@@ -316,7 +379,7 @@ static int finish_run(run *r)
             return EXIT_POLICY;
         }
     }
-    return EXIT_OK;
+    return truncated && !o->allow_truncated ? EXIT_TRUNCATED : EXIT_OK;
 }
 
 static void cleanup(run *r)

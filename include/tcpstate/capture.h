@@ -53,9 +53,19 @@ typedef struct tcpst_input_info {
     uint64_t bytes;               /* sum of original (wire) lengths */
     uint64_t filtered;            /* of those, rejected by the BPF filter */
     tcpst_time first_ts, last_ts; /* earliest and latest record time; 0 when no packets */
+    bool stream;                  /* not a regular file: a pipe, a FIFO, a terminal */
     bool truncated;               /* reading stopped early on a damaged record */
-    char error[TCPST_ERRMSG_MAX]; /* why it stopped early, without the file name; "" if it
-                                     did not */
+    char error[TCPST_ERRMSG_MAX]; /* why it stopped early, with the byte offset of the damage
+                                     but without the file name; "" if it did not */
+    /* pcapng only: what the file says of itself. */
+    uint32_t interfaces; /* Interface Description Blocks */
+    bool has_end;        /* an Interface Statistics Block gave an end time ... */
+    tcpst_time end_ts;   /* ... the latest isb_endtime (when the capture stopped) */
+    tcpst_time start_ts; /* the earliest isb_starttime; 0 if none */
+    bool has_ifrecv, has_ifdrop, has_osdrop; /* which counters the ISBs carried */
+    uint64_t if_received; /* isb_ifrecv: packets the interfaces received, summed */
+    uint64_t if_dropped;  /* isb_ifdrop: dropped by the interfaces (buffer full) */
+    uint64_t os_dropped;  /* isb_osdrop: dropped by the OS (the capture fell behind) */
 } tcpst_input_info;
 
 /* Live capture counters from libpcap (pcap_stats); valid = false offline. */
@@ -85,6 +95,35 @@ typedef struct tcpst_live_config {
 typedef int (*tcpst_linktype_fn)(int linktype);
 
 void tcpst_live_config_default(tcpst_live_config *cfg);
+
+/* --capture-end WHEN: where the end of the capture comes from (docs/capture-end.md has the table).
+ */
+typedef enum tcpst_end_given {
+    TCPST_ENDG_NONE = 0,   /* not given: the capture's own end (pcapng, live, stream) */
+    TCPST_ENDG_AT,         /* a time: `at` */
+    TCPST_ENDG_AFTER_LAST, /* +DURATION: `at` after the last packet */
+    TCPST_ENDG_MTIME,      /* the input files' modification time (the latest) */
+    TCPST_ENDG_LAST_PACKET /* the last packet */
+} tcpst_end_given;
+
+/* When the capture ended, and what says so. */
+typedef struct tcpst_capture_end {
+    bool known; /* false: no packet, and nothing else says */
+    tcpst_time end;
+    const char *source; /* "option", "pcapng-isb", "live", "stream", "last-packet" (static) */
+} tcpst_capture_end;
+
+/*
+ * Decide when the capture ended, once reading stopped (docs/capture-end.md): `given`/`at`
+ * from --capture-end (`text` as the user wrote it, for messages), else a pcapng file's
+ * latest isb_endtime, else `wall` for a live capture or a live stream (`live_stream`),
+ * else the last packet.  An end before the last packet is TCPST_EUSAGE naming both times;
+ * mtime of standard input is TCPST_EUSAGE too.
+ */
+__attribute__((warn_unused_result)) int
+tcpst_capture_end_of(const tcpst_capture *cap, tcpst_end_given given, tcpst_time at,
+                     const char *text, bool live_stream, tcpst_time wall, tcpst_capture_end *out,
+                     tcpst_error *err);
 
 /*
  * Open an interface for live capture in immediate mode, the filter compiled
@@ -128,17 +167,26 @@ void tcpst_capture_interrupt(tcpst_capture *cap);
  * -w: also write every packet tcpst_capture_next() returns to a pcap file
  * ("-" = standard output), with the inputs' link type (they must all have the
  * same one), the largest snaplen among them, and nanosecond timestamps (magic
- * 0xa1b23c4d).  An offline run over it sees the same packets with the same
- * frame numbers, except after an offline filter: filtered packets are not
- * saved, so later frames are renumbered.  Errors: "FILE: cannot write: why"
- * (TCPST_EWRITE), TCPST_ELINKTYPE (mixed link types), TCPST_EUSAGE (already
- * open), TCPST_ENOMEM.  tcpst_capture_close() closes the file.
+ * 0xa1b23c4d); a name ending in ".pcapng" gets pcapng, one interface per link type and
+ * statistics blocks at tcpst_capture_dump_finish().  An offline run over it sees the same packets
+ * with the same frame numbers, except after an offline filter: filtered packets are not saved, so
+ * later frames are renumbered.  Errors: "FILE: cannot write: why" (TCPST_EWRITE), TCPST_ELINKTYPE
+ * (mixed link types), TCPST_EUSAGE (already open), TCPST_ENOMEM.  tcpst_capture_close() closes the
+ * file.
  */
 __attribute__((warn_unused_result)) int tcpst_capture_dump_open(tcpst_capture *cap,
                                                                 const char *path, tcpst_error *err);
 /* Flush the -w file (call on stats intervals and before exit).  0, or -1
  * with errno set if writing failed at any point since it was opened. */
 int tcpst_capture_dump_flush(tcpst_capture *cap);
+
+/* The end of the capture: a pcapng -w file gets its Interface Statistics Blocks (the end
+ * time, live also libpcap's counters), then the file is flushed as by
+ * tcpst_capture_dump_flush(), whose result this returns.  Once; later calls only flush. */
+int tcpst_capture_dump_finish(tcpst_capture *cap, tcpst_time end);
+
+/* Packets -w left out: a pcap file holds one link type (a pcapng file holds them all). */
+uint64_t tcpst_capture_dump_skipped(const tcpst_capture *cap);
 
 /*
  * Open all `nfiles` inputs ("-" = standard input, at most once), check their

@@ -34,6 +34,10 @@ typedef struct tcpst_options {
     const char *write_file;    /* -w FILE */
     const char *user;          /* -Z USER */
     unsigned threads;          /* --threads; 0 = the number of online CPUs */
+    tcpst_end_given end_given; /* --capture-end (capture.h) */
+    tcpst_time end_at;         /* with TCPST_ENDG_AT (a time) or _AFTER_LAST (a duration) */
+    const char *end_text;      /* --capture-end as given, for messages */
+    bool allow_truncated;      /* --allow-truncated: a damaged input is not a failure */
     tcpst_engine_config engine;
     tcpst_policy policy; /* --fail-on rules (owned) */
 } tcpst_options;

@@ -35,6 +35,17 @@ typedef enum tcpst_end_reason {
 
 const char *tcpst_end_reason_name(tcpst_end_reason r);
 
+/* Why the states a record was open in at the end of the capture cannot be trusted: the
+ * capture lost packets, or an input was cut short, so a FIN or RST may be missing. */
+typedef enum tcpst_undecidable {
+    TCPST_UNDEC_NONE = 0,
+    TCPST_UNDEC_PACKETS_DROPPED, /* the capture's own drop counters are not zero */
+    TCPST_UNDEC_INPUT_TRUNCATED  /* an input ends in damage or mid-record */
+} tcpst_undecidable;
+
+/* "packets_dropped", "input_truncated"; NULL for TCPST_UNDEC_NONE. */
+const char *tcpst_undecidable_name(tcpst_undecidable u);
+
 typedef struct tcpst_conn_config {
     tcpst_time time_wait; /* 2*MSL */
     /* An endpoint that stays in state S at least stuck_after[S] is "stuck" (anomalies). */
@@ -47,7 +58,8 @@ typedef struct tcpst_conn {
     tcpst_endpoint ep[2]; /* [0] client, [1] server */
     uint8_t ip_version;
     uint8_t roles_inferred;
-    uint8_t end_reason; /* tcpst_end_reason, set when written out */
+    uint8_t end_reason;      /* tcpst_end_reason, set when written out */
+    uint8_t end_undecidable; /* tcpst_undecidable: open at the end of a lossy capture */
     uint8_t nvlan;
     uint16_t vlan[TCPST_MAX_VLAN];
     uint8_t nencap; /* encapsulation of its first segment, outermost first */

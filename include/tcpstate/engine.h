@@ -123,7 +123,8 @@ typedef struct tcpst_engine {
     tcpst_reasm *reasm;                   /* NULL when reassembly is off */
     uint64_t next_id;
     tcpst_time now;
-    bool clock_set; /* `now` holds a packet time (times may be negative) */
+    bool clock_set;          /* `now` holds a packet time (times may be negative) */
+    uint8_t end_undecidable; /* tcpst_undecidable for records open at finish (main sets it) */
 } tcpst_engine;
 
 __attribute__((warn_unused_result)) int

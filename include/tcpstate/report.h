@@ -68,6 +68,12 @@ typedef struct tcpst_report_meta {
     tcpst_capture_counters counters; /* live capture: libpcap's counters at the end */
     tcpst_time time_wait;
     const tcpst_summary_result *capture; /* capture-wide findings; NULL: none */
+    const tcpst_capture_end *end;        /* when the capture ended; NULL: not decided */
+    /* Packets the capture itself lost: pcapng ISB counters, or pcap_stats live. */
+    bool drops_known;
+    uint64_t dropped;
+    const char *drops_source; /* "pcapng-isb" or "live" (static) */
+    bool truncated;           /* an input was cut short (damage, or a cut file) */
 } tcpst_report_meta;
 
 /* path NULL or "-" = standard output.  NDJSON to a file: written in place, not renamed.

@@ -72,6 +72,19 @@ static int dlt_to_linktype(int dlt)
     return dlt;
 }
 
+int tcpst__linktype_to_dlt(int linktype)
+{
+    if (linktype == LINKTYPE_RAW) {
+        return DLT_RAW;
+    }
+#ifdef DLT_LOOP
+    if (linktype == LINKTYPE_LOOP) {
+        return DLT_LOOP;
+    }
+#endif
+    return linktype;
+}
+
 void tcpst__input_set_linktype(tcpst__input *in, int dlt)
 {
     in->dlt = dlt;
@@ -220,7 +233,7 @@ static void fill_pkt(const tcpst_capture *cap, const tcpst__rec *r, tcpst_pkt *p
     pkt->caplen = r->caplen;
     pkt->wirelen = r->wirelen;
     pkt->ts = r->ts;
-    pkt->linktype = cap->in[r->input].info.linktype;
+    pkt->linktype = r->linktype; /* the input's, or in pcapng its interface's */
     pkt->frame = cap->frame;
     pkt->input = r->input;
     pkt->prep = r->prep;
@@ -253,6 +266,12 @@ int tcpst_capture_next(tcpst_capture *cap, tcpst_pkt *pkt)
                 return 2;
             case TCPST__REC_END:
             default:
+                if (!cap->finished && cap->src->ops->finish != NULL) {
+                    /* Every record has been read, on whichever thread: the inputs' end
+                     * facts (pcapng statistics) are final now. */
+                    cap->src->ops->finish(cap->src, cap->in);
+                }
+                cap->finished = true;
                 return 0;
         }
     }
@@ -305,6 +324,11 @@ uint64_t tcpst_capture_packets(const tcpst_capture *cap)
 uint64_t tcpst_capture_filtered(const tcpst_capture *cap)
 {
     return cap->filtered;
+}
+
+uint64_t tcpst_capture_dump_skipped(const tcpst_capture *cap)
+{
+    return tcpst__dump_skipped(cap->dump);
 }
 
 void tcpst_capture_close(tcpst_capture *cap)

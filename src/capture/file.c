@@ -1,6 +1,7 @@
 /*
  * file.c - capture files: opening a list of pcap and pcapng files (or standard input) as
- * one source, and reading each with libpcap as a source of its own.
+ * one source, and reading each classic pcap file with libpcap as a source of its own
+ * (pcapng files are read by pcapng.c).
  *
  * Each input is opened with our own FILE and a large stdio buffer, because
  * pcap_open_offline() leaves the default (4 KiB) buffer and read() calls then
@@ -18,6 +19,7 @@
  * Not done here: the merge in timestamp order (merge.c), frame numbers and
  * counters (capture.c), decoding.  Memory is allocated only when opening.
  */
+#define _GNU_SOURCE /* fopencookie: a pipe's first bytes, peeked, read again */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -63,6 +65,8 @@ struct file {
     int linktype;     /* info.linktype, for the read-ahead prep step */
     const char *name; /* as given ("-" for stdin) */
     uint64_t records; /* records read (numbers the damaged one) */
+    uint64_t offset;  /* byte offset of the next record (classic pcap layout) */
+    unsigned rec_hdr; /* bytes of a record header: 16, 24 in Kuznetsov's format */
     char error[TCPST_ERRMSG_MAX];
 };
 
@@ -76,6 +80,7 @@ struct peek {
     bool known;
     bool pcapng;
     bool nanosecond;
+    bool kuznetsov; /* records have 8 more header bytes */
 };
 
 static uint16_t rd16(const uint8_t *p, bool be)
@@ -200,6 +205,7 @@ static void peek_header(int fd, struct peek *pk)
     } else if (le == MAGIC_PCAP_US || be == MAGIC_PCAP_US || le == MAGIC_PCAP_US_KUZ ||
                be == MAGIC_PCAP_US_KUZ) {
         pk->known = true;
+        pk->kuznetsov = le == MAGIC_PCAP_US_KUZ || be == MAGIC_PCAP_US_KUZ;
     } else if (le == MAGIC_PCAPNG_SHB) {
         pk->known = true;
         pk->pcapng = true;
@@ -211,7 +217,8 @@ static void peek_header(int fd, struct peek *pk)
 
 static void file_stop(struct file *f, tcpst__rec *rec, const char *why)
 {
-    snprintf(f->error, sizeof(f->error), "%s", why);
+    snprintf(f->error, sizeof(f->error), "damaged record at byte %llu: %s",
+             (unsigned long long)f->offset, why);
     *rec = (tcpst__rec){.kind = TCPST__REC_ERROR, .input = f->input, .error = f->error};
 }
 
@@ -227,6 +234,7 @@ static void file_next(tcpst__source *s, tcpst__rec *rec)
     int r = pcap_next_ex(f->pcap, &hdr, &data);
     if (r == 1 && hdr->caplen <= hdr->len) {
         f->records++;
+        f->offset += f->rec_hdr + hdr->caplen;
         bool pass = !f->has_prog || pcap_offline_filter(&f->prog, hdr, data) != 0;
         *rec = (tcpst__rec){.kind = pass ? TCPST__REC_PACKET : TCPST__REC_FILTERED,
                             .input = f->input,
@@ -258,6 +266,16 @@ static int file_read_ahead_ok(const tcpst__source *s, tcpst_error *err)
     const struct file *f = (const struct file *)s;
     if (!f->regular) {
         return tcpst_error_set(err, TCPST_EUSAGE, "%s: not a regular file", display_name(f->name));
+    }
+    return 0;
+}
+
+int tcpst__file_may_read_ahead(FILE *fp, const char *name, tcpst_error *err)
+{
+    struct stat st;
+    int fd = fileno(fp);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        return tcpst_error_set(err, TCPST_EUSAGE, "%s: not a regular file", display_name(name));
     }
     return 0;
 }
@@ -295,6 +313,68 @@ static int open_stream(const char *name, FILE **fpp, tcpst_error *err)
     return 0;
 }
 
+/* A stream that gives back the bytes peeked from a pipe, then the rest of it. */
+typedef struct replay {
+    FILE *inner;
+    uint8_t head[4];
+    size_t n, pos;
+} replay;
+
+static ssize_t replay_read(void *cookie, char *buf, size_t size)
+{
+    replay *r = cookie;
+    if (r->pos < r->n) {
+        size_t k = r->n - r->pos < size ? r->n - r->pos : size;
+        memcpy(buf, r->head + r->pos, k);
+        r->pos += k;
+        return (ssize_t)k;
+    }
+    /* One read(), not fread(): a pipe gives what it has, and the packets it carries must
+     * reach the analysis as they come, not when a buffer is full.  A signal does not end
+     * the stream: the read loop sees the flag at the next record. */
+    ssize_t got;
+    do {
+        got = read(fileno(r->inner), buf, size);
+    } while (got < 0 && errno == EINTR);
+    return got;
+}
+
+static int replay_close(void *cookie)
+{
+    replay *r = cookie;
+    int rc = fclose(r->inner);
+    free(r);
+    return rc;
+}
+
+/* A pipe cannot be peeked without consuming it: read its magic, then hand on a stream that
+ * reads those bytes again.  *pcapng says what the magic is. */
+static FILE *peek_pipe(FILE *fp, bool *pcapng)
+{
+    replay *r = calloc(1, sizeof *r);
+    if (!r) {
+        return NULL;
+    }
+    r->inner = fp; /* only its descriptor is read, so no bytes wait in its buffer */
+    while (r->n < sizeof r->head) {
+        ssize_t got = read(fileno(fp), r->head + r->n, sizeof r->head - r->n);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            break;
+        }
+        r->n += (size_t)got;
+    }
+    *pcapng = r->n == 4 && rd32(r->head, false) == MAGIC_PCAPNG_SHB;
+    cookie_io_functions_t io = {.read = replay_read, .close = replay_close};
+    FILE *out = fopencookie(r, "rb", io);
+    if (!out) {
+        free(r);
+    }
+    return out;
+}
+
 /* Format and resolution: from the peek, else what libpcap says. */
 static void set_format(tcpst_input_info *info, const struct peek *pk, pcap_t *p)
 {
@@ -308,27 +388,15 @@ static void set_format(tcpst_input_info *info, const struct peek *pk, pcap_t *p)
     }
 }
 
-static int open_file(struct file *f, tcpst__input *in, size_t bufsz, tcpst_linktype_fn linktype_ok,
-                     tcpst_error *err)
+/* A classic pcap file through libpcap: fp (opened and peeked) and its buffer are owned. */
+static int open_file(struct file *f, tcpst__input *in, FILE *fp, const struct peek *pk_in,
+                     tcpst_linktype_fn linktype_ok, tcpst_error *err)
 {
     const char *shown = display_name(f->name);
+    struct peek pk = *pk_in;
     in->info.name = f->name;
-    FILE *fp;
-    int rc = open_stream(f->name, &fp, err);
-    if (rc != 0) {
-        return rc;
-    }
-    struct peek pk;
-    peek_header(fileno(fp), &pk);
     struct stat st;
-    f->regular = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode);
-    f->iobuf = malloc(bufsz);
-    if (f->iobuf == NULL) {
-        fclose(fp);
-        return tcpst_error_set(err, TCPST_ENOMEM, "%s: out of memory for read buffer", shown);
-    }
-    /* Failure only costs speed, so it is not an error. */
-    (void)setvbuf(fp, f->iobuf, _IOFBF, bufsz);
+    f->regular = fileno(fp) >= 0 && fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode);
 
     char errbuf[PCAP_ERRBUF_SIZE];
     errbuf[0] = '\0';
@@ -342,22 +410,71 @@ static int open_file(struct file *f, tcpst__input *in, size_t bufsz, tcpst_linkt
     f->linktype = in->info.linktype;
     set_format(&in->info, &pk, f->pcap);
     in->info.snaplen = pcap_snapshot(f->pcap);
+    f->offset = 24; /* the file header */
+    f->rec_hdr = pk.kuznetsov ? 24 : 16;
     return tcpst__input_check_linktype(in, shown, linktype_ok, err);
+}
+
+/* Open `name`, see which format it is, and give it its buffer. */
+static int open_raw(const char *name, size_t bufsz, FILE **fpp, char **bufp, struct peek *pk,
+                    bool *stream, tcpst_error *err)
+{
+    const char *shown = display_name(name);
+    int rc = open_stream(name, fpp, err);
+    if (rc != 0) {
+        return rc;
+    }
+    peek_header(fileno(*fpp), pk);
+    struct stat st;
+    *stream = fstat(fileno(*fpp), &st) == 0 && !S_ISREG(st.st_mode);
+    if (*stream) {
+        bool ng = false;
+        FILE *r = peek_pipe(*fpp, &ng);
+        if (!r) {
+            fclose(*fpp);
+            return tcpst_error_set(err, TCPST_ENOMEM, "%s: out of memory", shown);
+        }
+        *fpp = r;
+        pk->known = ng; /* a classic pcap pipe: libpcap reads the rest of its header */
+        pk->pcapng = ng;
+    }
+    *bufp = malloc(bufsz);
+    if (*bufp == NULL) {
+        fclose(*fpp);
+        return tcpst_error_set(err, TCPST_ENOMEM, "%s: out of memory for read buffer", shown);
+    }
+    /* Failure only costs speed, so it is not an error. */
+    (void)setvbuf(*fpp, *bufp, _IOFBF, bufsz);
+    return 0;
 }
 
 /* Input i as a source, put in *out at once so that closing releases what it got. */
 static int open_input(tcpst__source **out, tcpst__input *in, const char *name, unsigned i,
                       size_t bufsz, tcpst_linktype_fn linktype_ok, tcpst_error *err)
 {
+    FILE *fp;
+    char *buf;
+    struct peek pk;
+    in->info.name = name;
+    int rc = open_raw(name, bufsz, &fp, &buf, &pk, &in->info.stream, err);
+    if (rc != 0) {
+        return rc;
+    }
+    if (pk.pcapng) {
+        return tcpst__pcapng_open(out, in, fp, buf, name, i, linktype_ok, err);
+    }
     struct file *f = tcpst__alloc_lines(sizeof(*f));
     if (f == NULL) {
+        fclose(fp);
+        free(buf);
         return tcpst_error_set(err, TCPST_ENOMEM, "out of memory opening capture");
     }
     f->base.ops = &file_ops;
     f->input = i;
     f->name = name;
+    f->iobuf = buf;
     *out = &f->base;
-    return open_file(f, in, bufsz, linktype_ok, err);
+    return open_file(f, in, fp, &pk, linktype_ok, err);
 }
 
 static int compile_filters(tcpst__source **child, const tcpst__input *in, size_t n,
@@ -368,6 +485,13 @@ static int compile_filters(tcpst__source **child, const tcpst__input *in, size_t
         mixed = mixed || in[i].info.linktype != in[0].info.linktype;
     }
     for (size_t i = 0; i < n; i++) {
+        if (tcpst__is_pcapng(child[i])) {
+            int rc = tcpst__pcapng_set_filter(child[i], filter, &in[i], err);
+            if (rc != 0) {
+                return rc;
+            }
+            continue;
+        }
         struct file *f = (struct file *)child[i];
         if (pcap_compile(f->pcap, &f->prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
             if (mixed) {

@@ -110,10 +110,21 @@ static void merge_close(tcpst__source *s)
     free(m);
 }
 
+static void merge_finish(tcpst__source *s, tcpst__input *in)
+{
+    struct merge *m = (struct merge *)s;
+    for (size_t i = 0; i < m->n; i++) {
+        if (m->child[i] != NULL && m->child[i]->ops->finish != NULL) {
+            m->child[i]->ops->finish(m->child[i], in);
+        }
+    }
+}
+
 static const tcpst__source_ops merge_ops = {
     .next = merge_next,
     .close = merge_close,
     .read_ahead_ok = merge_read_ahead_ok,
+    .finish = merge_finish,
 };
 
 tcpst__source *tcpst__merge_new(tcpst__source **child, size_t n)

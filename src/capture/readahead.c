@@ -36,6 +36,8 @@ struct rec {
                          ERROR: message length + 1 */
     uint32_t wirelen; /* original length */
     tcpst_time ts;
+    int32_t linktype; /* PACKET, FILTERED: its link type (pcapng inputs have several) */
+    uint32_t pad;
 };
 
 struct chunk {
@@ -146,7 +148,8 @@ static bool rd_put_rec(struct reader *rd, struct chunk **cur, const tcpst__rec *
                     .input = r->input,
                     .caplen = pass ? r->caplen : 0,
                     .wirelen = r->wirelen,
-                    .ts = r->ts};
+                    .ts = r->ts,
+                    .linktype = r->linktype};
     return rd_put(rd, cur, &h, r->linktype, r->data);
 }
 
@@ -208,8 +211,11 @@ static void ra_next(tcpst__source *s, tcpst__rec *rec)
     struct rec h;
     memcpy(&h, ch->buf + rd->pos, sizeof h);
     const uint8_t *data = ch->buf + rd->pos + sizeof h;
-    *rec = (tcpst__rec){
-        .kind = (tcpst__rec_kind)h.kind, .input = h.input, .wirelen = h.wirelen, .ts = h.ts};
+    *rec = (tcpst__rec){.kind = (tcpst__rec_kind)h.kind,
+                        .input = h.input,
+                        .wirelen = h.wirelen,
+                        .ts = h.ts,
+                        .linktype = h.linktype};
     switch (h.kind) {
         case TCPST__REC_END:
             return; /* stays on the END record: later calls return END too */

@@ -79,6 +79,7 @@ typedef struct tcpst__rec {
 /* ---- the source interface ------------------------------------------------ */
 
 typedef struct tcpst__source tcpst__source;
+typedef struct tcpst__input tcpst__input;
 
 typedef struct tcpst__source_ops {
     /* The next record into *rec.  Only records, never counters: see above. */
@@ -95,6 +96,9 @@ typedef struct tcpst__source_ops {
     /* May next() run on the read-ahead thread?  0, or a negative code with why not in
      * err (an input that is a pipe).  NULL: never (a live capture). */
     int (*read_ahead_ok)(const tcpst__source *s, tcpst_error *err);
+    /* The stream ended (next() returned END): put what only its end tells (a pcapng
+     * file's Interface Statistics Blocks) into the inputs' info.  NULL: nothing. */
+    void (*finish)(tcpst__source *s, tcpst__input *in);
     /* next() waits for packets and may return IDLE (tcpst_capture_is_live()). */
     bool live;
 } tcpst__source_ops;
@@ -107,11 +111,11 @@ struct tcpst__source {
 /* ---- the capture handle --------------------------------------------------- */
 
 /* One input as every file here sees it: what its source found at open. */
-typedef struct tcpst__input {
+struct tcpst__input {
     tcpst_input_info info; /* counted by capture.c as records are handed out */
     int dlt;               /* pcap_datalink(): the link type of a -w file */
     char ltname[32];       /* info.linktype_name when libpcap has no name for it */
-} tcpst__input;
+};
 
 struct tcpst__dump; /* -w (dump.c) */
 
@@ -122,6 +126,7 @@ struct tcpst_capture {
     tcpst__source *top; /* what next() reads: src, or the read-ahead over it */
     struct tcpst__dump *dump;
     uint64_t frame; /* the last frame number given */
+    bool finished;  /* END was handed out and the source's finish() ran */
     uint64_t packets;
     uint64_t filtered;
     char warning[TCPST_ERRMSG_MAX]; /* from opening an interface; "" if none */
@@ -148,6 +153,25 @@ int tcpst__live_open(tcpst_capture *cap, const tcpst_live_config *cfg, const cha
                      tcpst_linktype_fn linktype_ok, tcpst_error *err);
 
 /*
+ * A pcapng file (pcapng.c) on `fp` (its stdio buffer `iobuf`, both owned from now on, also
+ * on failure), as input number `input`: read up to its first interface, whose link type
+ * and snap length become the input's.  *out is set at once, so that closing it releases
+ * what was opened.  TCPST_EFORMAT ("NAME: why"), TCPST_ELINKTYPE, TCPST_ENOMEM.
+ */
+int tcpst__pcapng_open(tcpst__source **out, tcpst__input *in, FILE *fp, char *iobuf,
+                       const char *name, unsigned input, tcpst_linktype_fn linktype_ok,
+                       tcpst_error *err);
+/* The BPF filter of a pcapng source, compiled at once for its first interface's link type
+ * and later for each other link type it meets.  TCPST_EFILTER. */
+int tcpst__pcapng_set_filter(tcpst__source *s, const char *text, const tcpst__input *in,
+                             tcpst_error *err);
+/* Compile `text` for a link type without a handle; why (PCAP_ERRBUF_SIZE, may be NULL) is
+ * libpcap's message.  0 or -1. */
+int tcpst__pcapng_compile(int linktype, uint32_t snaplen, const char *text,
+                          struct bpf_program *prog, char *why);
+bool tcpst__is_pcapng(const tcpst__source *s);
+
+/*
  * The merge (merge.c) of n sources, each of offline records (never IDLE), in timestamp
  * order, ties to the lower index.  `child` is an array of n NULLs that the caller fills
  * after this and before tcpst__merge_start(); the merge owns it and every source put in
@@ -163,6 +187,8 @@ void tcpst__merge_start(tcpst__source *merge, tcpst__input *in);
 
 /* Write a record handed out (rec->hdr set) to the -w file. */
 void tcpst__dump_packet(struct tcpst__dump *d, const tcpst__rec *rec);
+/* Packets not saved: of a link type the file cannot hold. */
+uint64_t tcpst__dump_skipped(const struct tcpst__dump *d);
 /* Close the -w file, flushing it; NULL: nothing to do. */
 void tcpst__dump_close(struct tcpst__dump *d);
 
@@ -175,6 +201,13 @@ void *tcpst__alloc_lines(size_t size);
  * FILE, as pcap_close() and pcap_dump_close() do, leaves the process's descriptor open.
  * NULL with errno set on failure. */
 FILE *tcpst__dup_stream(int fd, const char *mode);
+
+/* A file may be read ahead on a thread when it is a regular file (a pipe's packets must
+ * reach the analysis as they come).  0, or TCPST_EUSAGE "NAME: not a regular file". */
+int tcpst__file_may_read_ahead(FILE *fp, const char *name, tcpst_error *err);
+
+/* libpcap's DLT value of a LINKTYPE_* number (they differ for a few). */
+int tcpst__linktype_to_dlt(int linktype);
 
 /* Set in->dlt and the input's link type number and name from libpcap's DLT value. */
 void tcpst__input_set_linktype(tcpst__input *in, int dlt);

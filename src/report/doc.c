@@ -134,6 +134,27 @@ json_t *tcpst__doc_stats_line(tcpst_time now, const tcpst_engine_stats *st,
     return o;
 }
 
+static json_t *opt_count(bool has, uint64_t n)
+{
+    return has ? json_integer((json_int_t)n) : json_null();
+}
+
+/* What a pcapng file's Interface Statistics Blocks said, summed over its interfaces; null
+ * when it had none (the capture was not stopped cleanly, or the writer never writes them). */
+static json_t *isb_json(const tcpst_input_info *in)
+{
+    if (!in->has_end) {
+        return json_null();
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "start", jtime_or_null(in->start_ts, in->start_ts != 0));
+    json_object_set_new(o, "end", jtime(in->end_ts));
+    json_object_set_new(o, "if_received", opt_count(in->has_ifrecv, in->if_received));
+    json_object_set_new(o, "if_dropped", opt_count(in->has_ifdrop, in->if_dropped));
+    json_object_set_new(o, "os_dropped", opt_count(in->has_osdrop, in->os_dropped));
+    return o;
+}
+
 json_t *tcpst__doc_inputs(const tcpst_report_meta *m)
 {
     json_t *a = json_array();
@@ -154,6 +175,11 @@ json_t *tcpst__doc_inputs(const tcpst_report_meta *m)
         json_object_set_new(o, "last_ts", jtime_or_null(in->last_ts, any));
         json_object_set_new(o, "truncated", json_boolean(in->truncated));
         json_object_set_new(o, "error", in->error[0] ? json_string(in->error) : json_null());
+        json_object_set_new(o, "stream", json_boolean(in->stream));
+        if (in->interfaces > 0) {
+            json_object_set_new(o, "interfaces", json_integer(in->interfaces));
+            json_object_set_new(o, "isb", isb_json(in));
+        }
         json_array_append_new(a, o);
     }
     return a;
@@ -290,9 +316,25 @@ static json_t *listed_json(const tcpst_summary_listed *h, bool syns)
 }
 
 /* The capture-wide findings (summary.h), as detect/summary.c judged them. */
-static json_t *capture_json(const tcpst_summary_result *c)
+static json_t *capture_json(const tcpst_summary_result *c, const tcpst_report_meta *m)
 {
     json_t *o = json_object();
+    const tcpst_capture_end *end = m->end;
+    bool known = end != NULL && end->known;
+    json_object_set_new(o, "end", jtime_or_null(known ? end->end : 0, known));
+    json_object_set_new(o, "end_source", known ? json_string(end->source) : json_null());
+    json_object_set_new(o, "packets_dropped", opt_count(m->drops_known, m->dropped));
+    json_object_set_new(o, "drops_source",
+                        m->drops_known ? json_string(m->drops_source) : json_null());
+    json_t *why = json_array();
+    if (m->drops_known && m->dropped > 0) {
+        json_array_append_new(why, json_string("packets_dropped"));
+    }
+    if (m->truncated) {
+        json_array_append_new(why, json_string("input_truncated"));
+    }
+    json_object_set_new(o, "complete", json_boolean(json_array_size(why) == 0));
+    json_object_set_new(o, "incomplete", why);
     json_t *floods = json_array(), *storms = json_array();
     for (size_t i = 0; i < c->nfloods; i++) {
         json_array_append_new(floods, listed_json(&c->floods[i], true));
@@ -342,6 +384,6 @@ json_t *tcpst__doc_summary(const tcpst__run_end *e)
                         json_pack("{s:I, s:I, s:I}", "info", (json_int_t)r->anomaly_conns[0],
                                   "warning", (json_int_t)r->anomaly_conns[1], "error",
                                   (json_int_t)r->anomaly_conns[2]));
-    json_object_set_new(o, "capture", capture_json(e->capture));
+    json_object_set_new(o, "capture", capture_json(e->capture, e->meta));
     return o;
 }

@@ -246,6 +246,11 @@ static void w_conn_members(tcpst_jw *w, const tcpst_conn *c)
     tcpst__jw_kuint(w, "last_frame", c->last_frame);
     tcpst__jw_kbool(w, "open_at_end", open_at_end);
     tcpst__jw_kname(w, "end_reason", tcpst_end_reason_name(c->end_reason));
+    const char *undec = tcpst_undecidable_name((tcpst_undecidable)c->end_undecidable);
+    if (undec != NULL) {
+        /* Only when it applies, so that a lossless capture's records keep their shape. */
+        tcpst__jw_kname(w, "end_undecidable", undec);
+    }
     tcpst__jw_kname(w, "conn_state", tcpst_zeek_conn_state(&c->zeek));
     tcpst__jw_kstr(w, "history", c->zeek.hist);
     tcpst__jw_key(w, "zeek");

@@ -15,6 +15,19 @@
 
 #include "tcpstate/seq.h"
 
+const char *tcpst_undecidable_name(tcpst_undecidable u)
+{
+    switch (u) {
+        case TCPST_UNDEC_PACKETS_DROPPED:
+            return "packets_dropped";
+        case TCPST_UNDEC_INPUT_TRUNCATED:
+            return "input_truncated";
+        case TCPST_UNDEC_NONE:
+        default:
+            return NULL;
+    }
+}
+
 const char *tcpst_end_reason_name(tcpst_end_reason r)
 {
     switch (r) {

@@ -134,10 +134,19 @@ def main():
         fh.write(hdr + b"".join(recs[:-1]) + recs[-1][:20])
     p = run([cut])
     rep = json.loads(p.stdout) if p.stdout else None
-    check("truncated file keeps earlier packets and warns",
-          p.returncode == 0 and rep and rep["inputs"][0]["truncated"] and
-          rep["inputs"][0]["packets"] == len(recs) - 1 and "warning" in p.stderr and
-          cut in p.stderr, p.stderr)
+    off = len(hdr) + sum(len(x) for x in recs[:-1])
+    check("truncated file keeps earlier packets, warns with the offset, exits 3",
+          p.returncode == 3 and rep and rep["inputs"][0]["truncated"] and
+          rep["inputs"][0]["packets"] == len(recs) - 1 and
+          p.stderr.count("\n") == 1 and "warning" in p.stderr and cut in p.stderr and
+          f"at byte {off}:" in p.stderr and
+          rep["summary"]["capture"]["complete"] is False and
+          rep["summary"]["capture"]["incomplete"] == ["input_truncated"], p.stderr)
+    p = run(["--allow-truncated", cut])
+    rep = json.loads(p.stdout) if p.stdout else None
+    check("--allow-truncated: the same report, exit 0",
+          p.returncode == 0 and rep and rep["inputs"][0]["truncated"] and "warning" in p.stderr,
+          p.stderr)
 
     # SIGINT while reading a never-ending stdin: the report is still complete.
     r, w = os.pipe()

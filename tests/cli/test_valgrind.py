@@ -51,7 +51,7 @@ def main():
     cut = os.path.join(tmp, "cut.pcap")
     with open(cut, "wb") as fh:
         fh.write(data[:len(data) - 7])
-    vg("truncated file", ["-o", out, cut], 0)
+    vg("truncated file", ["-o", out, cut], 3)
     bad = os.path.join(tmp, "bad.pcap")
     with open(bad, "wb") as fh:
         fh.write(b"\xde\xad\xbe\xef" + data[4:])

@@ -7,7 +7,8 @@ sample capture) and corpus/pcap (small whole captures, a pcapng rewrite,
 truncated and damaged variants), and corpus/reasm (fuzz_reasm's fragment
 sequences, built here, not from samples).  Deterministic; does not remove
 inputs that fuzzing added (crash reproducers stay).
-Usage: make_corpus.py [REPO_ROOT] [--only-reasm]
+corpus/pcapng holds fuzz_pcapng's multi-interface, statistics and damaged pcapng files.
+Usage: make_corpus.py [REPO_ROOT] [--only-reasm | --only-pcapng]
 """
 import hashlib
 import os
@@ -158,6 +159,82 @@ def pcapng(lt, pkts, tsresol=6):
     return out
 
 
+# ---- corpus/pcapng: the pcapng reader's blocks, for fuzz_pcapng.c ---------
+
+def opt(code, value):
+    return struct.pack('<HH', code, len(value)) + value + b'\x00' * (-len(value) % 4)
+
+
+def end_opts(*opts):
+    return b''.join(opts) + struct.pack('<HH', 0, 0) if opts else b''
+
+
+def t64(ns, tsresol=9):
+    t = ns // (10**9 // 10**tsresol)
+    return struct.pack('<II', t >> 32, t & 0xffffffff)
+
+
+def pcapng_seeds():
+    """Several interfaces with their own link type, resolution and snap length, statistics
+    blocks, blocks the reader must skip, and damaged variants of them."""
+    lt, pkts, _ = read_pcap(os.path.join(SAMPLES, 'close-wait.pcap'))
+    shb = block(0x0A0D0D0A, struct.pack('<IHHq', 0x1A2B3C4D, 1, 0, -1) +
+                end_opts(opt(4, b'fuzz')))
+    idb0 = block(1, struct.pack('<HHI', lt, 0, 262144) + end_opts(opt(9, b'\x09'),
+                                                                   opt(2, b'veth0')))
+    idb1 = block(1, struct.pack('<HHI', 101, 0, 96) + end_opts(opt(9, b'\x06')))  # raw IP, us
+    idb2 = block(1, struct.pack('<HHI', 1, 0, 65535) + end_opts(opt(9, b'\x83')))  # 2^-3 s
+    out = shb + idb0 + idb1 + idb2
+    first, last = pkts[0][0], pkts[-1][0]
+    for i, (ts, frame, wl) in enumerate(pkts):
+        if i % 3 == 1 and lt == 113:  # the same IP packet on the raw-IP interface, snapped
+            ip = frame[16:16 + 96]
+            out += block(6, struct.pack('<I', 1) + t64(ts, 6) +
+                         struct.pack('<II', len(ip), len(frame) - 16) + ip)
+        out += block(6, struct.pack('<I', 0) + t64(ts) + struct.pack('<II', len(frame), wl) + frame)
+        if i == 2:
+            out += block(0x0BAD, b'unknown block type')  # skipped
+            out += block(4, struct.pack('<HH', 1, 4) + b'\x7f\x00\x00\x01' + b'lo\x00\x00')  # NRB
+        if i == 4:
+            out += block(3, struct.pack('<I', len(frame)) + frame)  # Simple Packet Block
+    isb = lambda iface, ts, *o: block(5, struct.pack('<I', iface) + t64(ts) + end_opts(*o))
+    stats = out + isb(0, last + 5 * 10**9, opt(2, t64(first)), opt(3, t64(last + 5 * 10**9)),
+                      opt(4, struct.pack('<Q', 99)), opt(5, struct.pack('<Q', 1)),
+                      opt(7, struct.pack('<Q', 2))) + isb(1, last, opt(3, t64(last, 6)))
+    put('pcapng', stats, 'three-interfaces-isb')
+    put('pcapng', out, 'three-interfaces-no-isb')
+    put('pcapng', stats + shb + idb1 + block(6, struct.pack('<I', 0) + t64(last) +
+                                            struct.pack('<II', 20, 20) + bytes(20)),
+        'second-section')
+    # Big-endian section.
+    be = block(0x0A0D0D0A, b'')[:0]
+    body = struct.pack('>IHHq', 0x1A2B3C4D, 1, 0, -1)
+    be = struct.pack('>II', 0x0A0D0D0A, len(body) + 12) + body + struct.pack('>I', len(body) + 12)
+    ib = struct.pack('>HHI', lt, 0, 262144)
+    be += struct.pack('>II', 1, len(ib) + 12) + ib + struct.pack('>I', len(ib) + 12)
+    for ts, frame, wl in pkts[:4]:
+        t = ts // 1000
+        eb = struct.pack('>IIIII', 0, t >> 32, t & 0xffffffff, len(frame), wl) + frame
+        eb += b'\x00' * (-len(eb) % 4)
+        be += struct.pack('>II', 6, len(eb) + 12) + eb + struct.pack('>I', len(eb) + 12)
+    put('pcapng', be, 'big-endian')
+    # Damage: a cut block, lengths that disagree, an option running past its block, an
+    # interface id never declared, a packet before any interface, caplen past the block.
+    put('pcapng', stats[:len(stats) - 37], 'cut')
+    bad = bytearray(stats)
+    bad[len(shb) + len(idb0) + len(idb1) + len(idb2) + 4] ^= 0x40
+    put('pcapng', bytes(bad), 'length-mismatch')
+    put('pcapng', shb + block(1, struct.pack('<HHI', lt, 0, 0) + struct.pack('<HH', 9, 200)),
+        'option-overrun')
+    put('pcapng', shb + idb0 + block(6, struct.pack('<I', 7) + t64(first) +
+                                     struct.pack('<II', 4, 4) + b'abcd'), 'undeclared-interface')
+    put('pcapng', shb + block(6, struct.pack('<I', 0) + t64(first) + struct.pack('<II', 4, 4) +
+                              b'abcd'), 'packet-before-idb')
+    put('pcapng', shb + idb0 + block(6, struct.pack('<I', 0) + t64(first) +
+                                     struct.pack('<II', 4000, 4000) + b'abcd'), 'caplen-past-block')
+    put('pcapng', shb + idb0 + isb(0, first, opt(3, t64(first))), 'no-packets-isb')
+
+
 # ---- corpus/reasm: fragment sequences for fuzz_reasm.c --------------------
 
 def csum16(b):
@@ -268,6 +345,10 @@ def reasm_seeds():
 
 
 if __name__ == '__main__':
+    if '--only-pcapng' in sys.argv:
+        pcapng_seeds()
+        sys.exit(0)
     if '--only-reasm' not in sys.argv:
         main()
+        pcapng_seeds()
     reasm_seeds()

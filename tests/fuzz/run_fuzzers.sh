@@ -2,7 +2,7 @@
 # run_fuzzers.sh - build the libFuzzer targets (clang, ASan+UBSan) in their
 # own build directory and run each for SECONDS (default 60).
 #
-# Usage: tests/fuzz/run_fuzzers.sh [SECONDS] [TARGET...]   (targets: decode engine pcap reasm)
+# Usage: tests/fuzz/run_fuzzers.sh [SECONDS] [TARGET...]   (targets: decode engine pcap pcapng reasm)
 # Environment: FUZZ_BUILD_DIR (default build-fuzz), FUZZ_OUT_DIR (default
 # FUZZ_BUILD_DIR/findings), CC (default clang).
 # Exits non-zero on any crash, sanitizer report, leak, timeout or OOM.  Inputs
@@ -13,12 +13,12 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decode engine pcap reasm)
+[ ${#targets[@]} -gt 0 ] || targets=(decode engine pcap pcapng reasm)
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 out=${FUZZ_OUT_DIR:-$build/findings}
 cc=${CC:-clang}
 
-declare -A max_len=([decode]=4096 [engine]=16384 [pcap]=32768 [reasm]=16384)
+declare -A max_len=([decode]=4096 [engine]=16384 [pcap]=32768 [pcapng]=16384 [reasm]=16384)
 
 # Coverage instrumentation for the library too (fuzzer-no-link), sanitizers
 # from the project's own TCPSTATE_SANITIZE, asserts kept (Debug, no NDEBUG).

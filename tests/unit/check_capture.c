@@ -822,7 +822,9 @@ START_TEST(test_truncated_in_record)
     const tcpst_input_info *info = tcpst_capture_input(cap, 0);
     ck_assert(info->truncated);
     ck_assert_uint_eq(info->packets, 2);
-    ck_assert_msg(strncmp(info->error, "truncated dump file", 19) == 0, "got '%s'", info->error);
+    /* The offset is where the cut record starts: the file header and two whole records. */
+    ck_assert_msg(strncmp(info->error, "damaged record at byte 72: truncated dump file", 46) == 0,
+                  "got '%s'", info->error);
     tcpst_capture_close(cap);
 
     /* Cut inside a record header: same outcome. */
@@ -890,7 +892,9 @@ START_TEST(test_caplen_above_wirelen)
     ck_assert_uint_eq(read_all(cap, s, 4), 1);
     const tcpst_input_info *info = tcpst_capture_input(cap, 0);
     ck_assert(info->truncated);
-    ck_assert_str_eq(info->error, "record 2: captured length 30 exceeds original length 10");
+    ck_assert_str_eq(info->error,
+                     "damaged record at byte 60: record 2: captured length 30 exceeds original "
+                     "length 10");
     ck_assert_uint_eq(info->packets, 1);
     ck_assert_uint_eq(info->bytes, 20);
     tcpst_capture_close(cap);
@@ -1253,7 +1257,116 @@ START_TEST(test_dump_errors)
     ck_assert_int_eq(tcpst_capture_dump_open(cap, tp("m.pcap"), &err), TCPST_ELINKTYPE);
     ck_assert_str_eq(err.msg, strcat(strcpy(want, tp("m.pcap")),
                                      ": cannot save inputs of link types EN10MB and RAW in one "
-                                     "pcap file"));
+                                     "pcap file (a .pcapng file can hold both)"));
+    tcpst_capture_close(cap);
+}
+END_TEST
+
+/* -w FILE.pcapng keeps both link types (an interface each), nanosecond times, and ends in
+ * statistics blocks that give the end of the capture back to a reader. */
+START_TEST(test_dump_pcapng_roundtrip)
+{
+    write_pcap(tp("a.pcap"), all6, 6);
+    write_pcap_ex(tp("raw.pcap"), 101, false, false, all6, 3);
+    const char *mixed[] = {tp("a.pcap"), tp("raw.pcap")};
+    tcpst_capture *cap = open_ok(mixed, 2, NULL);
+    dump_ok(cap, tp("m.pcapng"));
+    struct seen a[16];
+    ck_assert_uint_eq(read_all(cap, a, 16), 9);
+    tcpst_time end = NS(20, 500000000);
+    ck_assert_int_eq(tcpst_capture_dump_finish(cap, end), 0);
+    ck_assert_uint_eq(tcpst_capture_dump_skipped(cap), 0);
+    tcpst_capture_close(cap);
+
+    const char *back[] = {tp("m.pcapng")};
+    cap = open_ok(back, 1, NULL);
+    tcpst_pkt pkt;
+    int lts[2] = {0, 0};
+    for (size_t i = 0; i < 9; i++) {
+        ck_assert_int_eq(tcpst_capture_next(cap, &pkt), 1);
+        ck_assert_int_eq(pkt.ts, a[i].ts);
+        ck_assert_uint_eq(pkt.data[0], a[i].tag);
+        lts[pkt.linktype == 101]++;
+    }
+    ck_assert_int_eq(tcpst_capture_next(cap, &pkt), 0);
+    ck_assert_int_eq(lts[0], 6);
+    ck_assert_int_eq(lts[1], 3);
+    const tcpst_input_info *in = tcpst_capture_input(cap, 0);
+    ck_assert_str_eq(in->format, "pcapng");
+    ck_assert_uint_eq(in->interfaces, 2);
+    ck_assert(in->nanosecond);
+    ck_assert(in->has_end);
+    ck_assert_int_eq(in->end_ts, end);
+    ck_assert_int_eq(in->start_ts, a[0].ts);
+    ck_assert(!in->has_ifrecv && !in->has_ifdrop); /* offline: no libpcap counters */
+    tcpst_capture_end ce;
+    tcpst_error err;
+    ck_assert_int_eq(tcpst_capture_end_of(cap, TCPST_ENDG_NONE, 0, NULL, false, 0, &ce, &err), 0);
+    ck_assert(ce.known);
+    ck_assert_int_eq(ce.end, end);
+    ck_assert_str_eq(ce.source, "pcapng-isb");
+    tcpst_capture_close(cap);
+
+    /* The same inputs into a .pcap: the second link type is left out and counted. */
+    write_pcap_ex(tp("raw3.pcap"), 101, false, false, all6, 3);
+    const char *one[] = {tp("raw3.pcap")};
+    cap = open_ok(one, 1, NULL);
+    dump_ok(cap, tp("r.pcap"));
+    ck_assert_uint_eq(read_all(cap, a, 16), 3);
+    ck_assert_int_eq(tcpst_capture_dump_finish(cap, end), 0);
+    ck_assert_uint_eq(tcpst_capture_dump_skipped(cap), 0);
+    tcpst_capture_close(cap);
+}
+END_TEST
+
+/* Where the end of the capture comes from, and the refusals (docs/capture-end.md). */
+START_TEST(test_capture_end_sources)
+{
+    write_pcap(tp("a.pcap"), all6, 6); /* last packet at 13 s */
+    const char *in[] = {tp("a.pcap")};
+    tcpst_capture *cap = open_ok(in, 1, NULL);
+    struct seen sn[8];
+    ck_assert_uint_eq(read_all(cap, sn, 8), 6);
+    tcpst_time last = sn[5].ts;
+    tcpst_capture_end ce;
+    tcpst_error err;
+    ck_assert_int_eq(tcpst_capture_end_of(cap, TCPST_ENDG_NONE, 0, NULL, false, 0, &ce, &err), 0);
+    ck_assert(ce.known && ce.end == last);
+    ck_assert_str_eq(ce.source, "last-packet");
+    ck_assert_int_eq(
+        tcpst_capture_end_of(cap, TCPST_ENDG_AFTER_LAST, NS(5, 0), "+5s", false, 0, &ce, &err), 0);
+    ck_assert(ce.end == last + NS(5, 0));
+    ck_assert_str_eq(ce.source, "option");
+    ck_assert_int_eq(
+        tcpst_capture_end_of(cap, TCPST_ENDG_AT, NS(100, 0), "100", false, 0, &ce, &err), 0);
+    ck_assert(ce.end == NS(100, 0));
+    /* An end before the last packet names both times. */
+    ck_assert_int_eq(tcpst_capture_end_of(cap, TCPST_ENDG_AT, NS(12, 0), "12", false, 0, &ce, &err),
+                     TCPST_EUSAGE);
+    ck_assert_str_eq(err.msg, "--capture-end 12: the capture cannot end at "
+                              "1970-01-01T00:00:12Z, before its last packet at "
+                              "1970-01-01T00:00:13Z");
+    /* mtime: the file's own, here set before its last packet, then after it. */
+    struct timespec times[2] = {{.tv_sec = 12}, {.tv_sec = 12}};
+    ck_assert_int_eq(utimensat(AT_FDCWD, tp("a.pcap"), times, 0), 0);
+    ck_assert_int_eq(tcpst_capture_end_of(cap, TCPST_ENDG_MTIME, 0, "mtime", false, 0, &ce, &err),
+                     TCPST_EUSAGE);
+    ck_assert_msg(strstr(err.msg, "last modified at 1970-01-01T00:00:12Z") != NULL, "%s", err.msg);
+    times[0].tv_sec = times[1].tv_sec = 30;
+    times[1].tv_nsec = 250000000;
+    ck_assert_int_eq(utimensat(AT_FDCWD, tp("a.pcap"), times, 0), 0);
+    ck_assert_int_eq(tcpst_capture_end_of(cap, TCPST_ENDG_MTIME, 0, "mtime", false, 0, &ce, &err),
+                     0);
+    ck_assert(ce.end == NS(30, 250000000));
+    /* A live stream ends at the wall clock; one behind the packets gives way to them. */
+    ck_assert_int_eq(
+        tcpst_capture_end_of(cap, TCPST_ENDG_NONE, 0, NULL, true, NS(40, 0), &ce, &err), 0);
+    ck_assert(ce.end == NS(40, 0));
+    ck_assert_str_eq(ce.source, "stream");
+    ck_assert_int_eq(tcpst_capture_end_of(cap, TCPST_ENDG_NONE, 0, NULL, true, NS(1, 0), &ce, &err),
+                     0);
+    ck_assert(ce.end == last);
+    ck_assert_str_eq(ce.source, "last-packet");
     tcpst_capture_close(cap);
 }
 END_TEST
@@ -2282,6 +2395,8 @@ static Suite *capture_suite(void)
     tcase_add_test(tc, test_dump_merged_usec_inputs);
     tcase_add_test(tc, test_dump_offline_filter);
     tcase_add_test(tc, test_dump_errors);
+    tcase_add_test(tc, test_dump_pcapng_roundtrip);
+    tcase_add_test(tc, test_capture_end_sources);
     tcase_add_test(tc, test_dump_flush_reports_errors);
     tcase_add_test(tc, test_dump_stdout);
     suite_add_tcase(s, tc);

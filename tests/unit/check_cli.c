@@ -271,6 +271,19 @@ static const struct {
     {{"--stats-interval=0.5", "f"}, AT(stats_interval), NS / 2},
     {{"--duration", "0.5", "f"}, AT(duration), NS / 2},
     {{"--duration", "1e-9", "f"}, AT(duration), 1},
+    {{"--duration", "250ms", "f"}, AT(duration), NS / 4},
+    {{"--time-wait", "2m", "f"}, AT(engine.conn.time_wait), 120 * NS},
+    {{"--timeout-active", "1h", "f"}, AT(engine.timeout[TCPST_LRU_ACTIVE]), 3600 * NS},
+    {{"--stats-interval", "1500us", "f"}, AT(stats_interval), 1500000},
+    {{"--capture-end", "1796596044.250000001", "f"}, AT(end_at), 1796596044250000001},
+    {{"--capture-end", "2026-12-06T22:26:07.25Z", "f"}, AT(end_at), 1796595967250000000},
+    {{"--capture-end", "2026-12-06T23:26:07.25+01:00", "f"}, AT(end_at), 1796595967250000000},
+    {{"--capture-end", "+5s", "f"}, AT(end_at), 5 * NS},
+    {{"--capture-end", "+5s", "f"}, AT(end_given), TCPST_ENDG_AFTER_LAST},
+    {{"--capture-end", "mtime", "f"}, AT(end_given), TCPST_ENDG_MTIME},
+    {{"--capture-end", "last-packet", "f"}, AT(end_given), TCPST_ENDG_LAST_PACKET},
+    {{"--capture-end", "1", "f"}, AT(end_given), TCPST_ENDG_AT},
+    {{"--allow-truncated", "f"}, AT(allow_truncated), 1},
     {{"--connections", "anomalous", "f"}, AT(connections), TCPST_CONNS_ANOMALOUS},
     {{"--connections", "none", "f"}, AT(connections), TCPST_CONNS_NONE},
     {{"--connections", "none", "--connections", "all", "f"}, AT(connections), TCPST_CONNS_ALL},
@@ -472,19 +485,40 @@ static const struct {
     {{"--memory", "-1", "f"}, "--memory: expected 0..1073741824, got '-1'"},
     {{"--vxlan-port", "65536", "f"}, "--vxlan-port: expected 0..65535, got '65536'"},
     {{"--gre-udp-port", "-1", "f"}, "--gre-udp-port: expected 0..65535, got '-1'"},
-    {{"--time-wait", "-1", "f"}, "--time-wait: invalid number of seconds '-1'"},
-    {{"--time-wait", "nan", "f"}, "--time-wait: invalid number of seconds 'nan'"},
-    {{"--time-wait", "inf", "f"}, "--time-wait: invalid number of seconds 'inf'"},
-    {{"--time-wait", "1000000001", "f"}, "--time-wait: invalid number of seconds '1000000001'"},
-    {{"--time-wait", "5s", "f"}, "--time-wait: invalid number of seconds '5s'"},
-    {{"--timeout-handshake", "x", "f"}, "--timeout-handshake: invalid number of seconds 'x'"},
-    {{"--timeout-active", "", "f"}, "--timeout-active: invalid number of seconds ''"},
-    {{"--timeout-closed", "-0.5", "f"}, "--timeout-closed: invalid number of seconds '-0.5'"},
-    {{"--stats-interval", "soon", "f"}, "--stats-interval: invalid number of seconds 'soon'"},
+    {{"--time-wait", "-1", "f"},
+     "--time-wait: invalid duration '-1' (seconds, or with a unit: 250ms, 5s, 2m, 1h)"},
+    {{"--time-wait", "nan", "f"},
+     "--time-wait: invalid duration 'nan' (seconds, or with a unit: 250ms, 5s, 2m, 1h)"},
+    {{"--time-wait", "inf", "f"},
+     "--time-wait: invalid duration 'inf' (seconds, or with a unit: 250ms, 5s, 2m, 1h)"},
+    {{"--time-wait", "1000000001", "f"},
+     "--time-wait: invalid duration '1000000001' (seconds, or with a unit: 250ms, 5s, 2m, 1h)"},
+    {{"--time-wait", "5x", "f"},
+     "--time-wait: invalid duration '5x' (seconds, or with a unit: 250ms, 5s, 2m, 1h)"},
+    {{"--timeout-handshake", "x", "f"},
+     "--timeout-handshake: invalid duration 'x' (seconds, or with a unit: 250ms, 5s, 2m, 1h)"},
+    {{"--timeout-active", "", "f"},
+     "--timeout-active: invalid duration '' (seconds, or with a unit: 250ms, 5s, 2m, 1h)"},
+    {{"--timeout-closed", "-0.5", "f"},
+     "--timeout-closed: invalid duration '-0.5' (seconds, or with a unit: 250ms, 5s, 2m, 1h)"},
+    {{"--stats-interval", "soon", "f"},
+     "--stats-interval: invalid duration 'soon' (seconds, or with a unit: 250ms, 5s, 2m, 1h)"},
     {{"--duration", "0", "f"}, "--duration: must be above 0"},
     {{"--duration", "1e-10", "f"}, "--duration: must be above 0"},
-    {{"--duration", "-1", "f"}, "--duration: invalid number of seconds '-1'"},
+    {{"--duration", "-1", "f"},
+     "--duration: invalid duration '-1' (seconds, or with a unit: 250ms, 5s, 2m, 1h)"},
     {{"--format", "xml", "f"}, "--format: expected 'json', 'text' or 'ndjson', got 'xml'"},
+    {{"--capture-end", "soon", "f"},
+     "--capture-end: expected a time (1796596044.25 or 2026-12-06T22:26:07.25Z), +DURATION, "
+     "mtime or last-packet, got 'soon'"},
+    {{"--capture-end", "2026-02-30T00:00:00Z", "f"},
+     "--capture-end: expected a time (1796596044.25 or 2026-12-06T22:26:07.25Z), +DURATION, "
+     "mtime or last-packet, got '2026-02-30T00:00:00Z'"},
+    {{"--capture-end", "2026-12-06T22:26:07", "f"},
+     "--capture-end: expected a time (1796596044.25 or 2026-12-06T22:26:07.25Z), +DURATION, "
+     "mtime or last-packet, got '2026-12-06T22:26:07'"},
+    {{"--capture-end", "+-1s", "f"},
+     "--capture-end: invalid duration '-1s' (seconds, or with a unit: 250ms, 5s, 2m, 1h)"},
     {{"--format", "JSON", "f"}, "--format: expected 'json', 'text' or 'ndjson', got 'JSON'"},
     {{"--connections", "some", "f"}, "--connections: expected all, anomalous or none, got 'some'"},
     {{"--split", "bsd", "f"}, "--split: expected 'rfc' or 'zeek', got 'bsd'"},
@@ -495,10 +529,12 @@ static const struct {
     {{"--stuck-after", "closed=1", "f"}, "--stuck-after: unknown state 'closed'" STUCK_STATES},
     {{"--stuck-after", "ZERO_WINDOW=1", "f"},
      "--stuck-after: unknown state 'ZERO_WINDOW'" STUCK_STATES},
-    {{"--stuck-after", "close_wait=x", "f"}, "--stuck-after: invalid number of seconds 'x'"},
-    {{"--stuck-after", "x=y", "f"}, "--stuck-after: invalid number of seconds 'y'"},
+    {{"--stuck-after", "close_wait=x", "f"},
+     "--stuck-after: invalid duration 'x' (seconds, or with a unit: 250ms, 5s, 2m, 1h)"},
+    {{"--stuck-after", "x=y", "f"},
+     "--stuck-after: invalid duration 'y' (seconds, or with a unit: 250ms, 5s, 2m, 1h)"},
     {{"--stuck-after", "5,zero_window", "f"},
-     "--stuck-after: invalid number of seconds 'zero_window'"},
+     "--stuck-after: invalid duration 'zero_window' (seconds, or with a unit: 250ms, 5s, 2m, 1h)"},
     {{"--fail-on", "bogus", "f"},
      "--fail-on: unknown anomaly type 'bogus' (see docs/anomalies.md)"},
     {{"--frobnicate", "f"}, "unknown option '--frobnicate'"},
@@ -621,7 +657,8 @@ static void expect_seconds(const char *opt, const char *value, tcpst_time want, 
         return;
     }
     char msg[128];
-    snprintf(msg, sizeof msg, "%s: invalid number of seconds '%s'", opt, value);
+    snprintf(msg, sizeof msg,
+             "%s: invalid duration '%s' (seconds, or with a unit: 250ms, 5s, 2m, 1h)", opt, value);
     ck_assert_msg(rc == TCPST_EUSAGE && strcmp(err.msg, msg) == 0, "%s %s: '%s'", opt, value,
                   err.msg);
 }
@@ -646,7 +683,10 @@ START_TEST(seconds_rows)
         expect_seconds(opt, "nan", -1, r->at);
         expect_seconds(opt, "inf", -1, r->at);
         expect_seconds(opt, "", -1, r->at);
-        expect_seconds(opt, "1s", -1, r->at);
+        expect_seconds(opt, "1s", NS, r->at);
+        expect_seconds(opt, "90m", 5400 * NS, r->at);
+        expect_seconds(opt, "3 s", -1, r->at);
+        expect_seconds(opt, "1y", -1, r->at);
     }
     tcpst_cli_free(&o);
 }
