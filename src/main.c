@@ -30,6 +30,9 @@
  * (docs/robustness.md); --allow-truncated makes that 0. */
 enum { EXIT_OK = 0, EXIT_POLICY = 1, EXIT_USAGE = 2, EXIT_TRUNCATED = 3 };
 
+/* How long a stream's reader waits for a record before the clock moves without one. */
+#define STREAM_POLL_MS 100
+
 static volatile sig_atomic_t stop_requested;
 static tcpst_capture *volatile signal_cap; /* woken from the handler (live capture) */
 
@@ -152,8 +155,8 @@ static int open_analysis(run *r)
         tcpst_engine_add_receiver(&r->eng, &report) != 0) {
         return tcpst_error_set(&r->err, TCPST_EUSAGE, "too many receivers");
     }
-    /* A second core reads ahead while this one analyses; pipes and stdin are read inline,
-     * as their packets must reach the analysis as they arrive. */
+    /* A second core reads ahead while this one analyses (capture files only: a pipe's
+     * records must reach the analysis as they arrive). */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = o->threads ? o->threads : ncpu > 0 ? (unsigned)ncpu : 1;
     if (threads >= 2 && !o->live && !o->write_file) {
@@ -204,7 +207,7 @@ static void read_loop(run *r)
     bool stats_due = tcpst_report_format_streams(o->format) && o->stats_interval > 0;
     tcpst_time started = clock_ns(CLOCK_MONOTONIC);
     tcpst_time first_ts = 0, next_stats = 0;
-    bool have_first = false;
+    bool have_first = false, start_stream = false;
     uint64_t seen = 0;
     tcpst_pkt pkt;
     r->stop = "end_of_input";
@@ -230,6 +233,7 @@ static void read_loop(run *r)
                 first_ts = pkt.ts;
                 have_first = true;
                 r->live_stream = is_live_stream(r, &pkt);
+                start_stream = r->live_stream;
             }
             if (o->duration && !o->live && pkt.ts - first_ts >= o->duration) {
                 r->stop = "duration";
@@ -242,8 +246,18 @@ static void read_loop(run *r)
                 tcpst_engine_packet(&r->eng, pkt.linktype, pkt.data, pkt.caplen, pkt.wirelen,
                                     pkt.ts, pkt.frame);
             }
-        } else {
-            /* Idle live capture: the wall clock drives timers and stuck states. */
+            /* A live stream's silence must still move the clock: from its second packet on
+             * a thread reads it and the loop gets idle turns (docs/capture-end.md).  Only
+             * now: the thread's reads reuse the buffer the first packet was in. */
+            if (start_stream) {
+                start_stream = false;
+                if (tcpst_capture_start_stream(r->cap, STREAM_POLL_MS, &r->err) != 0) {
+                    fprintf(stderr, "tcpstate: warning: %s; a silent stream stops the clock\n",
+                            r->err.msg);
+                }
+            }
+        } else if (o->live || r->live_stream) {
+            /* Idle live capture or stream: the wall clock drives timers and stuck states. */
             tcpst_engine_advance(&r->eng, clock_ns(CLOCK_REALTIME));
         }
         if (stats_due) {

@@ -246,4 +246,13 @@ typedef struct tcpst_capture_prep {
 int tcpst_capture_start_reader(tcpst_capture *cap, const tcpst_capture_prep *prep,
                                tcpst_error *err);
 
+/*
+ * Read the inputs on a thread of their own and let tcpst_capture_next() return 2 (idle)
+ * when no record came within poll_ms: for a live stream on a pipe or FIFO, whose silence
+ * must not stop the clock (docs/capture-end.md).  Call before installing signal handlers
+ * that call tcpst_capture_interrupt(), and not with the read-ahead thread.  EUSAGE
+ * (live, or already started), ENOMEM.
+ */
+int tcpst_capture_start_stream(tcpst_capture *cap, int poll_ms, tcpst_error *err);
+
 #endif

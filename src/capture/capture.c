@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,11 +299,17 @@ void tcpst_capture_get_counters(tcpst_capture *cap, tcpst_capture_counters *out)
 }
 
 /* Goes to the source opened, never to the read-ahead in front of it: cap->src does not
- * change after open, so a handler may read it while the caller starts the thread. */
+ * change after open, so a handler may read it while the caller starts the thread.  A
+ * stream reader in front (stream.c) is woken too, through its own atomic pointer: it may
+ * start while handlers are installed. */
 void tcpst_capture_interrupt(tcpst_capture *cap)
 {
     if (cap != NULL && cap->src != NULL && cap->src->ops->interrupt != NULL) {
         cap->src->ops->interrupt(cap->src);
+    }
+    tcpst__source *w = cap != NULL ? atomic_load(&cap->wake) : NULL;
+    if (w != NULL && w->ops->interrupt != NULL) {
+        w->ops->interrupt(w);
     }
 }
 
@@ -326,6 +333,16 @@ uint64_t tcpst_capture_filtered(const tcpst_capture *cap)
     return cap->filtered;
 }
 
+int tcpst__thread_start(pthread_t *tid, void *(*fn)(void *), void *arg)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(tid, NULL, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
 uint64_t tcpst_capture_dump_skipped(const tcpst_capture *cap)
 {
     return tcpst__dump_skipped(cap->dump);
@@ -336,6 +353,7 @@ void tcpst_capture_close(tcpst_capture *cap)
     if (cap == NULL) {
         return;
     }
+    atomic_store(&cap->wake, NULL);
     if (cap->top != NULL && cap->top != cap->src) {
         cap->top->ops->close(cap->top); /* the thread stops before the handles it reads go */
     }

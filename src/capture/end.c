@@ -16,6 +16,10 @@
 #include "tcpstate/capture.h"
 #include "tcpstate/timefmt.h"
 
+/* How far a file's mtime may lag its last packet: the file-system clock is read once per
+ * tick (1 to 10 ms), packet times are exact. */
+#define MTIME_SLACK (TCPST_NS_PER_SEC / 10)
+
 /* The latest modification time of the inputs; standard input only when it is a file. */
 static int inputs_mtime(const tcpst_capture *cap, tcpst_time *out, tcpst_error *err)
 {
@@ -99,6 +103,11 @@ int tcpst_capture_end_of(const tcpst_capture *cap, tcpst_end_given given, tcpst_
             int rc = inputs_mtime(cap, &out->end, err);
             if (rc != 0) {
                 return rc;
+            }
+            /* File times come from the kernel's coarse clock, a tick behind the packets'
+             * own: an mtime just before the last packet is that packet's write. */
+            if (any && out->end < last && last - out->end <= MTIME_SLACK) {
+                out->end = last;
             }
             out->source = "option";
             break;

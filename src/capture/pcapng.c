@@ -65,6 +65,7 @@ typedef struct iface {
     /* Its last statistics block. */
     bool has_start, has_end, has_recv, has_drop, has_osdrop;
     tcpst_time start, end;
+    uint64_t start_units, end_units; /* as stored, for the microsecond check at the end */
     uint64_t recv, drop, osdrop;
 } iface;
 
@@ -92,8 +93,10 @@ struct pcapng {
     const char *filter_text; /* NULL: no filter */
     filter filters[FILTERS_MAX];
     size_t nfilters;
-    tcpst_time last_ts;     /* a Simple Packet Block has no time: it gets the last one */
-    struct pcap_pkthdr hdr; /* for -w: times in ns (frac_ns 1) */
+    tcpst_time last_ts;        /* a Simple Packet Block has no time: it gets the last one */
+    bool any;                  /* a packet was read ... */
+    tcpst_time min_ts, max_ts; /* ... the earliest and latest packet time */
+    struct pcap_pkthdr hdr;    /* for -w: times in ns (frac_ns 1) */
     char error[TCPST_ERRMSG_MAX];
 };
 
@@ -308,11 +311,13 @@ static void isb_option(struct pcapng *g, void *ctx, uint16_t code, const uint8_t
     switch (code) {
         case ISB_STARTTIME:
             f->has_start = true;
-            f->start = to_ns(f, get_hilo(g, v));
+            f->start_units = get_hilo(g, v);
+            f->start = to_ns(f, f->start_units);
             break;
         case ISB_ENDTIME:
             f->has_end = true;
-            f->end = to_ns(f, get_hilo(g, v));
+            f->end_units = get_hilo(g, v);
+            f->end = to_ns(f, f->end_units);
             break;
         case ISB_IFRECV:
             f->has_recv = true;
@@ -428,6 +433,9 @@ static void packet(struct pcapng *g, tcpst__rec *rec, const iface *f, tcpst_time
                    const uint8_t *data, uint32_t caplen, uint32_t wirelen)
 {
     g->last_ts = ts;
+    g->min_ts = !g->any || ts < g->min_ts ? ts : g->min_ts;
+    g->max_ts = !g->any || ts > g->max_ts ? ts : g->max_ts;
+    g->any = true;
     g->hdr.ts.tv_sec = (time_t)(ts / TCPST_NS_PER_SEC);
     g->hdr.ts.tv_usec = (suseconds_t)(ts % TCPST_NS_PER_SEC);
     if (g->hdr.ts.tv_usec < 0) {
@@ -535,8 +543,31 @@ static void pcapng_next(tcpst__source *s, tcpst__rec *rec)
 }
 
 /* The statistics of every interface of the file, summed, into the input's info. */
-static void sum_stats(const iface *f, tcpst_input_info *info)
+/*
+ * dumpcap (Wireshark 4.0) writes its statistics blocks' times in microseconds whatever
+ * if_tsresol says: with nanosecond interfaces their end then reads as a day in January
+ * 1970, before every packet.  Times that make sense only in microseconds are read so.
+ */
+static void microsecond_isb(const struct pcapng *g, iface *f)
 {
+    if (!f->has_end || !g->any || f->end >= g->min_ts || f->pow2 || f->exp == 6) {
+        return;
+    }
+    iface us = *f;
+    us.exp = 6;
+    tcpst_time end = to_ns(&us, f->end_units);
+    if (end + TCPST_NS_PER_SEC < g->max_ts) {
+        return; /* not that either: left as written, and the end comes from the packets */
+    }
+    f->end = end;
+    if (f->has_start) {
+        f->start = to_ns(&us, f->start_units);
+    }
+}
+
+static void sum_stats(iface *f, const struct pcapng *g, tcpst_input_info *info)
+{
+    microsecond_isb(g, f);
     if (f->has_end && (!info->has_end || f->end > info->end_ts)) {
         info->has_end = true;
         info->end_ts = f->end;
@@ -558,10 +589,10 @@ static void pcapng_finish(tcpst__source *s, tcpst__input *in)
     tcpst_input_info *info = &in[g->input].info;
     info->interfaces = (uint32_t)(g->ndone + g->nifs);
     for (size_t i = 0; i < g->ndone; i++) {
-        sum_stats(&g->done_ifs[i], info);
+        sum_stats(&g->done_ifs[i], g, info);
     }
     for (size_t i = 0; i < g->nifs; i++) {
-        sum_stats(&g->ifs[i], info);
+        sum_stats(&g->ifs[i], g, info);
     }
 }
 

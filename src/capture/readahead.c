@@ -15,7 +15,6 @@
  * reach the analysis as they come, and so must a pipe's), -w (not with the thread).
  */
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -306,12 +305,7 @@ int tcpst_capture_start_reader(tcpst_capture *cap, const tcpst_capture_prep *pre
     rd->inner = src;
     pthread_mutex_init(&rd->mu, NULL);
     pthread_cond_init(&rd->cv, NULL);
-    /* Signals are for the caller's thread (its handlers stop the analysis loop). */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    rc = pthread_create(&rd->tid, NULL, reader_main, rd);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    rc = tcpst__thread_start(&rd->tid, reader_main, rd);
     if (rc != 0) {
         pthread_cond_destroy(&rd->cv);
         pthread_mutex_destroy(&rd->mu);

@@ -29,6 +29,8 @@
 #ifndef TCPSTATE_CAPTURE_SOURCE_H
 #define TCPSTATE_CAPTURE_SOURCE_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -125,8 +127,9 @@ struct tcpst_capture {
     tcpst__source *src; /* what was opened; closed last */
     tcpst__source *top; /* what next() reads: src, or the read-ahead over it */
     struct tcpst__dump *dump;
-    uint64_t frame; /* the last frame number given */
-    bool finished;  /* END was handed out and the source's finish() ran */
+    uint64_t frame;                /* the last frame number given */
+    bool finished;                 /* END was handed out and the source's finish() ran */
+    _Atomic(tcpst__source *) wake; /* a stream reader in front, for interrupts; NULL: none */
     uint64_t packets;
     uint64_t filtered;
     char warning[TCPST_ERRMSG_MAX]; /* from opening an interface; "" if none */
@@ -193,6 +196,10 @@ uint64_t tcpst__dump_skipped(const struct tcpst__dump *d);
 void tcpst__dump_close(struct tcpst__dump *d);
 
 /* ---- helpers (capture.c) --------------------------------------------------- */
+
+/* pthread_create() with every signal blocked in the new thread: signals are for the
+ * caller's thread, whose handlers stop the analysis loop.  0 or an errno value. */
+int tcpst__thread_start(pthread_t *tid, void *(*fn)(void *), void *arg);
 
 /* Zeroed memory starting on a cache line (see TCPST__LINE), freed with free(). */
 void *tcpst__alloc_lines(size_t size);

@@ -6,9 +6,11 @@ for a CI job: tcpdump captures on the client side as the recipe says (-i any -U 
 a small "integration test suite" of python socket programs runs, the capture is stopped with
 SIGINT, and tcpstate gates on it with --fail-on close_wait_stuck,connection_reset.
 
-Run 1: only clean request/response connections -> exit 0, verdict pass, JUnit without
-failures. Run 2: the server leaks one CLOSE_WAIT (it never closes after the client's FIN) for
-about 4.5 s, then more clean connections follow -> exit 1, the leaking connection (by the ports
+Both runs end as the recipe says: a few seconds' grace after the suite, the capture stopped,
+and tcpstate told when (--capture-end "$(date +%s.%N)"). Run 1: only clean request/response
+connections -> exit 0, verdict pass, JUnit without failures. Run 2: the suite's last test
+leaks one CLOSE_WAIT (the server never closes after the client's FIN), and nothing follows it
+-> exit 1 (and exit 0 without --capture-end, the gap the recipe closes), the leaking connection (by the ports
 the test itself saw) named in the JSON verdict with real frame numbers of that connection
 (checked against the report's own connection record and against the capture file decoded
 here), in the --format text verdict, in the JUnit XML and on stderr.
@@ -43,7 +45,7 @@ PORT = 8080  # clean request/response server
 LEAK_PORT = 9090  # server that leaks CLOSE_WAIT
 REQ_SIZE = 300
 RESP_SIZE = 3000  # a few segments, so the response is more than one packet
-HOLD = 4.5  # seconds the leaked CLOSE_WAIT lasts before the capture ends (> --stuck-after 3)
+HOLD = 4.5  # the recipe's grace before the capture stops (> --stuck-after 3)
 RULES = "close_wait_stuck,connection_reset"
 SKIP = 77
 
@@ -264,19 +266,18 @@ def run_suite(lab, tmp, name, leak):
     cap = lab.start_capture(pcap)
     t0 = time.monotonic()
     ports = lab.run_clients(PORT, 3)
+    ports += lab.run_clients(PORT, 2)
     leak_port = None
     if leak:
+        # The leak is in the last test: nothing after it extends the capture.
         srv = lab.spawn(lab.ns_s, "leak", LEAK_PORT)
         lines = Lines(srv)
         lines.wait_for("ready", 10)
         leak_port = lab.run_clients(LEAK_PORT, 1)[0]
         lines.wait_for("eof", 10)  # the server has read the FIN and now sits in CLOSE_WAIT
-        time.sleep(HOLD)
-        ports += lab.run_clients(PORT, 2)  # later tests: their packets extend the capture
-    else:
-        ports += lab.run_clients(PORT, 2)
-    time.sleep(0.5)  # the last ACKs on the wire before the capture stops
+    time.sleep(HOLD)  # the recipe's `sleep`: a leak in the last test outlasts --stuck-after
     err = lab.stop_capture(cap)
+    end = f"{time.time():.6f}"  # --capture-end "$(date +%s.%N)", right after `wait`
     if leak:
         # Only now may the leaking server go: its FIN must not be in the capture.
         srv.terminate()
@@ -290,7 +291,8 @@ def run_suite(lab, tmp, name, leak):
 
     report = os.path.join(tmp, f"{name}.json")
     junit = os.path.join(tmp, f"{name}.junit.xml")
-    args = ["--stuck-after", "3", "--fail-on", RULES, "-o", report, "--junit", junit, pcap]
+    args = ["--capture-end", end, "--stuck-after", "3", "--fail-on", RULES, "-o", report,
+            "--junit", junit, pcap]
     p = tcpstate(args)
     rep = None
     try:
@@ -298,8 +300,11 @@ def run_suite(lab, tmp, name, leak):
             rep = json.load(fh)
     except (OSError, ValueError) as e:
         check(f"{name}: report written", False, f"{e}; stderr: {p.stderr}")
+    # The recipe before --capture-end measured to the last packet: a leak in the last test
+    # lasts no time at all there.
+    old = tcpstate(["--stuck-after", "3", "--fail-on", RULES, "-o", os.devnull, pcap])
     return dict(pcap=pcap, report=report, junit=junit, args=args, proc=p, rep=rep,
-                ports=ports, leak_port=leak_port)
+                ports=ports, leak_port=leak_port, old=old)
 
 
 def conn_name(c):
@@ -335,6 +340,8 @@ def check_clean(r):
 def check_leak(r):
     name, p, rep = "leak", r["proc"], r["rep"]
     check(f"{name}: exit status 1", p.returncode == 1, f"{p.returncode}: {p.stderr}")
+    check(f"{name}: without --capture-end the leak in the last test is missed (exit 0): the "
+          "gap the recipe closes", r["old"].returncode == 0, r["old"].stderr)
     if rep is None:
         return
     conns = rep["connections"]

@@ -1319,6 +1319,128 @@ START_TEST(test_dump_pcapng_roundtrip)
 }
 END_TEST
 
+/* A FIFO whose writer goes silent half-way: the stream reader hands out what came, then
+ * reports idle (not a blocked call) until the writer goes on, and wakes on an interrupt. */
+struct fifo_writer {
+    const char *path;
+    const uint8_t *bytes;
+    size_t split, len;
+    int go; /* read end of a pipe: one byte = write the rest */
+};
+
+static size_t slurp(const char *path, uint8_t *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    size_t len = fread(buf, 1, cap, f);
+    fclose(f);
+    return len;
+}
+
+static void *fifo_write(void *arg)
+{
+    struct fifo_writer *fw = arg;
+    int fd = open(fw->path, O_WRONLY);
+    if (fd < 0) {
+        return NULL;
+    }
+    ssize_t w = write(fd, fw->bytes, fw->split);
+    char c;
+    if (w == (ssize_t)fw->split && read(fw->go, &c, 1) == 1) {
+        w = write(fd, fw->bytes + fw->split, fw->len - fw->split);
+    }
+    (void)w;
+    close(fd);
+    return NULL;
+}
+
+START_TEST(test_stream_reader_idle)
+{
+    write_pcap(tp("src.pcap"), all6, 6);
+    static uint8_t bytes[4096];
+    size_t len = slurp(tp("src.pcap"), bytes, sizeof bytes);
+    size_t split = 24; /* the file header and three records */
+    for (int i = 0; i < 3; i++) {
+        uint32_t caplen;
+        memcpy(&caplen, bytes + split + 8, 4);
+        split += 16 + caplen;
+    }
+    ck_assert_int_eq(mkfifo(tp("live.fifo"), 0600), 0);
+    int go[2];
+    ck_assert_int_eq(pipe(go), 0);
+    struct fifo_writer fw = {tp("live.fifo"), bytes, split, len, go[0]};
+    pthread_t tid;
+    ck_assert_int_eq(pthread_create(&tid, NULL, fifo_write, &fw), 0);
+
+    const char *files[] = {tp("live.fifo")};
+    tcpst_capture *cap = open_ok(files, 1, NULL);
+    ck_assert(tcpst_capture_input(cap, 0)->stream);
+    tcpst_error err;
+    ck_assert_int_eq(tcpst_capture_start_stream(cap, 20, &err), 0);
+    ck_assert_int_eq(tcpst_capture_start_stream(cap, 20, &err), TCPST_EUSAGE);
+    tcpst_pkt pkt;
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(tcpst_capture_next(cap, &pkt), 1);
+        ck_assert_uint_eq(pkt.data[0], all6[i].tag);
+        ck_assert_uint_eq(pkt.frame, (uint64_t)i + 1);
+    }
+    ck_assert_int_eq(tcpst_capture_next(cap, &pkt), 2); /* silent writer: idle, not blocked */
+    ck_assert_int_eq(tcpst_capture_next(cap, &pkt), 2);
+    ck_assert_int_eq(write(go[1], "g", 1), 1);
+    int got = 0;
+    for (int i = 0; i < 1000 && got < 3; i++) {
+        int rc = tcpst_capture_next(cap, &pkt);
+        ck_assert_int_ne(rc, 0);
+        if (rc == 1) {
+            ck_assert_uint_eq(pkt.data[0], all6[3 + got].tag);
+            ck_assert_uint_eq(pkt.frame, (uint64_t)got + 4);
+            got++;
+        }
+    }
+    ck_assert_int_eq(got, 3);
+    int rc;
+    while ((rc = tcpst_capture_next(cap, &pkt)) == 2) {
+    }
+    ck_assert_int_eq(rc, 0); /* the writer closed: the end, and it stays */
+    ck_assert_int_eq(tcpst_capture_next(cap, &pkt), 0);
+    ck_assert_uint_eq(tcpst_capture_input(cap, 0)->packets, 6);
+    tcpst_capture_close(cap);
+    pthread_join(tid, NULL);
+    close(go[0]);
+    close(go[1]);
+}
+END_TEST
+
+/* A writer that never writes: an interrupt ends the wait at once, and close does not hang
+ * on the read the writer never answers. */
+START_TEST(test_stream_reader_interrupt_and_close)
+{
+    write_pcap(tp("src.pcap"), all6, 2);
+    static uint8_t bytes[4096];
+    size_t len = slurp(tp("src.pcap"), bytes, sizeof bytes);
+    ck_assert_int_eq(mkfifo(tp("quiet.fifo"), 0600), 0);
+    int go[2];
+    ck_assert_int_eq(pipe(go), 0);
+    struct fifo_writer fw = {tp("quiet.fifo"), bytes, len, len, go[0]};
+    pthread_t tid;
+    ck_assert_int_eq(pthread_create(&tid, NULL, fifo_write, &fw), 0);
+    const char *files[] = {tp("quiet.fifo")};
+    tcpst_capture *cap = open_ok(files, 1, NULL);
+    tcpst_error err;
+    ck_assert_int_eq(tcpst_capture_start_stream(cap, 60000, &err), 0);
+    tcpst_pkt pkt;
+    ck_assert_int_eq(tcpst_capture_next(cap, &pkt), 1);
+    ck_assert_int_eq(tcpst_capture_next(cap, &pkt), 1);
+    tcpst_capture_interrupt(cap);
+    ck_assert_int_eq(tcpst_capture_next(cap, &pkt), 2); /* not 60 s later */
+    tcpst_capture_close(cap);                           /* the reader is cancelled in its read */
+    ck_assert_int_eq(write(go[1], "g", 1), 1);
+    pthread_join(tid, NULL);
+    close(go[0]);
+    close(go[1]);
+}
+END_TEST
+
 /* Where the end of the capture comes from, and the refusals (docs/capture-end.md). */
 START_TEST(test_capture_end_sources)
 {
@@ -2397,6 +2519,8 @@ static Suite *capture_suite(void)
     tcase_add_test(tc, test_dump_errors);
     tcase_add_test(tc, test_dump_pcapng_roundtrip);
     tcase_add_test(tc, test_capture_end_sources);
+    tcase_add_test(tc, test_stream_reader_idle);
+    tcase_add_test(tc, test_stream_reader_interrupt_and_close);
     tcase_add_test(tc, test_dump_flush_reports_errors);
     tcase_add_test(tc, test_dump_stdout);
     suite_add_tcase(s, tc);
