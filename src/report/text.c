@@ -12,6 +12,7 @@
 #include "format.h"
 #include "tcpstate/anomaly.h"
 #include "tcpstate/textout.h"
+#include "tcpstate/timefmt.h"
 
 static const char *header_text(void)
 {
@@ -71,6 +72,30 @@ static bool record(tcpst__out *o, const tcpst_conn *c)
     return true;
 }
 
+/* When the capture ended and from what, and whether it is whole: stuck durations are
+ * measured to that end (docs/capture-end.md). */
+static void capture_line(tcpst__sink *s, const tcpst_report_meta *m)
+{
+    const tcpst_capture_end *end = m->end;
+    if (end == NULL || !end->known) {
+        return;
+    }
+    char t[TCPST_TIME_STRLEN];
+    tcpst_format_time(end->end, t);
+    tcpst__sink_printf(s, "capture ended %s (%s)", t, end->source);
+    if (m->drops_known) {
+        tcpst__sink_printf(s, ", %llu packets dropped by the capture",
+                           (unsigned long long)m->dropped);
+    }
+    if (m->truncated) {
+        tcpst__sink_puts(s, ", an input was cut short");
+    }
+    if ((m->drops_known && m->dropped > 0) || m->truncated) {
+        tcpst__sink_puts(s, ": states open at the end are undecidable");
+    }
+    tcpst__sink_puts(s, "\n");
+}
+
 static void tail(tcpst__out *o, const tcpst__run_end *e)
 {
     const tcpst_engine_stats *st = e->stats;
@@ -84,6 +109,7 @@ static void tail(tcpst__out *o, const tcpst__run_end *e)
                        (unsigned long long)st->connections, (unsigned long long)st->open_at_end,
                        (unsigned long long)st->packets, (unsigned long long)st->tcp,
                        (unsigned long long)(st->packets - st->tcp - st->non_tcp));
+    capture_line(s, e->meta);
     tcpst__sink_puts(s, "anomalies:");
     bool any = false;
     for (int t = 0; t < TCPST_A__COUNT; t++) {

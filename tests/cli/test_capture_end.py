@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Every stuck state of the anomaly catalogue, on real Linux TCP, captured five ways.
 
-Two network namespaces joined by a veth pair (198.18.44.1 client, 198.18.44.2 server). Six
-connections, one per port, are left stuck the way real services leave them: a server that
-never closes after the client's FIN (CLOSE_WAIT, and the client in FIN_WAIT_2), a FIN never
-acknowledged (FIN_WAIT_1), a last FIN never acknowledged (LAST_ACK), a handshake whose final
-ACK is lost (SYN_RECEIVED), a SYN that nothing answers (SYN_SENT) and a receiver that stops
-reading (a zero window). Packets are lost with iptables inside the namespaces, before the
+Two network namespaces joined by a veth pair (198.18.44.1 client, 198.18.44.2 server). Seven
+connections, one per port, are left stuck the way real services and networks leave them: a
+server that never closes after the client's FIN (CLOSE_WAIT, and the client in FIN_WAIT_2), a
+FIN never acknowledged (FIN_WAIT_1), a last FIN never acknowledged (LAST_ACK), a handshake
+whose final ACK is lost (SYN_RECEIVED), a SYN that nothing answers (SYN_SENT), a receiver that
+stops reading (a zero window) and a client whose data is never acknowledged (half-open,
+talking into silence). Packets are lost with iptables inside the namespaces, before the
 capture point, as a network would lose them.
 
 The same traffic is captured at once, on the client's veth, five ways:
@@ -62,13 +63,17 @@ SCENARIOS = {
            {"syn_unanswered": "client"}, {"client": "SYN_SENT"}),
     7006: ("the receiver stops reading",
            {"zero_window_stall": "server"}, {}),
+    7007: ("the client talks into silence (the server's replies are lost)",
+           {"half_open": "client"}, {"client": "ESTABLISHED"}),
 }
 STUCK_TYPES = {t for _, f, _ in SCENARIOS.values() for t in f} | {"half_open"}
 # Losses, set inside the namespaces before anything is sent (iptables, nf_tables backend).
 RULES = {
     "s": [["-A", "OUTPUT", "-p", "tcp", "--sport", "7002", "--tcp-flags", "SYN", "NONE",
            "-j", "DROP"],  # all but the SYN-ACK: the server's ACK of the FIN is lost
-          ["-A", "INPUT", "-p", "tcp", "--dport", "7005", "-j", "DROP"]],
+          ["-A", "INPUT", "-p", "tcp", "--dport", "7005", "-j", "DROP"],
+          ["-A", "OUTPUT", "-p", "tcp", "--sport", "7007", "--tcp-flags", "SYN", "NONE",
+           "-j", "DROP"]],  # all but the SYN-ACK: the client's data is never acknowledged
     "c": [["-A", "OUTPUT", "-p", "tcp", "--dport", "7003", "--tcp-flags", "ALL", "ACK",
            "-j", "DROP"],  # bare ACKs: the last one, of the server's FIN
           ["-A", "OUTPUT", "-p", "tcp", "--dport", "7004", "--tcp-flags", "ALL", "ACK",
@@ -113,9 +118,9 @@ def server():
                     pass
                 s.close()
                 out("closed 7003")
-            # 7002: holds; 7006: never reads
+            # 7002, 7007: hold; 7006: never reads
 
-    for port, buf in ((7001, None), (7002, None), (7003, None), (7006, 2048)):
+    for port, buf in ((7001, None), (7002, None), (7003, None), (7006, 2048), (7007, None)):
         threading.Thread(target=serve, args=(port, buf), daemon=True).start()
     listener(7004)  # the kernel answers; the handshake never completes, nothing to accept
     listener(7005)  # the SYNs are dropped before they reach it
@@ -152,6 +157,8 @@ def client():
     s.close()
     conn(7004)  # the client believes it is established
     conn(7005, blocking=False)
+    s = conn(7007)
+    s.sendall(req)  # retransmitted with backoff, never acknowledged
     s = conn(7006)
     s.setblocking(False)
     try:
