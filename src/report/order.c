@@ -120,18 +120,33 @@ static pending pop_lowest(tcpst__order *o)
     return pheap_pop(h->a, &h->n, NULL);
 }
 
+/* The spill file's failure, kept apart from the report's own: the message names the file
+ * (its directory and pattern), not the report. */
+static void spill_fail(tcpst__order *o, int e)
+{
+    e = e ? e : EIO;
+    if (!o->spill_err) {
+        o->spill_err = e;
+    }
+    fail(o, e);
+}
+
 static bool spill_open(tcpst__order *o)
 {
     const char *dir = getenv("TMPDIR");
     if (!dir || !*dir) {
         dir = "/tmp";
     }
-    char path[4096];
+    char path[sizeof o->spill_name];
     if ((size_t)snprintf(path, sizeof path, "%s/tcpstate-pending-XXXXXX", dir) >= sizeof path) {
+        snprintf(o->spill_name, sizeof o->spill_name, "%.200s...", dir);
+        spill_fail(o, ENAMETOOLONG);
         return false;
     }
+    memcpy(o->spill_name, path, sizeof path);
     int fd = mkstemp(path);
     if (fd < 0) {
+        spill_fail(o, errno);
         return false;
     }
     unlink(path); /* gone with the process, whatever happens */
@@ -149,7 +164,7 @@ static bool spill_io(tcpst__order *o, bool write, char *buf, size_t len, uint64_
         ssize_t n = write ? pwrite(o->spill_fd, buf + done, len - done, at)
                           : pread(o->spill_fd, buf + done, len - done, at);
         if (n <= 0) {
-            fail(o, n < 0 ? errno : EIO);
+            spill_fail(o, n < 0 ? errno : EIO);
             return false;
         }
         done += (size_t)n;
@@ -170,7 +185,6 @@ static bool spill_flush(tcpst__order *o)
 static bool spill_put(tcpst__order *o, const char *data, size_t len)
 {
     if (o->spill_fd < 0 && !spill_open(o)) {
-        fail(o, errno);
         return false;
     }
     if (o->spill_w == NULL && (o->spill_w = malloc(SPILL_IO)) == NULL) {
@@ -278,6 +292,11 @@ static const void *spill_get(tcpst__order *o, pending p)
  * are out. */
 static void hold(tcpst__order *o, uint64_t id, const tcpst_conn *c)
 {
+    if (*o->err) {
+        /* The report has failed: nothing more is kept.  A spill that failed half-way left
+         * records in memory whose bytes are already gone; none may be spilled again. */
+        return;
+    }
     pending p = {id, NULL, 0, 0, 0};
     if (c) {
         if (!o->held) {
@@ -357,6 +376,9 @@ static void release(tcpst__order *o, pending p)
 
 void tcpst__order_add(tcpst__order *o, uint64_t id, const tcpst_conn *c)
 {
+    if (*o->err) {
+        return; /* failed: see hold() */
+    }
     if (id != o->next_id) {
         hold(o, id, c); /* until the lower ids are out */
         return;

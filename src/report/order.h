@@ -46,6 +46,8 @@ typedef struct tcpst__order {
     size_t spill_wlen; /* ... empty between runs, so every spilled record is in the file */
     tcpst__spill_run *runs;
     size_t nruns, capruns, live_runs; /* live: with records still waiting */
+    int spill_err;                    /* the spill file's own failure (errno), also in *err */
+    char spill_name[4096];            /* its name pattern: $TMPDIR/tcpstate-pending-XXXXXX */
     tcpst__held *held;                /* a record being packed or unpacked ... */
     unsigned char *packed;            /* ... and its packed form: one block */
 } tcpst__order;

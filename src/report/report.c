@@ -205,6 +205,18 @@ int tcpst_report_finish(tcpst_report *r, const tcpst_engine_stats *st,
                         const tcpst_report_meta *meta, tcpst_error *err)
 {
     tcpst__order_drain(&r->order);
+    if (r->order.spill_err) {
+        /* Records held back behind a long-lived connection could not go to their file: the
+         * report would miss them, so there is none, and the message names that file. */
+        int e = r->order.spill_err;
+        int rc = tcpst_error_set(err, TCPST_EWRITE,
+                                 "%s: cannot hold back the records waiting for the report: %s "
+                                 "(set TMPDIR to a directory with room)",
+                                 r->order.spill_name, strerror(e));
+        tcpst__sink_discard(&r->sink);
+        free_report(r);
+        return rc;
+    }
     tcpst_summary_result none = {.quality = "ok"};
     tcpst__run_end end = {.stats = st,
                           .meta = meta,

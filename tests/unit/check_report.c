@@ -5,10 +5,13 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <dirent.h>
+#include <errno.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "ckrun.h"
@@ -314,6 +317,54 @@ START_TEST(pending_records_spill)
     tcpst_error err = {0, ""};
     ck_assert_int_ne(tcpst_report_finish(r, &st, &meta, &err), 0);
     ck_assert_int_eq(access(path, F_OK), -1);
+    rmdir(tmpdir);
+}
+END_TEST
+
+/* The spill file fills up half-way through a run (here a file size limit; in life a full
+ * $TMPDIR): the report fails with an error naming the spill file, and the records that
+ * arrive after the failure are not spilled again from memory already let go (that read
+ * through a NULL pointer: SIGSEGV, the report lost). */
+START_TEST(spill_fails_half_way)
+{
+    char tmpdir[] = "/tmp/tcpst-full-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/out.json", tmpdir);
+    setenv("TMPDIR", tmpdir, 1);
+    tcpst_report_opts opts = {.format = "json", .pending_mem_max = (size_t)1 << 20};
+    tcpst_report *r;
+    ck_assert_int_eq(tcpst_report_open(&r, path, &opts, NULL), 0);
+    struct rlimit old, small;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    small = old;
+    small.rlim_cur = (rlim_t)3 << 19; /* 1.5 MiB: the second run fails inside */
+    void (*old_xfsz)(int) = signal(SIGXFSZ, SIG_IGN);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+    tcpst_conn c;
+    for (unsigned id = 2; id <= 4 * SCRAMBLED_N; id++) { /* all wait for id 1: it never comes */
+        refused(&c, id, (tcpst_time)id * SEC);
+        tcpst_report_conn(r, &c);
+        tcpst_findings_release(&c.findings);
+    }
+    tcpst_engine_stats st;
+    memset(&st, 0, sizeof st);
+    st.connections = 4 * SCRAMBLED_N;
+    tcpst_report_meta meta = {.time_wait = 60 * SEC};
+    tcpst_error err = {0, ""};
+    int rc = tcpst_report_finish(r, &st, &meta, &err);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, old_xfsz);
+    unsetenv("TMPDIR");
+    ck_assert_int_eq(rc, TCPST_EWRITE);
+    char want[512];
+    snprintf(want, sizeof want,
+             "%s/tcpstate-pending-XXXXXX: cannot hold back the records "
+             "waiting for the report: %s (set TMPDIR to a directory with room)",
+             tmpdir, strerror(EFBIG));
+    ck_assert_str_eq(err.msg, want);
+    ck_assert_int_eq(access(path, F_OK), -1);
+    ck_assert_int_eq(count_entries(tmpdir), 0); /* no temporary report left either */
     rmdir(tmpdir);
 }
 END_TEST
@@ -777,6 +828,7 @@ int main(void)
     tcase_add_test(t, document_live_meta);
     tcase_add_test(t, encap_layers);
     tcase_add_test(t, pending_records_spill);
+    tcase_add_test(t, spill_fails_half_way);
     tcase_add_test(t, ndjson_write_error);
     suite_add_tcase(s, t);
     return ckrun(s);
