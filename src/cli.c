@@ -729,7 +729,8 @@ static void usage_analysis(char *text, size_t size, size_t *len)
            "\n"
            "Exit status: 0 success (and every --fail-on rule passed), 1 a --fail-on rule\n"
            "was violated, 2 usage error, unreadable input or unwritable report, 3 an\n"
-           "input was damaged or cut short (the report covers what came before).\n"
+           "input was damaged or cut short (the report covers what came before), 4 a\n"
+           "signal stopped an offline run before the end of its input.\n"
            "Documentation: docs/ in the source tree.\n",
            TCPST_DEFAULT_MAX_CONNECTIONS, TCPST_DEFAULT_MEMORY_MIB, SECS(TCPST_DEFAULT_TIME_WAIT),
            SECS(TCPST_DEFAULT_TIMEOUT_HANDSHAKE), SECS(TCPST_DEFAULT_TIMEOUT_ACTIVE),

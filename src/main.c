@@ -27,8 +27,10 @@
 #include "tcpstate/textout.h"
 
 /* 3: the report is complete for what could be read, but an input was cut short
- * (docs/robustness.md); --allow-truncated makes that 0. */
-enum { EXIT_OK = 0, EXIT_POLICY = 1, EXIT_USAGE = 2, EXIT_TRUNCATED = 3 };
+ * (docs/robustness.md); --allow-truncated makes that 0.  4: an offline run was stopped by
+ * a signal before the end of its input: its report is partial, and a CI gate killed on
+ * the way must not pass (live, a signal is the normal stop). */
+enum { EXIT_OK = 0, EXIT_POLICY = 1, EXIT_USAGE = 2, EXIT_TRUNCATED = 3, EXIT_INTERRUPTED = 4 };
 
 /* How long a stream's reader waits for a record before the clock moves without one. */
 #define STREAM_POLL_MS 100
@@ -392,6 +394,9 @@ static int finish_run(run *r)
         if (tcpst_policy_failed(&o->policy)) {
             return EXIT_POLICY;
         }
+    }
+    if (stop_requested && !o->live && !r->live_stream) {
+        return EXIT_INTERRUPTED;
     }
     return truncated && !o->allow_truncated ? EXIT_TRUNCATED : EXIT_OK;
 }

@@ -10,6 +10,10 @@
  * final check that setuid(0) fails guards against platforms or security
  * settings where that is not so.
  *
+ * Before that, while still privileged, the capability bounding set is emptied and
+ * no_new_privs is set, as hardened daemons do: nothing the process executes later (a
+ * set-uid binary, a file with capabilities) can hand privileges back.
+ *
  * Not done here: chroot (tcpdump does it only when built for it), and
  * dropping the capabilities of a non-root process given them with setcap.
  */
@@ -18,8 +22,10 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <linux/capability.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -37,6 +43,20 @@ int tcpst_privdrop(const char *user, tcpst_error *err)
     gid_t gid = pw->pw_gid;
     if (geteuid() != 0) {
         return 0;
+    }
+    /* Every capability out of the bounding set (CAP_SETPCAP is needed, so before setuid);
+     * capabilities this kernel does not know end the loop with EINVAL. */
+    for (unsigned long cap = 0; cap <= 63; cap++) {
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
+            if (errno == EINVAL) {
+                break;
+            }
+            return tcpst_error_set(err, TCPST_EPERM, "cannot drop capability %lu: %s", cap,
+                                   strerror(errno));
+        }
+    }
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+        return tcpst_error_set(err, TCPST_EPERM, "cannot set no_new_privs: %s", strerror(errno));
     }
     if (initgroups(user, gid) != 0) {
         return tcpst_error_set(err, TCPST_EPERM, "%s: cannot set supplementary groups: %s", user,

@@ -709,6 +709,10 @@ def json_scenario(lab, name, zuser=None):
               int(status["CapEff"], 16) == 0 and int(status["CapPrm"], 16) == 0 and
               "0" not in status["Groups"].split(),
               {k: status.get(k, "").strip() for k in ("Uid", "Gid", "Groups", "CapEff")})
+        check(f"{name}: -Z {zuser}: empty capability bounding set, no_new_privs set "
+              "(nothing it runs can regain privileges)",
+              int(status["CapBnd"], 16) == 0 and status.get("NoNewPrivs", "").strip() == "1",
+              {k: status.get(k, "").strip() for k in ("CapBnd", "NoNewPrivs")})
     cport, _ = lab.client("normal", P_NORMAL)
     lab.server_saw("closed", cport)
     time.sleep(0.3)
