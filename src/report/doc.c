@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "record.h"
 #include "tcpstate/decode.h"
@@ -155,6 +156,81 @@ static json_t *isb_json(const tcpst_input_info *in)
     return o;
 }
 
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when the byte there starts none
+ * (RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF). */
+static size_t utf8_len(const unsigned char *s)
+{
+    unsigned c = s[0];
+    if (c < 0x80) {
+        return 1;
+    }
+    size_t n = c >= 0xC2 && c <= 0xDF   ? 2
+               : c >= 0xE0 && c <= 0xEF ? 3
+               : c >= 0xF0 && c <= 0xF4 ? 4
+                                        : 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            return 0;
+        }
+    }
+    if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F) || (c == 0xF0 && s[1] < 0x90) ||
+        (c == 0xF4 && s[1] > 0x8F)) {
+        return 0;
+    }
+    return n;
+}
+
+/*
+ * Text the user gave (a file name, a filter, a rule) as a JSON string, never dropped: bytes
+ * that are not UTF-8 (a file name is any bytes but '/' and NUL) become "\\xHH", and a
+ * backslash then becomes "\\\\", so the raw bytes can be recovered.  *escaped says whether
+ * that happened (NULL: not wanted).
+ */
+static json_t *text_json(const char *text, bool *escaped)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    bool valid = true;
+    for (size_t i = 0; s[i];) {
+        size_t n = utf8_len(s + i);
+        if (n == 0) {
+            valid = false;
+            break;
+        }
+        i += n;
+    }
+    if (escaped) {
+        *escaped = !valid;
+    }
+    if (valid) {
+        return json_string(text);
+    }
+    size_t len = strlen(text);
+    char *out = malloc(len * 4 + 1);
+    if (!out) {
+        return json_string("");
+    }
+    size_t o = 0;
+    for (size_t i = 0; s[i];) {
+        size_t n = utf8_len(s + i);
+        if (n == 0) {
+            o += (size_t)snprintf(out + o, 5, "\\x%02X", s[i]);
+            i++;
+        } else if (s[i] == '\\') {
+            out[o++] = '\\';
+            out[o++] = '\\';
+            i++;
+        } else {
+            memcpy(out + o, s + i, n);
+            o += n;
+            i += n;
+        }
+    }
+    out[o] = '\0';
+    json_t *j = json_string(out);
+    free(out);
+    return j ? j : json_string("");
+}
+
 json_t *tcpst__doc_inputs(const tcpst_report_meta *m)
 {
     json_t *a = json_array();
@@ -162,7 +238,11 @@ json_t *tcpst__doc_inputs(const tcpst_report_meta *m)
         const tcpst_input_info *in = &m->inputs[i];
         bool any = in->packets > 0;
         json_t *o = json_object();
-        json_object_set_new(o, "name", json_string(in->name));
+        bool escaped;
+        json_object_set_new(o, "name", text_json(in->name, &escaped));
+        if (escaped) {
+            json_object_set_new(o, "name_escaped", json_true());
+        }
         json_object_set_new(o, "format", json_string(in->format ? in->format : "pcap"));
         json_object_set_new(o, "link_type", json_string(in->linktype_name));
         json_object_set_new(o, "link_type_id", json_integer(in->linktype));
@@ -174,7 +254,7 @@ json_t *tcpst__doc_inputs(const tcpst_report_meta *m)
         json_object_set_new(o, "first_ts", jtime_or_null(in->first_ts, any));
         json_object_set_new(o, "last_ts", jtime_or_null(in->last_ts, any));
         json_object_set_new(o, "truncated", json_boolean(in->truncated));
-        json_object_set_new(o, "error", in->error[0] ? json_string(in->error) : json_null());
+        json_object_set_new(o, "error", in->error[0] ? text_json(in->error, NULL) : json_null());
         json_object_set_new(o, "stream", json_boolean(in->stream));
         if (in->interfaces > 0) {
             json_object_set_new(o, "interfaces", json_integer(in->interfaces));
@@ -237,14 +317,14 @@ json_t *tcpst__doc_stats(const tcpst__run_end *e)
                         json_string(m->stop          ? m->stop
                                     : m->interrupted ? "signal"
                                                      : "end_of_input"));
-    json_object_set_new(o, "filter", m->filter ? json_string(m->filter) : json_null());
+    json_object_set_new(o, "filter", m->filter ? text_json(m->filter, NULL) : json_null());
     json_object_set_new(o, "time_wait", jtime(m->time_wait));
     reasm_fill(o, st);
     if (e->stream) {
         json_object_set_new(o, "anomalies_announced", json_integer((json_int_t)st->announced));
     }
     if (m->interface) {
-        json_object_set_new(o, "interface", json_string(m->interface));
+        json_object_set_new(o, "interface", text_json(m->interface, NULL));
     }
     if (m->counters.valid) {
         json_object_set_new(o, "capture", counters_json(&m->counters));
@@ -273,8 +353,8 @@ json_t *tcpst__doc_verdict(tcpst_policy *p)
     for (size_t i = 0; p && i < p->n; i++) {
         tcpst_rule *r = &p->rules[i];
         json_t *j = json_object();
-        json_object_set_new(j, "rule", json_string(r->text));
-        json_object_set_new(j, "source", json_string(r->source));
+        json_object_set_new(j, "rule", text_json(r->text, NULL));
+        json_object_set_new(j, "source", text_json(r->source, NULL));
         json_object_set_new(j, "violated", json_boolean(tcpst_rule_violated(r)));
         json_object_set_new(j, "min_count", json_integer((json_int_t)r->min_count));
         json_object_set_new(j, "matches", json_integer((json_int_t)r->matches));

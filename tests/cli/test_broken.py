@@ -267,6 +267,31 @@ def main():
     error_case("unreadable file with quote and backslash in its name", bad,
                "unknown file format")
 
+    # A name that is not UTF-8 (any bytes are a valid Linux file name) is kept, escaped.
+    raw = os.fsencode(D) + b"/not-utf8-\xff\xfe-\\-\xc3.pcap"
+    shutil.copy(f("link_eth.pcap"), raw)
+    st, err, doc = run([os.fsdecode(raw)])
+    name = doc["inputs"][0].get("name") if isinstance(doc, dict) else None
+
+    def unescape(text):
+        out, i = bytearray(), 0
+        while i < len(text):
+            if text.startswith("\\\\", i):
+                out += b"\\"
+                i += 2
+            elif text.startswith("\\x", i):
+                out.append(int(text[i + 2:i + 4], 16))
+                i += 4
+            else:
+                out += text[i].encode()
+                i += 1
+        return bytes(out)
+
+    check("file name not UTF-8: exit 0, inputs[].name kept (escaped, recoverable), report "
+          "valid against its schema",
+          st == 0 and isinstance(name, str) and doc["inputs"][0].get("name_escaped") is True
+          and unescape(name) == raw and valid(doc), (st, err, name))
+
     shutil.rmtree(D, ignore_errors=True)
     return finish()
 
