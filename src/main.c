@@ -22,6 +22,7 @@
 #include "tcpstate/decode.h"
 #include "tcpstate/engine.h"
 #include "tcpstate/junit.h"
+#include "tcpstate/outfile.h"
 #include "tcpstate/privdrop.h"
 #include "tcpstate/report.h"
 #include "tcpstate/textout.h"
@@ -41,7 +42,8 @@ static tcpst_capture *volatile signal_cap; /* woken from the handler (live captu
 static void on_signal(int sig)
 {
     if (stop_requested) {
-        /* Second signal: the user wants out now. */
+        /* Second signal: the user wants out now, but without a temporary report left. */
+        tcpst_outfile_panic();
         signal(sig, SIG_DFL);
         raise(sig);
         return;

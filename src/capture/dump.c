@@ -29,6 +29,7 @@
 #include <pcap/pcap.h>
 
 #include "source.h"
+#include "tcpstate/outfile.h"
 
 /* stdio buffer of the -w file. */
 #define DUMPBUF_SIZE ((size_t)256 << 10)
@@ -262,9 +263,26 @@ void tcpst__dump_close(struct tcpst__dump *d)
 
 /* A private descriptor for "-", as for standard input: closing the dump must not close
  * the process's stdout. */
-static FILE *open_dump_stream(const char *path)
+static int open_dump_stream(const char *path, FILE **fp, tcpst_error *err)
 {
-    return strcmp(path, "-") == 0 ? tcpst__dup_stream(STDOUT_FILENO, "wb") : fopen(path, "wb");
+    if (strcmp(path, "-") == 0) {
+        *fp = tcpst__dup_stream(STDOUT_FILENO, "wb");
+        return *fp ? 0
+                   : tcpst_error_set(err, TCPST_EWRITE, "standard output: cannot write: %s",
+                                     strerror(errno));
+    }
+    /* outfile.h: never through a symlink or into a file another user planted. */
+    int fd = tcpst_outfile_stream(path, "packets", err);
+    if (fd < 0) {
+        *fp = NULL;
+        return fd;
+    }
+    *fp = fdopen(fd, "wb");
+    if (!*fp) {
+        close(fd);
+        return tcpst_error_set(err, TCPST_ENOMEM, "%s: out of memory", path);
+    }
+    return 0;
 }
 
 /* One pcap file has one link type; the snapshot length must cover every record, or a
@@ -292,9 +310,10 @@ static int file_params(const tcpst_capture *cap, const char *shown, bool ng, int
 /* Open the stream and the dumper on it, into d. */
 static int open_dumper(struct tcpst__dump *d, const char *path, const char *shown, tcpst_error *err)
 {
-    FILE *fp = open_dump_stream(path);
-    if (fp == NULL) {
-        return tcpst_error_set(err, TCPST_EWRITE, "%s: cannot write: %s", shown, strerror(errno));
+    FILE *fp;
+    int rc = open_dump_stream(path, &fp, err);
+    if (rc != 0) {
+        return rc;
     }
     /* Our own buffer: fewer write() calls, and the 24-byte file header is
      * only buffered by pcap_dump_fopen(), so the one way it can fail is an
@@ -313,13 +332,14 @@ static int open_ng(tcpst_capture *cap, struct tcpst__dump *d, const char *path, 
                    uint32_t snaplen, tcpst_error *err)
 {
     d->buf = malloc(DUMPBUF_SIZE);
-    d->fp = d->buf != NULL ? open_dump_stream(path) : NULL;
-    if (d->fp == NULL) {
-        int e = errno;
+    if (d->buf == NULL) {
         tcpst__dump_close(d);
-        return d->buf == NULL
-                   ? tcpst_error_set(err, TCPST_ENOMEM, "%s: out of memory", shown)
-                   : tcpst_error_set(err, TCPST_EWRITE, "%s: cannot write: %s", shown, strerror(e));
+        return tcpst_error_set(err, TCPST_ENOMEM, "%s: out of memory", shown);
+    }
+    int rc = open_dump_stream(path, &d->fp, err);
+    if (rc != 0) {
+        tcpst__dump_close(d);
+        return rc;
     }
     (void)setvbuf(d->fp, d->buf, _IOFBF, DUMPBUF_SIZE);
     d->snaplen = snaplen;

@@ -6,6 +6,8 @@
  */
 #include "sink.h"
 
+#include "tcpstate/outfile.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -14,6 +16,15 @@
 #include <unistd.h>
 
 #define OUT_BUF ((size_t)1 << 20) /* stdio buffer of an output file */
+
+/* Remove the temporary file (it was not renamed into place). */
+static void drop_tmp(tcpst__sink *s)
+{
+    unlink(s->tmp_path);
+    tcpst_outfile_forget(s->tmp_path);
+    free(s->tmp_path);
+    s->tmp_path = NULL;
+}
 
 void tcpst__sink_fail(tcpst__sink *s, int e)
 {
@@ -30,35 +41,31 @@ static void set_buffer(tcpst__sink *s)
     }
 }
 
-static int open_in_place(tcpst__sink *s, const char *path, tcpst_error *err)
+/* Both through outfile.h: modes, symlinks and other users' files as a shell would treat
+ * them, and never written through what another user planted (docs/robustness.md). */
+static int open_in_place(tcpst__sink *s, const char *path, const char *what, tcpst_error *err)
 {
-    s->out = fopen(path, "w");
-    if (!s->out) {
-        return tcpst_error_set(err, TCPST_EWRITE, "%s: cannot open for writing: %s", path,
-                               strerror(errno));
+    int fd = tcpst_outfile_stream(path, what, err);
+    if (fd < 0) {
+        return fd;
+    }
+    if (!(s->out = fdopen(fd, "w"))) {
+        close(fd);
+        return tcpst_error_set(err, TCPST_ENOMEM, "out of memory");
     }
     return 0;
 }
 
 static int open_atomic(tcpst__sink *s, const char *path, const char *what, tcpst_error *err)
 {
-    size_t n = strlen(path);
-    if ((s->tmp_path = malloc(n + 16)) == NULL) {
-        return tcpst_error_set(err, TCPST_ENOMEM, "out of memory");
+    int fd = tcpst_outfile_temp(path, what, &s->tmp_path, err);
+    if (fd < 0) {
+        return fd;
     }
-    /* Same directory as the target, so rename() is atomic. */
-    snprintf(s->tmp_path, n + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(s->tmp_path);
-    if (fd < 0 || !(s->out = fdopen(fd, "w"))) {
-        int e = errno;
-        if (fd >= 0) {
-            close(fd);
-            unlink(s->tmp_path);
-        }
-        free(s->tmp_path);
-        s->tmp_path = NULL;
-        return tcpst_error_set(err, TCPST_EWRITE, "%s: cannot create %s: %s", path, what,
-                               strerror(e));
+    if (!(s->out = fdopen(fd, "w"))) {
+        close(fd);
+        drop_tmp(s);
+        return tcpst_error_set(err, TCPST_ENOMEM, "out of memory");
     }
     return 0;
 }
@@ -77,7 +84,7 @@ int tcpst__sink_open(tcpst__sink *s, const char *path, tcpst__sink_mode mode, co
     struct stat sb;
     /* A device or pipe cannot be replaced by rename(): write to it directly. */
     bool in_place = mode == TCPST__SINK_STREAM || (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode));
-    int rc = in_place ? open_in_place(s, path, err) : open_atomic(s, path, what, err);
+    int rc = in_place ? open_in_place(s, path, what, err) : open_atomic(s, path, what, err);
     if (rc != 0) {
         free(s->path);
         s->path = NULL;
@@ -157,6 +164,7 @@ int tcpst__sink_commit(tcpst__sink *s, const char *what, tcpst_error *err)
         if (s->err) {
             unlink(s->tmp_path);
         }
+        tcpst_outfile_forget(s->tmp_path);
     }
     int rc = 0;
     if (s->err) {
@@ -173,7 +181,7 @@ void tcpst__sink_discard(tcpst__sink *s)
         fclose(s->out);
     }
     if (s->tmp_path) {
-        unlink(s->tmp_path);
+        drop_tmp(s);
     }
     release(s);
 }

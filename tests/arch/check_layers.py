@@ -31,7 +31,7 @@ MAX_LINES = 800
 
 LAYER_OF = {
     "types.h": "base", "error.h": "base", "limits.h": "base", "seq.h": "base",
-    "heap.h": "base", "hash.h": "base", "timefmt.h": "base",
+    "heap.h": "base", "hash.h": "base", "timefmt.h": "base", "outfile.h": "base",
     "capture.h": "capture", "privdrop.h": "capture",
     "decode.h": "decode", "tcpopt.h": "decode", "ipreasm.h": "decode",
     # The connection record and what it carries: both endpoints, Zeek's summary, the

@@ -1233,11 +1233,11 @@ START_TEST(test_dump_errors)
     snprintf(path, sizeof(path), "%s/no/such/dir.pcap", tmpdir);
     ck_assert_int_eq(tcpst_capture_dump_open(cap, path, &err), TCPST_EWRITE);
     char want[700];
-    snprintf(want, sizeof(want), "%s: cannot write: No such file or directory", path);
+    snprintf(want, sizeof(want), "%s: cannot open for writing: No such file or directory", path);
     ck_assert_str_eq(err.msg, want);
 
     ck_assert_int_eq(tcpst_capture_dump_open(cap, tmpdir, &err), TCPST_EWRITE);
-    snprintf(want, sizeof(want), "%s: cannot write: Is a directory", tmpdir);
+    snprintf(want, sizeof(want), "%s: cannot open for writing: Is a directory", tmpdir);
     ck_assert_str_eq(err.msg, want);
 
     ck_assert_int_eq(tcpst_capture_dump_open(cap, "", &err), TCPST_EUSAGE);
