@@ -375,6 +375,13 @@ static int finish_run(run *r)
     }
     tcpst_summary_result capture;
     tcpst_engine_summary(&r->eng, &capture);
+    if (capture.snapped_headers > 0) {
+        /* Counted in the report too, but these segments were not analysed at all. */
+        fprintf(stderr,
+                "tcpstate: warning: %" PRIu64 " of %" PRIu64 " frames were cut by the snap "
+                "length inside their headers and not analysed (capture with -s 128 or more)\n",
+                capture.snapped_headers, capture.frames);
+    }
     meta.capture = &capture;
     meta.end = &end;
     if (tcpst_report_finish(rep, &r->eng.stats, &meta, &r->err) != 0) {

@@ -70,6 +70,15 @@ static inline int tcpst_decode_is_problem(tcpst_decode_status st)
     return st != TCPST_DEC_OK && st != TCPST_DEC_NOT_IP && st != TCPST_DEC_NOT_TCP;
 }
 
+/* Did the frame end inside a header?  With a frame captured short of its wire length, that
+ * is the snap length's doing. */
+static inline int tcpst_decode_is_truncation(tcpst_decode_status st)
+{
+    return st == TCPST_DEC_TRUNC_LINK || st == TCPST_DEC_TRUNC_IP ||
+           st == TCPST_DEC_IPV6_EXT_TRUNC || st == TCPST_DEC_TRUNC_TCP ||
+           st == TCPST_DEC_TRUNC_ENCAP;
+}
+
 /* Link types (LINKTYPE_* numbers as stored in pcap files).  Named here for the callers that
  * need one; what the decoder reads is its table in src/decode/linktype.c. */
 enum tcpst_linktype {

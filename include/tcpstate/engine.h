@@ -63,9 +63,10 @@ typedef struct tcpst_engine_stats {
     uint64_t rst_not_accepted;
     uint64_t findings_dropped, evidence_dropped; /* anomaly caps reached */
     uint64_t bad_checksum, checksum_unverifiable;
-    uint64_t opt_malformed; /* segments whose option area is malformed */
-    uint64_t opt_unknown;   /* options of unknown kinds */
-    uint64_t ip_options;    /* IPv4 packets with options */
+    uint64_t snapped_headers; /* frames the snap length cut inside their headers */
+    uint64_t opt_malformed;   /* segments whose option area is malformed */
+    uint64_t opt_unknown;     /* options of unknown kinds */
+    uint64_t ip_options;      /* IPv4 packets with options */
     uint32_t peak_live;
     uint64_t lookups, chain_steps; /* flow-table lookups and records compared (finish) */
     uint64_t announced;            /* findings announced as they happened (streaming) */
@@ -148,8 +149,9 @@ void tcpst_engine_packet(tcpst_engine *e, int linktype, const uint8_t *data, uin
  */
 typedef struct tcpst_prepared {
     tcpst_segment seg;
-    uint32_t hash;   /* tcpst_flowtab_hash(&seg) when status is TCPST_DEC_OK */
-    uint32_t status; /* tcpst_decode_status */
+    uint32_t hash;    /* tcpst_flowtab_hash(&seg) when status is TCPST_DEC_OK */
+    uint32_t status;  /* tcpst_decode_status */
+    uint32_t snapped; /* the frame was captured short of its wire length */
 } tcpst_prepared;
 
 uint32_t tcpst_engine_prepare(const tcpst_engine_config *cfg, int linktype, const uint8_t *data,

@@ -39,8 +39,9 @@ typedef struct tcpst_summary_result {
     size_t nfloods, nstorms; /* listed entries, most affected first, then by address */
     tcpst_summary_listed floods[TCPST_SUMMARY_HOSTS_LISTED]; /* servers: unanswered SYNs */
     tcpst_summary_listed storms[TCPST_SUMMARY_HOSTS_LISTED]; /* hosts: connections reset */
-    const char *quality; /* "ok", "one_sided" or "capture_loss" (static) */
+    const char *quality; /* "ok", "one_sided", "capture_loss" or "snap_length" (static) */
     uint64_t established_conns, one_sided_conns, lossy_conns, hosts_untracked;
+    uint64_t snapped_headers, frames; /* frames cut inside their headers by the snap length */
 } tcpst_summary_result;
 
 void tcpst_summary_init(tcpst_summary *s);
@@ -51,5 +52,10 @@ void tcpst_summary_add(tcpst_summary *s, const tcpst_conn *c);
 
 /* The capture-wide findings so far. */
 void tcpst_summary_judge(const tcpst_summary *s, tcpst_summary_result *out);
+
+/* Frames the snap length cut inside their headers, of `frames`: counted in *out, and when
+ * they are a tenth or more the capture's quality is "snap_length" (their segments were not
+ * analysed at all). */
+void tcpst_summary_judge_snaplen(tcpst_summary_result *out, uint64_t snapped, uint64_t frames);
 
 #endif

@@ -21,8 +21,8 @@
 
 #include <errno.h>
 #include <grp.h>
-#include <pwd.h>
 #include <linux/capability.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/prctl.h>

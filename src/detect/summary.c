@@ -170,6 +170,15 @@ static size_t list_hosts(const tcpst_summary *s, bool syns, uint64_t min,
     return n;
 }
 
+void tcpst_summary_judge_snaplen(tcpst_summary_result *out, uint64_t snapped, uint64_t frames)
+{
+    out->snapped_headers = snapped;
+    out->frames = frames;
+    if (snapped > 0 && snapped * 10 >= frames) {
+        out->quality = "snap_length"; /* worse than the others: those segments are not seen */
+    }
+}
+
 void tcpst_summary_judge(const tcpst_summary *s, tcpst_summary_result *out)
 {
     memset(out, 0, sizeof *out);

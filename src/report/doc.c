@@ -431,6 +431,7 @@ static json_t *capture_json(const tcpst_summary_result *c, const tcpst_report_me
     json_object_set_new(o, "connections_with_capture_loss",
                         json_integer((json_int_t)c->lossy_conns));
     json_object_set_new(o, "hosts_untracked", json_integer((json_int_t)c->hosts_untracked));
+    json_object_set_new(o, "snapped_headers", json_integer((json_int_t)c->snapped_headers));
     return o;
 }
 

@@ -424,6 +424,7 @@ uint32_t tcpst_engine_prepare(const tcpst_engine_config *cfg, int linktype, cons
     tcpst_decode_status st =
         tcpst_decode_ex(&cfg->decode, linktype, data, caplen, wirelen, &out->seg);
     out->status = st;
+    out->snapped = caplen < wirelen;
     out->hash = hash_if_ok(st, &out->seg);
     /* Nothing past the headers is read again, except to reassemble or verify. */
     bool again = (st == TCPST_DEC_IP_FRAGMENT && cfg->reassemble) ||
@@ -485,6 +486,9 @@ void tcpst_engine_prepared(tcpst_engine *e, const tcpst_prepared *p, const uint8
         caplen = (uint32_t)dlen;
     }
     e->stats.decode[st]++;
+    if (p->snapped && tcpst_decode_is_truncation(st)) {
+        e->stats.snapped_headers++; /* the snap length cut it inside its headers */
+    }
     if (st == TCPST_DEC_OK && e->cfg.verify_checksums) {
         tcpst_csum cs = tcpst_decode_checksum(data, caplen, seg);
         if (cs == TCPST_CSUM_UNVERIFIABLE) {
@@ -545,4 +549,5 @@ void tcpst_engine_finish(tcpst_engine *e)
 void tcpst_engine_summary(const tcpst_engine *e, tcpst_summary_result *out)
 {
     tcpst_summary_judge(&e->summary, out);
+    tcpst_summary_judge_snaplen(out, e->stats.snapped_headers, e->stats.packets);
 }

@@ -9,6 +9,7 @@ usage: test_broken.py TCPSTATE_BIN SOURCE_DIR
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -58,19 +59,23 @@ def error_case(name, path, *words):
           and all(w in lines[0] for w in words) and doc is None, (st, err))
 
 
-def ok_case(name, path, packets, conns, truncated=False, warn_words=()):
-    """exit 0 (3 when truncated); report valid; inputs[0] packets/truncated; stats.connections."""
+def ok_case(name, path, packets, conns, truncated=False, warn_words=(), snapped=False):
+    """exit 0 (3 when truncated); report valid; inputs[0] packets/truncated; stats.connections.
+    snapped: one warning that the snap length cut frames inside their headers."""
     st, err, doc = run([path] if isinstance(path, str) else path)
     lines = err.strip().splitlines()
-    if truncated:
+    if snapped:
+        quiet = len(lines) == 1 and "cut by the snap length" in lines[0]
+    elif truncated:
         quiet = (len(lines) == 1 and lines[0].startswith(f"tcpstate: warning: {path}: ")
                  and "damaged record at byte " in lines[0]
                  and all(w in lines[0] for w in warn_words))
     else:
         quiet = err == ""
     good = st == (3 if truncated else 0) and isinstance(doc, dict)
-    check(f"{name}: exit {3 if truncated else 0}, "
-          f"{'one warning naming the file and the byte' if truncated else 'silent'}",
+    said = ('one warning naming the file and the byte' if truncated else
+            'one warning on the snap length' if snapped else 'silent')
+    check(f"{name}: exit {3 if truncated else 0}, {said}",
           good and quiet, (st, err))
     if not good:
         return None
@@ -148,7 +153,7 @@ def main():
         c = [c for c in doc["connections"] if c["client"]["port"] == 41002]
         check("caplen > snaplen: the snapped SYN counts its 100 payload bytes from IP length",
               len(c) == 1 and c[0]["client"]["payload_bytes"] == 100, c)
-    doc = ok_case("caplen 0 records", f("caplen_zero.pcap"), 19, 2)
+    doc = ok_case("caplen 0 records", f("caplen_zero.pcap"), 19, 2, snapped=True)
     if doc:
         s = doc["stats"]
         check("caplen 0: three truncated_link_header problems, frames accounted for",
@@ -266,6 +271,29 @@ def main():
     shutil.copy(f("wrong_magic.pcap"), bad)
     error_case("unreadable file with quote and backslash in its name", bad,
                "unknown file format")
+
+    # Snapped inside the headers (tcpdump -s 40): said in the summary and on stderr.
+    with open(f("link_eth.pcap"), "rb") as fh:
+        data = fh.read()
+    out = bytearray(data[:16] + struct.pack("<I", 40) + data[20:24])
+    off, cut = 24, 0
+    while off + 16 <= len(data):
+        sec, frac, cl, wl = struct.unpack("<IIII", data[off:off + 16])
+        body = data[off + 16:off + 16 + cl]
+        off += 16 + cl
+        cut += cl > 40 and len(body) >= 54  # Ethernet + IPv4 + TCP do not fit in 40 bytes
+        out += struct.pack("<IIII", sec, frac, min(cl, 40), wl) + body[:40]
+    snapped = os.path.join(D, "snap40.pcap")
+    with open(snapped, "wb") as fh:
+        fh.write(out)
+    st, err, doc = run([snapped])
+    lines = err.strip().splitlines()
+    capsum = doc["summary"]["capture"] if isinstance(doc, dict) else {}
+    check("snap length 40: exit 0, one warning with the counts, quality snap_length",
+          st == 0 and len(lines) == 1 and "cut by the snap length" in lines[0] and
+          f" {capsum.get('snapped_headers')} of " in lines[0] and cut > 0 and
+          capsum.get("snapped_headers") == cut and capsum.get("quality") == "snap_length" and
+          valid(doc), (st, err, capsum))
 
     # A name that is not UTF-8 (any bytes are a valid Linux file name) is kept, escaped.
     raw = os.fsencode(D) + b"/not-utf8-\xff\xfe-\\-\xc3.pcap"
