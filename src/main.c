@@ -262,7 +262,7 @@ static void read_loop(run *r)
             }
         } else if (o->live || r->live_stream) {
             /* Idle live capture or stream: the wall clock drives timers and stuck states. */
-            tcpst_engine_advance(&r->eng, clock_ns(CLOCK_REALTIME));
+            tcpst_engine_advance(&r->eng, clock_ns(CLOCK_REALTIME) + r->eng.ts_offset);
         }
         if (stats_due) {
             maybe_stats(r, &next_stats);
@@ -356,7 +356,15 @@ static int finish_run(run *r)
         return status;
     }
     if (end.known) {
-        tcpst_engine_advance(&r->eng, end.end);
+        /* On the engine's clock, shifted past any step back its timestamps took: the last
+         * packet is where that clock stands, a time after it counts from there. */
+        tcpst_time at = end.end + r->eng.ts_offset;
+        if (r->eng.ts_offset != 0 && strcmp(end.source, "last-packet") == 0) {
+            at = r->eng.now;
+        } else if (r->eng.ts_offset != 0 && o->end_given == TCPST_ENDG_AFTER_LAST) {
+            at = r->eng.now + o->end_at;
+        }
+        tcpst_engine_advance(&r->eng, at);
     }
     r->eng.end_undecidable =
         (uint8_t)(meta.drops_known && meta.dropped > 0 ? TCPST_UNDEC_PACKETS_DROPPED
@@ -375,6 +383,15 @@ static int finish_run(run *r)
     }
     tcpst_summary_result capture;
     tcpst_engine_summary(&r->eng, &capture);
+    if (capture.clock_steps_back > 0) {
+        char step[32];
+        snprintf(step, sizeof step, "%.6f", (double)capture.largest_step_back / 1e9);
+        fprintf(stderr,
+                "tcpstate: warning: the capture's timestamps step back %" PRIu64 " time(s), "
+                "by up to %s s; later times are shifted forward so that durations stay "
+                "true\n",
+                capture.clock_steps_back, step);
+    }
     if (capture.snapped_headers > 0) {
         /* Counted in the report too, but these segments were not analysed at all. */
         fprintf(stderr,

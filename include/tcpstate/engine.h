@@ -63,10 +63,12 @@ typedef struct tcpst_engine_stats {
     uint64_t rst_not_accepted;
     uint64_t findings_dropped, evidence_dropped; /* anomaly caps reached */
     uint64_t bad_checksum, checksum_unverifiable;
-    uint64_t snapped_headers; /* frames the snap length cut inside their headers */
-    uint64_t opt_malformed;   /* segments whose option area is malformed */
-    uint64_t opt_unknown;     /* options of unknown kinds */
-    uint64_t ip_options;      /* IPv4 packets with options */
+    uint64_t snapped_headers;     /* frames the snap length cut inside their headers */
+    uint64_t clock_steps_back;    /* timestamps that went back by TCPST_CLOCK_STEP or more ... */
+    tcpst_time largest_step_back; /* ... and the largest such step */
+    uint64_t opt_malformed;       /* segments whose option area is malformed */
+    uint64_t opt_unknown;         /* options of unknown kinds */
+    uint64_t ip_options;          /* IPv4 packets with options */
     uint32_t peak_live;
     uint64_t lookups, chain_steps; /* flow-table lookups and records compared (finish) */
     uint64_t announced;            /* findings announced as they happened (streaming) */
@@ -108,6 +110,10 @@ typedef struct tcpst_engine_open {
     uint32_t server[TCPST_STATE__COUNT]; /* endpoint 1 */
 } tcpst_engine_open;
 
+/* A timestamp this far or more before the previous packet's is a clock step, not reordering
+ * between capture queues (microseconds): from there on, times are shifted to run on. */
+#define TCPST_CLOCK_STEP (TCPST_NS_PER_SEC / 100)
+
 typedef struct tcpst_engine {
     tcpst_engine_config cfg;
     tcpst_flowtab ft;
@@ -126,6 +132,10 @@ typedef struct tcpst_engine {
     tcpst_time now;
     bool clock_set;          /* `now` holds a packet time (times may be negative) */
     uint8_t end_undecidable; /* tcpst_undecidable for records open at finish (main sets it) */
+    /* Capture timestamps that step back (a clock step, a badly merged file) are moved
+     * forward by `ts_offset` from there on, so durations never see time run backwards. */
+    tcpst_time ts_offset;
+    tcpst_time last_raw; /* the previous packet's own timestamp */
 } tcpst_engine;
 
 __attribute__((warn_unused_result)) int

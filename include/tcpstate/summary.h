@@ -42,6 +42,8 @@ typedef struct tcpst_summary_result {
     const char *quality; /* "ok", "one_sided", "capture_loss" or "snap_length" (static) */
     uint64_t established_conns, one_sided_conns, lossy_conns, hosts_untracked;
     uint64_t snapped_headers, frames; /* frames cut inside their headers by the snap length */
+    uint64_t clock_steps_back;        /* timestamps that stepped back (engine.h) ... */
+    tcpst_time largest_step_back;     /* ... and by how much at most */
 } tcpst_summary_result;
 
 void tcpst_summary_init(tcpst_summary *s);
@@ -57,5 +59,9 @@ void tcpst_summary_judge(const tcpst_summary *s, tcpst_summary_result *out);
  * they are a tenth or more the capture's quality is "snap_length" (their segments were not
  * analysed at all). */
 void tcpst_summary_judge_snaplen(tcpst_summary_result *out, uint64_t snapped, uint64_t frames);
+
+/* Timestamps that stepped back: counted in *out, and the quality is "clock_stepped" (times
+ * after a step are shifted; durations stay true) unless it is already worse. */
+void tcpst_summary_judge_clock(tcpst_summary_result *out, uint64_t steps, tcpst_time largest);
 
 #endif

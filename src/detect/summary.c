@@ -179,6 +179,15 @@ void tcpst_summary_judge_snaplen(tcpst_summary_result *out, uint64_t snapped, ui
     }
 }
 
+void tcpst_summary_judge_clock(tcpst_summary_result *out, uint64_t steps, tcpst_time largest)
+{
+    out->clock_steps_back = steps;
+    out->largest_step_back = largest;
+    if (steps > 0 && strcmp(out->quality, "ok") == 0) {
+        out->quality = "clock_stepped";
+    }
+}
+
 void tcpst_summary_judge(const tcpst_summary *s, tcpst_summary_result *out)
 {
     memset(out, 0, sizeof *out);

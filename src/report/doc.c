@@ -432,6 +432,8 @@ static json_t *capture_json(const tcpst_summary_result *c, const tcpst_report_me
                         json_integer((json_int_t)c->lossy_conns));
     json_object_set_new(o, "hosts_untracked", json_integer((json_int_t)c->hosts_untracked));
     json_object_set_new(o, "snapped_headers", json_integer((json_int_t)c->snapped_headers));
+    json_object_set_new(o, "clock_steps_back", json_integer((json_int_t)c->clock_steps_back));
+    json_object_set_new(o, "largest_step_back", jtime(c->largest_step_back));
     return o;
 }
 

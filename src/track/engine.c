@@ -449,6 +449,17 @@ void tcpst_engine_packet(tcpst_engine *e, int linktype, const uint8_t *data, uin
 void tcpst_engine_prepared(tcpst_engine *e, const tcpst_prepared *p, const uint8_t *data,
                            uint32_t caplen, tcpst_time ts, uint64_t frame)
 {
+    if (e->stats.packets > 0 && ts <= e->last_raw - TCPST_CLOCK_STEP) {
+        /* A clock step back: the gap is taken out, so a connection across it keeps its true
+         * duration instead of a negative or hour-long one. */
+        tcpst_time step = e->last_raw - ts;
+        e->stats.clock_steps_back++;
+        e->stats.largest_step_back =
+            step > e->stats.largest_step_back ? step : e->stats.largest_step_back;
+        e->ts_offset += step;
+    }
+    e->last_raw = ts;
+    ts += e->ts_offset;
     e->stats.packets++;
     if (e->stats.packets == 1 || ts < e->stats.first_ts) {
         e->stats.first_ts = ts;
@@ -550,4 +561,5 @@ void tcpst_engine_summary(const tcpst_engine *e, tcpst_summary_result *out)
 {
     tcpst_summary_judge(&e->summary, out);
     tcpst_summary_judge_snaplen(out, e->stats.snapped_headers, e->stats.packets);
+    tcpst_summary_judge_clock(out, e->stats.clock_steps_back, e->stats.largest_step_back);
 }

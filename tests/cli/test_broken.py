@@ -59,13 +59,16 @@ def error_case(name, path, *words):
           and all(w in lines[0] for w in words) and doc is None, (st, err))
 
 
-def ok_case(name, path, packets, conns, truncated=False, warn_words=(), snapped=False):
+def ok_case(name, path, packets, conns, truncated=False, warn_words=(), snapped=False,
+            stepped=False):
     """exit 0 (3 when truncated); report valid; inputs[0] packets/truncated; stats.connections.
-    snapped: one warning that the snap length cut frames inside their headers."""
+    snapped: one warning that the snap length cut frames inside their headers; stepped: one
+    warning that the timestamps step back."""
     st, err, doc = run([path] if isinstance(path, str) else path)
     lines = err.strip().splitlines()
-    if snapped:
-        quiet = len(lines) == 1 and "cut by the snap length" in lines[0]
+    if snapped or stepped:
+        quiet = len(lines) == 1 and ("cut by the snap length" if snapped else
+                                     "timestamps step back") in lines[0]
     elif truncated:
         quiet = (len(lines) == 1 and lines[0].startswith(f"tcpstate: warning: {path}: ")
                  and "damaged record at byte " in lines[0]
@@ -74,7 +77,8 @@ def ok_case(name, path, packets, conns, truncated=False, warn_words=(), snapped=
         quiet = err == ""
     good = st == (3 if truncated else 0) and isinstance(doc, dict)
     said = ('one warning naming the file and the byte' if truncated else
-            'one warning on the snap length' if snapped else 'silent')
+            'one warning on the snap length' if snapped else
+            'one warning on the clock' if stepped else 'silent')
     check(f"{name}: exit {3 if truncated else 0}, {said}",
           good and quiet, (st, err))
     if not good:
@@ -166,7 +170,7 @@ def main():
 
     # ---- timestamps: valid report, both connections fully tracked
     for case in ("ts_2106", "ts_zero", "ts_negative_ns", "ts_backwards", "ts_usec_overflow"):
-        doc = ok_case(case, f(case + ".pcap"), 16, 2)
+        doc = ok_case(case, f(case + ".pcap"), 16, 2, stepped=case == "ts_backwards")
         if doc:
             fs = [(c["client"]["state"], c["server"]["state"]) for c in doc["connections"]]
             check(f"{case}: both connections closed by the client (TIME_WAIT/CLOSED)",
@@ -294,6 +298,42 @@ def main():
           f" {capsum.get('snapped_headers')} of " in lines[0] and cut > 0 and
           capsum.get("snapped_headers") == cut and capsum.get("quality") == "snap_length" and
           valid(doc), (st, err, capsum))
+
+    # Timestamps that step back an hour in the middle of a connection (a clock step): the
+    # durations and findings are those of the capture without the step.
+    with open(os.path.join(SRC, "samples", "anomaly-close-wait-stuck.pcap"), "rb") as fh:
+        data = fh.read()
+    recs, off = [], 24
+    while off + 16 <= len(data):
+        cl = struct.unpack("<I", data[off + 8:off + 12])[0]
+        recs.append(bytearray(data[off:off + 16 + cl]))
+        off += 16 + cl
+    for r in recs[3:]:
+        r[0:4] = struct.pack("<I", struct.unpack("<I", r[0:4])[0] - 3600)
+    stepped = os.path.join(D, "stepped.pcap")
+    with open(stepped, "wb") as fh:
+        fh.write(data[:24] + b"".join(recs))
+    gap = 0
+    t = [struct.unpack("<II", bytes(r[0:8])) for r in recs[2:4]]
+    gap = (t[1][0] + 3600 + t[1][1] / 1e6) - (t[0][0] + t[0][1] / 1e6)
+    st0, _, base = run(["--stuck-after", "5", os.path.join(SRC, "samples",
+                                                           "anomaly-close-wait-stuck.pcap")])
+    st, err, doc = run(["--stuck-after", "5", stepped])
+    lines = err.strip().splitlines()
+
+    def findings(d):
+        return {(c["id"], a["type"], a["endpoint"]): a.get("duration")
+                for c in d["connections"] for a in c["anomalies"]}
+    got, want = (findings(doc), findings(base)) if isinstance(doc, dict) else ({}, {1: 1})
+    capsum = doc["summary"]["capture"] if isinstance(doc, dict) else {}
+    check("clock stepped back 1 h mid-connection: the same findings, durations within the "
+          "step's own gap, one warning, clock_steps_back 1, quality clock_stepped",
+          st == 0 and st0 == 0 and sorted(got) == sorted(want) and
+          all(got[k] is None or abs(got[k] - want[k]) <= gap + 1e-6 for k in got) and
+          len(lines) == 1 and "step back" in lines[0] and capsum.get("clock_steps_back") == 1
+          and abs(capsum.get("largest_step_back", 0) - (3600 - gap)) < 1e-3 and
+          capsum.get("quality") == "clock_stepped" and valid(doc),
+          (st, err, got, want, capsum))
 
     # A name that is not UTF-8 (any bytes are a valid Linux file name) is kept, escaped.
     raw = os.fsencode(D) + b"/not-utf8-\xff\xfe-\\-\xc3.pcap"
