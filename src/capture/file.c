@@ -333,6 +333,10 @@ static ssize_t replay_read(void *cookie, char *buf, size_t size)
      * reach the analysis as they come, not when a buffer is full.  A signal does not end
      * the stream: the read loop sees the flag at the next record. */
     ssize_t got;
+    if (fileno(r->inner) < 0) { /* a decompressing stream: it has no descriptor */
+        size_t k = fread(buf, 1, size, r->inner);
+        return k == 0 && ferror(r->inner) ? -1 : (ssize_t)k;
+    }
     do {
         got = read(fileno(r->inner), buf, size);
     } while (got < 0 && errno == EINTR);
@@ -348,8 +352,8 @@ static int replay_close(void *cookie)
 }
 
 /* A pipe cannot be peeked without consuming it: read its magic, then hand on a stream that
- * reads those bytes again.  *pcapng says what the magic is. */
-static FILE *peek_pipe(FILE *fp, bool *pcapng)
+ * reads those bytes again.  *pcapng says what the magic is; head (4 bytes) gets it. */
+static FILE *peek_pipe(FILE *fp, bool *pcapng, uint8_t *head, size_t *nhead)
 {
     replay *r = calloc(1, sizeof *r);
     if (!r) {
@@ -357,6 +361,10 @@ static FILE *peek_pipe(FILE *fp, bool *pcapng)
     }
     r->inner = fp; /* only its descriptor is read, so no bytes wait in its buffer */
     while (r->n < sizeof r->head) {
+        if (fileno(fp) < 0) {
+            r->n = fread(r->head, 1, sizeof r->head, fp);
+            break;
+        }
         ssize_t got = read(fileno(fp), r->head + r->n, sizeof r->head - r->n);
         if (got < 0 && errno == EINTR) {
             continue;
@@ -367,6 +375,8 @@ static FILE *peek_pipe(FILE *fp, bool *pcapng)
         r->n += (size_t)got;
     }
     *pcapng = r->n == 4 && rd32(r->head, false) == MAGIC_PCAPNG_SHB;
+    memcpy(head, r->head, r->n);
+    *nhead = r->n;
     cookie_io_functions_t io = {.read = replay_read, .close = replay_close};
     FILE *out = fopencookie(r, "rb", io);
     if (!out) {
@@ -415,6 +425,48 @@ static int open_file(struct file *f, tcpst__input *in, FILE *fp, const struct pe
     return tcpst__input_check_linktype(in, shown, linktype_ok, err);
 }
 
+/* A compressed capture: gzip is read through an inflating stream (and its own magic
+ * peeked); for the others the message says what to run. */
+static int decompress(const char *shown, FILE **fpp, const uint8_t *head, size_t nhead,
+                      struct peek *pk, tcpst_error *err)
+{
+    const char *z = tcpst__compressed(head, nhead);
+    if (z == NULL) {
+        return 0;
+    }
+    if (strcmp(z, "gzip") != 0) {
+        fclose(*fpp);
+        return tcpst_error_set(err, TCPST_EFORMAT,
+                               "%s: compressed with %s: decompress it first (%s -d)", shown, z,
+                               strcmp(z, "lz4") == 0 ? "lz4" : z);
+    }
+    FILE *g = tcpst__gunzip(*fpp);
+    bool ng = false;
+    uint8_t inner[4];
+    size_t n;
+    FILE *r = g ? peek_pipe(g, &ng, inner, &n) : NULL;
+    if (!r) {
+        if (g) {
+            fclose(g);
+        } else {
+            fclose(*fpp);
+        }
+        return tcpst_error_set(err, TCPST_ENOMEM, "%s: out of memory", shown);
+    }
+    if (n < sizeof inner) {
+        fclose(r);
+        return tcpst_error_set(err, TCPST_EFORMAT,
+                               "%s: gzip-compressed, but it does not inflate to a capture "
+                               "(damaged or empty)",
+                               shown);
+    }
+    *fpp = r;
+    memset(pk, 0, sizeof *pk);
+    pk->known = ng; /* classic pcap: libpcap reads the magic itself */
+    pk->pcapng = ng;
+    return 0;
+}
+
 /* Open `name`, see which format it is, and give it its buffer. */
 static int open_raw(const char *name, size_t bufsz, FILE **fpp, char **bufp, struct peek *pk,
                     bool *stream, tcpst_error *err)
@@ -427,9 +479,11 @@ static int open_raw(const char *name, size_t bufsz, FILE **fpp, char **bufp, str
     peek_header(fileno(*fpp), pk);
     struct stat st;
     *stream = fstat(fileno(*fpp), &st) == 0 && !S_ISREG(st.st_mode);
+    uint8_t head[4];
+    size_t nhead = 0;
     if (*stream) {
         bool ng = false;
-        FILE *r = peek_pipe(*fpp, &ng);
+        FILE *r = peek_pipe(*fpp, &ng, head, &nhead);
         if (!r) {
             fclose(*fpp);
             return tcpst_error_set(err, TCPST_ENOMEM, "%s: out of memory", shown);
@@ -437,6 +491,13 @@ static int open_raw(const char *name, size_t bufsz, FILE **fpp, char **bufp, str
         *fpp = r;
         pk->known = ng; /* a classic pcap pipe: libpcap reads the rest of its header */
         pk->pcapng = ng;
+    } else {
+        off_t pos = lseek(fileno(*fpp), 0, SEEK_CUR);
+        nhead = pos >= 0 && pread_full(fileno(*fpp), head, sizeof head, pos) ? sizeof head : 0;
+    }
+    rc = decompress(shown, fpp, head, nhead, pk, err);
+    if (rc != 0) {
+        return rc;
     }
     *bufp = malloc(bufsz);
     if (*bufp == NULL) {

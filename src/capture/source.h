@@ -195,6 +195,13 @@ uint64_t tcpst__dump_skipped(const struct tcpst__dump *d);
 /* Close the -w file, flushing it; NULL: nothing to do. */
 void tcpst__dump_close(struct tcpst__dump *d);
 
+/* ---- compressed captures (gunzip.c) ----------------------------------------- */
+/* The compressor whose magic starts m ("gzip", "xz", "bzip2", "zstd", "lz4"), or NULL. */
+const char *tcpst__compressed(const uint8_t *m, size_t n);
+/* A stream that inflates the gzip stream `inner` (owned from now on, closed with it);
+ * NULL when out of memory (inner is then still the caller's). */
+FILE *tcpst__gunzip(FILE *inner);
+
 /* ---- helpers (capture.c) --------------------------------------------------- */
 
 /* pthread_create() with every signal blocked in the new thread: signals are for the

@@ -335,6 +335,42 @@ def main():
           capsum.get("quality") == "clock_stepped" and valid(doc),
           (st, err, got, want, capsum))
 
+    # Compressed captures: gzip is read (also from a pipe, also concatenated), a cut one is
+    # truncated, the others get a hint.
+    import gzip as gz
+    import lzma
+    import bz2
+    with open(f("good.pcap"), "rb") as fh:
+        plain = fh.read()
+    st0, _, base = run([f("good.pcap")])
+    zp = os.path.join(D, "good.pcap.gz")
+    with open(zp, "wb") as fh:
+        fh.write(gz.compress(plain))
+    st, err, doc = run([zp])
+    check("gzip capture: exit 0, silent, the same connections and stats as the plain file",
+          st == 0 and err == "" and isinstance(doc, dict) and
+          doc["connections"] == base["connections"] and
+          doc["stats"]["packets"] == base["stats"]["packets"], (st, err))
+    p = subprocess.run([BIN, "-"], input=gz.compress(plain), capture_output=True, timeout=60)
+    piped = json.loads(p.stdout) if p.returncode == 0 else None
+    check("gzip capture on standard input: the same connections",
+          piped is not None and piped["connections"] == base["connections"], p.stderr)
+    cz = os.path.join(D, "cut.pcap.gz")
+    with open(cz, "wb") as fh:
+        fh.write(gz.compress(plain)[:len(gz.compress(plain)) * 2 // 3])
+    st, err, doc = run([cz])
+    check("gzip capture cut short: exit 3, one warning naming the file, a report",
+          st == 3 and len(err.strip().splitlines()) == 1 and cz in err and
+          isinstance(doc, dict) and doc["inputs"][0]["truncated"], (st, err))
+    for name, data, tool in (("x.pcap.xz", lzma.compress(plain), "xz"),
+                             ("x.pcap.bz2", bz2.compress(plain), "bzip2"),
+                             ("x.pcap.zst", b"\x28\xb5\x2f\xfd" + bytes(20), "zstd")):
+        path = os.path.join(D, name)
+        with open(path, "wb") as fh:
+            fh.write(data)
+        error_case(f"{tool}-compressed capture: a hint to decompress it", path,
+                   f"compressed with {tool}", f"{tool} -d")
+
     # A name that is not UTF-8 (any bytes are a valid Linux file name) is kept, escaped.
     raw = os.fsencode(D) + b"/not-utf8-\xff\xfe-\\-\xc3.pcap"
     shutil.copy(f("link_eth.pcap"), raw)

@@ -10,6 +10,7 @@ inputs that fuzzing added (crash reproducers stay).
 corpus/pcapng holds fuzz_pcapng's multi-interface, statistics and damaged pcapng files.
 Usage: make_corpus.py [REPO_ROOT] [--only-reasm | --only-pcapng]
 """
+import gzip
 import hashlib
 import os
 import struct
@@ -124,6 +125,10 @@ def main():
         # pcap: small whole captures and damaged variants.
         if len(raw) <= 5100:
             put('pcap', raw, tag)
+        if tag in ('close-wait', 'all-in-one'):  # gzip: the inflating stream, and cut short
+            z = gzip.compress(raw, mtime=0)
+            put('pcap', z, tag + '-gz')
+            put('pcap', z[:len(z) // 2], tag + '-gz-cut')
         if n in ('close-wait.pcap', 'ipv6-established.pcap', 'all-in-one.pcap'):
             put('pcap', raw[:len(raw) * 2 // 3], tag + '-trunc')
             put('pcap', raw[:24], tag + '-header-only')
