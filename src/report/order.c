@@ -20,20 +20,29 @@
 #define RUN_READ     ((size_t)256 << 10) /* read-ahead of one spill run */
 #define RUN_READ_ALL ((size_t)2 << 20)   /* read-ahead of all runs together */
 
-/* A record waiting for lower ids: packed in memory, or in a spill run. */
+/* A record waiting for lower ids, in memory: packed (data, len), or an id with nothing to
+ * write (len 0). */
 struct tcpst__pending {
     uint64_t id;
-    char *data;   /* in memory; NULL when spilled, or when not written at all (len 0) */
-    uint64_t off; /* spilled: where in the spill file */
+    char *data;
     uint32_t len;
-    uint32_t run; /* spilled: which run */
 };
 
-/* A run: records spilled at once, sorted by id, read back through a buffer of its own. */
+/* In the spill file each record is this header, then its len packed bytes: a run carries its
+ * own ids, so nothing per spilled record stays in memory (only one head per run). */
+typedef struct spill_hdr {
+    uint64_t id;
+    uint32_t len;
+    uint32_t pad;
+} spill_hdr;
+
+/* A run: records spilled at once, sorted by id, read back front to back through a buffer of
+ * its own.  Runs wait in a heap by the id at their head. */
 struct tcpst__spill_run {
-    uint64_t end;  /* one past its last byte in the file */
-    uint64_t left; /* its records still waiting */
-    char *buf;     /* the file's bytes [at, at + len) */
+    uint64_t next; /* file offset of its head record */
+    uint64_t end;  /* one past its last byte */
+    spill_hdr head;
+    char *buf; /* the file's bytes [at, at + len) */
     uint64_t at;
     size_t len, cap;
 };
@@ -49,6 +58,7 @@ _Static_assert(sizeof(tcpst__held) + sizeof(tcpst__held) / 64 + 8 <= SPILL_IO,
                "a packed record fits in the spill file's write buffer");
 
 typedef tcpst__pending pending;
+typedef tcpst__spill_run spill_run;
 
 static bool id_less(const void *ctx, const pending *a, const pending *b)
 {
@@ -56,6 +66,22 @@ static bool id_less(const void *ctx, const pending *a, const pending *b)
     return a->id < b->id;
 }
 TCPST_HEAP_DEFINE(pheap, pending, id_less)
+
+/* Runs are kept by pointer (each owns its buffer); the heap orders them by head id. */
+typedef spill_run *run_ptr;
+static bool run_less(const void *ctx, const run_ptr *a, const run_ptr *b)
+{
+    (void)ctx;
+    return (*a)->head.id < (*b)->head.id;
+}
+TCPST_HEAP_DEFINE(rheap, run_ptr, run_less)
+
+/* What a waiting record costs in memory: its entry in the heap and its bytes.  Ids with
+ * nothing to write count too, so that a million of them spill like records do. */
+static size_t mem_cost(const pending *p)
+{
+    return sizeof *p + p->len;
+}
 
 static void fail(tcpst__order *o, int e)
 {
@@ -81,9 +107,9 @@ void tcpst__order_fini(tcpst__order *o)
         free(o->mem.a[--o->mem.n].data);
     }
     free(o->mem.a);
-    free(o->disk.a);
     for (size_t i = 0; i < o->nruns; i++) {
-        free(o->runs[i].buf);
+        free(o->runs[i]->buf);
+        free(o->runs[i]);
     }
     free(o->runs);
     if (o->spill_fd >= 0) {
@@ -109,15 +135,8 @@ static bool heap_push(tcpst__order *o, tcpst__pheap *h, pending p)
 static uint64_t lowest_waiting(const tcpst__order *o)
 {
     uint64_t m = o->mem.n ? o->mem.a[0].id : UINT64_MAX;
-    uint64_t d = o->disk.n ? o->disk.a[0].id : UINT64_MAX;
+    uint64_t d = o->nruns ? o->runs[0]->head.id : UINT64_MAX;
     return m < d ? m : d;
-}
-
-static pending pop_lowest(tcpst__order *o)
-{
-    bool mem = o->mem.n && (!o->disk.n || o->mem.a[0].id < o->disk.a[0].id);
-    tcpst__pheap *h = mem ? &o->mem : &o->disk;
-    return pheap_pop(h->a, &h->n, NULL);
 }
 
 /* The spill file's failure, kept apart from the report's own: the message names the file
@@ -216,76 +235,77 @@ static bool spill_mem(tcpst__order *o)
         fail(o, ENOMEM);
         return false;
     }
+    spill_run *run = calloc(1, sizeof *run);
+    if (!run) {
+        fail(o, ENOMEM);
+        return false;
+    }
     qsort(o->mem.a, o->mem.n, sizeof *o->mem.a, by_id);
-    uint32_t k = (uint32_t)o->nruns;
-    uint64_t count = 0;
+    run->next = o->spill_end;
+    run->head = (spill_hdr){o->mem.a[0].id, o->mem.a[0].len, 0};
     for (size_t i = 0; i < o->mem.n; i++) {
         pending *p = &o->mem.a[i];
-        if (p->len) {
-            if (!spill_put(o, p->data, p->len)) {
-                return false; /* the error is kept: the report fails, fini cleans up */
-            }
-            free(p->data);
-            p->data = NULL;
-            p->off = o->spill_end;
-            p->run = k;
-            o->spill_end += p->len;
-            count++;
+        spill_hdr h = {p->id, p->len, 0};
+        /* spill_end counts each piece as it is buffered: a flush writes at its end. */
+        if (!spill_put(o, (const char *)&h, sizeof h)) {
+            free(run);
+            return false; /* the error is kept: the report fails, fini cleans up */
         }
-        if (!heap_push(o, &o->disk, *p)) {
+        o->spill_end += sizeof h;
+        if (p->len && !spill_put(o, p->data, p->len)) {
+            free(run);
             return false;
         }
+        o->spill_end += p->len;
+        free(p->data);
+        p->data = NULL;
+        p->len = 0;
     }
     o->mem.n = 0;
     o->pending_bytes = 0;
     if (o->spill_wlen && !spill_flush(o)) {
+        free(run);
         return false;
     }
-    if (count) { /* else only ids without a record moved */
-        o->runs[k] = (tcpst__spill_run){.end = o->spill_end, .left = count};
-        o->nruns++;
-        o->live_runs++;
-    }
+    run->end = o->spill_end;
+    rheap_push(o->runs, &o->nruns, run, NULL);
     return true;
 }
 
-/* Spilled record p: from its run's read-ahead, or read alone into o->packed. */
-static const void *spill_get(tcpst__order *o, pending p)
+/* `need` bytes at file offset `off` of run r, from its read-ahead buffer (refilled with up
+ * to its share of RUN_READ_ALL), or NULL (error kept). */
+static const char *run_bytes(tcpst__order *o, spill_run *r, uint64_t off, size_t need)
 {
-    if (p.run >= o->nruns) {
-        fail(o, EIO);
-        return NULL;
+    if (off >= r->at && off + need <= r->at + r->len) {
+        return r->buf + (off - r->at);
     }
-    tcpst__spill_run *run = &o->runs[p.run];
-    if (p.off >= run->at && p.off + p.len <= run->at + run->len) {
-        return run->buf + (p.off - run->at);
-    }
-    /* Read ahead the rest of the run, up to its share of RUN_READ_ALL. */
-    size_t want = RUN_READ_ALL / (o->live_runs ? o->live_runs : 1);
+    size_t want = RUN_READ_ALL / (o->nruns ? o->nruns : 1);
     want = want < RUN_READ ? want : RUN_READ;
-    if (want > run->end - p.off) {
-        want = (size_t)(run->end - p.off);
+    want = want > need ? want : need;
+    if (want > r->end - off) {
+        want = (size_t)(r->end - off);
     }
-    bool ahead = want >= 2 * (size_t)p.len; /* else no room to read ahead */
-    if (ahead && (run->cap < want || run->cap > 2 * want)) {
-        /* Resized to its share: buffers shrink as more runs share the budget. */
-        char *b = realloc(run->buf, want);
-        ahead = b != NULL;
-        if (b) {
-            run->buf = b;
-            run->cap = want;
-        }
-    }
-    if (!ahead) { /* the record alone */
-        return spill_io(o, false, (char *)o->packed, p.len, p.off) ? o->packed : NULL;
-    }
-    run->at = p.off;
-    run->len = 0;
-    if (!spill_io(o, false, run->buf, want, p.off)) {
+    if (want < need) {
+        fail(o, EIO); /* a record running past its run: the file is not what was written */
         return NULL;
     }
-    run->len = want;
-    return run->buf;
+    if (r->cap < want || r->cap > 2 * want) {
+        /* Resized to its share: buffers shrink as more runs share the budget. */
+        char *b = realloc(r->buf, want);
+        if (!b) {
+            fail(o, ENOMEM);
+            return NULL;
+        }
+        r->buf = b;
+        r->cap = want;
+    }
+    r->at = off;
+    r->len = 0;
+    if (!spill_io(o, false, r->buf, want, off)) {
+        return NULL;
+    }
+    r->len = want;
+    return r->buf;
 }
 
 /* Hold record c (NULL: not written, but its id still takes its turn) until the lower ids
@@ -297,7 +317,7 @@ static void hold(tcpst__order *o, uint64_t id, const tcpst_conn *c)
          * records in memory whose bytes are already gone; none may be spilled again. */
         return;
     }
-    pending p = {id, NULL, 0, 0, 0};
+    pending p = {id, NULL, 0};
     if (c) {
         if (!o->held) {
             if ((o->held = malloc(sizeof *o->held + tcpst__pack_bound(sizeof *o->held))) == NULL) {
@@ -317,7 +337,7 @@ static void hold(tcpst__order *o, uint64_t id, const tcpst_conn *c)
         h->c.findings.pool = NULL;
         p.len = (uint32_t)tcpst__pack(h, sizeof *h, o->packed);
     }
-    if (p.len && o->pending_bytes + p.len > o->mem_max && !spill_mem(o)) {
+    if (o->pending_bytes + mem_cost(&p) > o->mem_max && !spill_mem(o)) {
         return;
     }
     if (p.len) {
@@ -326,12 +346,12 @@ static void hold(tcpst__order *o, uint64_t id, const tcpst_conn *c)
             return;
         }
         memcpy(p.data, o->packed, p.len);
-        o->pending_bytes += p.len;
     }
     if (!heap_push(o, &o->mem, p)) {
         free(p.data);
         return;
     }
+    o->pending_bytes += mem_cost(&p);
     if (o->pending_bytes > o->mem_max) {
         spill_mem(o); /* past the limit on its own: a run of one */
     }
@@ -344,33 +364,62 @@ static void out_next(tcpst__order *o, const tcpst_conn *c)
     o->next_id++;
 }
 
-/* Hand out a held record (reading it back if spilled) and let it go. */
-static void release(tcpst__order *o, pending p)
+/* Hand out a packed record (len 0: an id without one). */
+static void out_packed(tcpst__order *o, const void *packed, uint32_t len)
 {
-    if (p.len == 0) {
+    if (len == 0) {
         out_next(o, NULL);
-    } else {
-        const void *packed = p.data ? p.data : spill_get(o, p);
-        bool ok = packed && tcpst__unpack(packed, p.len, o->held, sizeof *o->held);
-        if (p.data) {
-            o->pending_bytes -= p.len;
-            free(p.data);
-        } else if (p.run < o->nruns && --o->runs[p.run].left == 0) {
-            free(o->runs[p.run].buf); /* the run is done */
-            o->runs[p.run].buf = NULL;
-            o->runs[p.run].cap = o->runs[p.run].len = 0;
-            o->live_runs--;
-        }
-        if (!ok) {
-            fail(o, EIO);
-            return;
-        }
-        o->held->c.findings.f = o->held->f;
-        out_next(o, &o->held->c);
+        return;
     }
-    if (o->mem.n == 0 && o->disk.n == 0 && o->spill_end > 0 && ftruncate(o->spill_fd, 0) == 0) {
-        o->spill_end = 0;            /* nothing waits: the file starts over */
-        o->nruns = o->live_runs = 0; /* every run is done, its buffer freed */
+    if (!packed || !tcpst__unpack(packed, len, o->held, sizeof *o->held)) {
+        fail(o, EIO);
+        return;
+    }
+    o->held->c.findings.f = o->held->f;
+    out_next(o, &o->held->c);
+}
+
+/* Hand out the head of the run with the lowest one, and move that run on. */
+static void release_spilled(tcpst__order *o)
+{
+    spill_run *r = o->runs[0];
+    spill_hdr h = r->head;
+    uint64_t at = r->next + sizeof h;
+    uint64_t after = at + h.len;
+    /* The record and, when there is one, the next header in one read. */
+    size_t need = h.len + (after < r->end ? sizeof(spill_hdr) : 0);
+    const char *b = need ? run_bytes(o, r, at, need) : NULL;
+    if (need && !b) {
+        return;
+    }
+    out_packed(o, b, h.len);
+    if (*o->err) {
+        return;
+    }
+    (void)rheap_pop(o->runs, &o->nruns, NULL);
+    if (after < r->end) {
+        memcpy(&r->head, b + h.len, sizeof r->head);
+        r->next = after;
+        rheap_push(o->runs, &o->nruns, r, NULL);
+    } else {
+        free(r->buf); /* the run is done */
+        free(r);
+    }
+}
+
+/* Hand out the lowest waiting record, from memory or a run, and let it go. */
+static void release(tcpst__order *o)
+{
+    if (o->mem.n && (!o->nruns || o->mem.a[0].id < o->runs[0]->head.id)) {
+        pending p = pheap_pop(o->mem.a, &o->mem.n, NULL);
+        o->pending_bytes -= mem_cost(&p);
+        out_packed(o, p.data, p.len);
+        free(p.data);
+    } else {
+        release_spilled(o);
+    }
+    if (o->mem.n == 0 && o->nruns == 0 && o->spill_end > 0 && ftruncate(o->spill_fd, 0) == 0) {
+        o->spill_end = 0; /* nothing waits: the file starts over */
     }
 }
 
@@ -384,8 +433,8 @@ void tcpst__order_add(tcpst__order *o, uint64_t id, const tcpst_conn *c)
         return;
     }
     out_next(o, c);
-    while (lowest_waiting(o) == o->next_id) {
-        release(o, pop_lowest(o));
+    while (!*o->err && lowest_waiting(o) == o->next_id) {
+        release(o);
     }
 }
 
@@ -393,6 +442,6 @@ void tcpst__order_drain(tcpst__order *o)
 {
     /* Every id was added exactly once, so nothing can remain queued. */
     while (!*o->err && lowest_waiting(o) != UINT64_MAX) {
-        release(o, pop_lowest(o));
+        release(o);
     }
 }

@@ -3,11 +3,13 @@
  *
  * Connections end in any order, but the JSON and text reports list them by id (the order
  * of their first packet).  A record that ends before a lower id waits, packed (pack.h):
- * about a fifth of its JSON.  Past `mem_max` bytes, everything waiting in memory goes to an
- * unlinked temporary file in $TMPDIR (or /tmp) at once, sorted by id: a run, written in
- * 1 MiB blocks.  Records leave in id order, so each run is read back front to back through
- * a read-ahead buffer of its own.  A waiting record is formatted only when its turn comes;
- * its text depends on the record alone, so it is the same either way.
+ * about a fifth of its JSON.  Past `mem_max` bytes (heap entries counted, so ids without a
+ * record count too), everything waiting in memory goes to an unlinked temporary file in
+ * $TMPDIR (or /tmp) at once, sorted by id: a run, written in 1 MiB blocks, each record with
+ * its id and length, so memory keeps one head per run and nothing per spilled record.  Records
+ * leave in id order, so each run is read back front to back through a read-ahead buffer of its own.
+ * A waiting record is formatted only when its turn comes; its text depends on the record alone, so
+ * it is the same either way.
  */
 #ifndef TCPSTATE_REPORT_ORDER_H
 #define TCPSTATE_REPORT_ORDER_H
@@ -34,22 +36,21 @@ typedef struct tcpst__pheap {
 typedef struct tcpst__order {
     tcpst__order_fn out;
     void *ctx;
-    int *err;          /* the first error (errno) of the whole output: set here, checked here */
-    size_t mem_max;    /* bytes of packed records kept in memory */
-    uint64_t next_id;  /* lowest id not yet out */
-    tcpst__pheap mem;  /* records waiting in memory (pending_bytes of them) ... */
-    tcpst__pheap disk; /* ... and in the spill file */
-    size_t pending_bytes;
+    int *err;             /* the first error (errno) of the whole output: set here, checked here */
+    size_t mem_max;       /* bytes of packed records kept in memory */
+    uint64_t next_id;     /* lowest id not yet out */
+    tcpst__pheap mem;     /* records waiting in memory (pending_bytes, entries included) ... */
+    size_t pending_bytes; /* ... and in the spill file's runs, a heap by head id: */
+    tcpst__spill_run **runs;
+    size_t nruns, capruns;
     int spill_fd; /* -1 until needed */
     uint64_t spill_end;
-    char *spill_w;     /* runs go to the file in blocks through this buffer ... */
-    size_t spill_wlen; /* ... empty between runs, so every spilled record is in the file */
-    tcpst__spill_run *runs;
-    size_t nruns, capruns, live_runs; /* live: with records still waiting */
-    int spill_err;                    /* the spill file's own failure (errno), also in *err */
-    char spill_name[4096];            /* its name pattern: $TMPDIR/tcpstate-pending-XXXXXX */
-    tcpst__held *held;                /* a record being packed or unpacked ... */
-    unsigned char *packed;            /* ... and its packed form: one block */
+    char *spill_w;         /* runs go to the file in blocks through this buffer ... */
+    size_t spill_wlen;     /* ... empty between runs, so every spilled record is in the file */
+    int spill_err;         /* the spill file's own failure (errno), also in *err */
+    char spill_name[4096]; /* its name pattern: $TMPDIR/tcpstate-pending-XXXXXX */
+    tcpst__held *held;     /* a record being packed or unpacked ... */
+    unsigned char *packed; /* ... and its packed form: one block */
 } tcpst__order;
 
 /* Records go out through out(ctx, ...); errors go to *err (first one kept). */
