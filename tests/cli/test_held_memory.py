@@ -10,7 +10,8 @@ RST) is piped into tcpstate --connections none, for N = 500,000 and N = 4,000,00
 RSS (VmHWM, sampled from /proc every 0.1 s) of the large run may exceed the small one's by
 at most 8 MiB.
 
-Skips (77) for a sanitized binary (shadow memory makes RSS meaningless).
+A sanitized binary (shadow memory makes RSS meaningless) runs 200,000 records through the
+spill path and is judged by the sanitizers alone.
 usage: test_held_memory.py TCPSTATE_BIN SOURCE_DIR
 """
 import os
@@ -22,7 +23,6 @@ import time
 
 from clitest import check, finish, note
 
-SKIP = 77
 SMALL, LARGE = 500_000, 4_000_000
 SLACK_KIB = 8 * 1024
 
@@ -101,8 +101,13 @@ def main():
     with open(binary, "rb") as fh:
         image = fh.read()
     if b"__asan_init" in image or b"__ubsan_handle" in image or b"__tsan_init" in image:
-        print("skip: sanitized binary: RSS is measured on the plain build")
-        return SKIP
+        # Shadow memory makes RSS meaningless: the sanitizers judge the spill path instead.
+        rc, err, _, secs = peak_kib(binary, 200_000)
+        note(f"sanitized binary: 200000 waiting records in {secs:.1f} s; RSS is measured on "
+             "the plain build")
+        check("sanitized: 200000 waiting records spilled and read back, exit 0, no report "
+              "from the sanitizers", rc == 0 and err == "", (rc, err[-2000:]))
+        return finish()
     results = {}
     for n in (SMALL, LARGE):
         rc, err, peak, secs = peak_kib(binary, n)
