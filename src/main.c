@@ -461,12 +461,17 @@ int main(int argc, char **argv)
         }
         goto out;
     }
+    /* Before anything is created: a signal during setup must still find the temporary
+     * report to remove (a second one) or stop the run (the first). */
+    install_signals();
     if (open_capture(&r) != 0 || open_analysis(&r) != 0) {
         status = fail(&r.err);
         goto out;
     }
     signal_cap = r.cap;
-    install_signals();
+    if (stop_requested) {
+        tcpst_capture_interrupt(r.cap); /* it came while the capture was being opened */
+    }
     read_loop(&r);
     status = finish_run(&r);
 out:
