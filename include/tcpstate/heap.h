@@ -22,7 +22,8 @@
 #include <stddef.h>
 
 #define TCPST_HEAP_DEFINE(name, type, less)                                                        \
-    static inline void name##_sift_down(type *a, size_t n, size_t i, const void *ctx)              \
+    __attribute__((unused)) static inline void name##_sift_down(type *a, size_t n, size_t i,       \
+                                                                const void *ctx)                   \
     {                                                                                              \
         type v = a[i];                                                                             \
         for (;;) {                                                                                 \
@@ -41,7 +42,8 @@
         }                                                                                          \
         a[i] = v;                                                                                  \
     }                                                                                              \
-    static inline void name##_push(type *a, size_t *n, type v, const void *ctx)                    \
+    __attribute__((unused)) static inline void name##_push(type *a, size_t *n, type v,             \
+                                                           const void *ctx)                        \
     {                                                                                              \
         size_t i = (*n)++;                                                                         \
         while (i > 0 && less(ctx, &v, &a[(i - 1) / 2])) {                                          \
@@ -50,7 +52,7 @@
         }                                                                                          \
         a[i] = v;                                                                                  \
     }                                                                                              \
-    static inline type name##_pop(type *a, size_t *n, const void *ctx)                             \
+    __attribute__((unused)) static inline type name##_pop(type *a, size_t *n, const void *ctx)     \
     {                                                                                              \
         type top = a[0];                                                                           \
         if (--*n > 0) {                                                                            \
@@ -59,7 +61,7 @@
         }                                                                                          \
         return top;                                                                                \
     }                                                                                              \
-    static inline void name##_heapify(type *a, size_t n, const void *ctx)                          \
+    __attribute__((unused)) static inline void name##_heapify(type *a, size_t n, const void *ctx)  \
     {                                                                                              \
         for (size_t i = n / 2; i-- > 0;) {                                                         \
             name##_sift_down(a, n, i, ctx);                                                        \
