@@ -84,7 +84,12 @@ static inline int tcpst_decode_is_truncation(tcpst_decode_status st)
 enum tcpst_linktype {
     TCPST_LT_NULL = 0,
     TCPST_LT_ETHERNET = 1,
-    TCPST_LT_FDDI = 10, /* IP in LLC/SNAP only (the Zeek corpus has llc.pcap) */
+    TCPST_LT_PPP = 9,        /* PPP, with or without HDLC address and control */
+    TCPST_LT_FDDI = 10,      /* IP in LLC/SNAP only (the Zeek corpus has llc.pcap) */
+    TCPST_LT_PPP_HDLC = 50,  /* PPP in HDLC-like framing (RFC 1662), or Cisco HDLC */
+    TCPST_LT_PPP_ETHER = 51, /* PPPoE session frames without their Ethernet header */
+    TCPST_LT_C_HDLC = 104,   /* Cisco HDLC: address, control, ethertype */
+    TCPST_LT_NFLOG = 239,    /* Linux NFLOG: a header, then TLVs, the packet in one */
     TCPST_LT_RAW = 101,
     TCPST_LT_LOOP = 108,
     TCPST_LT_LINUX_SLL = 113,

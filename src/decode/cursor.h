@@ -101,6 +101,14 @@ static inline uint32_t get32(const frame *f, size_t off)
            (uint32_t)f->data[off + 2] << 8 | f->data[off + 3];
 }
 
+static inline uint16_t get16le(const frame *f, size_t off)
+{
+    if (!have(f, off, 2)) {
+        return 0;
+    }
+    return (uint16_t)((unsigned)f->data[off + 1] << 8 | f->data[off]);
+}
+
 static inline uint32_t get32le(const frame *f, size_t off)
 {
     if (!have(f, off, 4)) {

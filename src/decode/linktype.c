@@ -16,10 +16,18 @@
  */
 #include "cursor.h"
 
-#define SLL_HLEN  16
-#define SLL2_HLEN 20
-#define NULL_HLEN 4
-#define FDDI_HLEN 13 /* frame control + two MACs */
+#define SLL_HLEN       16
+#define SLL2_HLEN      20
+#define NULL_HLEN      4
+#define FDDI_HLEN      13 /* frame control + two MACs */
+#define CHDLC_HLEN     4  /* address, control, protocol */
+#define PPPOE_HLEN     6  /* version/type, code, session id, length */
+#define NFLOG_HLEN     4  /* family, version, resource id */
+#define PPP_IPV4       0x0021u
+#define PPP_IPV6       0x0057u
+#define NFULA_PAYLOAD  9
+#define NFLOG_AF_INET  2
+#define NFLOG_AF_INET6 10
 
 /* Address family values seen in DLT_NULL / DLT_LOOP headers. */
 #define BSD_AF_INET          2
@@ -155,6 +163,126 @@ static tcpst_decode_status raw_ipv6(dctx *c, cursor *cur)
     return TCPST_DEC_OK;
 }
 
+/* PPP's protocol field at off (RFC 1661: one byte when its low bit is set, compressed).
+ * IP only: anything else (LCP, IPCP, VJ-compressed TCP) is not IP to us. */
+static tcpst_decode_status ppp_proto(dctx *c, cursor *cur, size_t off)
+{
+    const frame *f = &c->f;
+    if (!have(f, off, 1)) {
+        return TCPST_DEC_TRUNC_LINK;
+    }
+    uint32_t proto = get8(f, off);
+    size_t n = 1;
+    if (!(proto & 1u)) {
+        if (!have(f, off, 2)) {
+            return TCPST_DEC_TRUNC_LINK;
+        }
+        proto = get16(f, off);
+        n = 2;
+    }
+    cur->at = AT_IP;
+    cur->off = off + n;
+    if (proto == PPP_IPV4) {
+        cur->version = 4;
+        return TCPST_DEC_OK;
+    }
+    if (proto == PPP_IPV6) {
+        cur->version = 6;
+        return TCPST_DEC_OK;
+    }
+    return TCPST_DEC_NOT_IP;
+}
+
+/* PPP (libpcap's DLT_PPP): the HDLC address 0xFF and control 0x03 may lead. */
+static tcpst_decode_status ppp(dctx *c, cursor *cur)
+{
+    const frame *f = &c->f;
+    bool hdlc = have(f, 0, 2) && get8(f, 0) == 0xFF && get8(f, 1) == 0x03;
+    return ppp_proto(c, cur, hdlc ? 2 : 0);
+}
+
+/* Cisco HDLC: address (0x0F unicast, 0x8F broadcast), control 0, then an ethertype. */
+static tcpst_decode_status c_hdlc(dctx *c, cursor *cur)
+{
+    if (!have(&c->f, 0, CHDLC_HLEN)) {
+        return TCPST_DEC_TRUNC_LINK;
+    }
+    cur->at = AT_ETYPE;
+    cur->etype = get16(&c->f, 2);
+    cur->off = CHDLC_HLEN;
+    return TCPST_DEC_OK;
+}
+
+/* PPP in HDLC-like framing: 0xFF 0x03 then PPP; routers also write Cisco HDLC here. */
+static tcpst_decode_status ppp_hdlc(dctx *c, cursor *cur)
+{
+    const frame *f = &c->f;
+    if (!have(f, 0, 2)) {
+        return TCPST_DEC_TRUNC_LINK;
+    }
+    uint32_t addr = get8(f, 0);
+    if (addr == 0x0F || addr == 0x8F) {
+        return c_hdlc(c, cur);
+    }
+    if (addr != 0xFF || get8(f, 1) != 0x03) {
+        return TCPST_DEC_BAD_LINK;
+    }
+    return ppp_proto(c, cur, 2);
+}
+
+/* PPPoE session frames (RFC 2516): version/type 0x11, code 0, session, length, then PPP. */
+static tcpst_decode_status ppp_ether(dctx *c, cursor *cur)
+{
+    const frame *f = &c->f;
+    if (!have(f, 0, PPPOE_HLEN)) {
+        return TCPST_DEC_TRUNC_LINK;
+    }
+    if (get8(f, 0) != 0x11) {
+        return TCPST_DEC_BAD_LINK;
+    }
+    if (get8(f, 1) != 0) {
+        return TCPST_DEC_NOT_IP; /* discovery, not a session frame */
+    }
+    return ppp_proto(c, cur, PPPOE_HLEN);
+}
+
+/*
+ * Linux NFLOG (what `tcpdump -i nflog:N` captures): family, version, resource id, then
+ * TLVs of length (itself included) and type, padded to 4 bytes, in the capturing host's
+ * byte order (libpcap makes it the reader's).  The packet is the NFULA_PAYLOAD TLV.
+ */
+static tcpst_decode_status nflog(dctx *c, cursor *cur)
+{
+    const frame *f = &c->f;
+    if (!have(f, 0, NFLOG_HLEN)) {
+        return TCPST_DEC_TRUNC_LINK;
+    }
+    uint32_t family = get8(f, 0);
+    if (family != NFLOG_AF_INET && family != NFLOG_AF_INET6) {
+        return TCPST_DEC_NOT_IP;
+    }
+    size_t off = NFLOG_HLEN;
+    /* The first TLV tells the byte order: its length must fit (a big-endian writer's file
+     * read through our pcapng reader, which does not swap them as libpcap does). */
+    uint32_t first = get16le(f, off);
+    bool be = first < 4 || !have(f, off, first);
+    while (have(f, off, 4)) {
+        uint32_t len = be ? get16(f, off) : get16le(f, off);
+        uint32_t type = be ? get16(f, off + 2) : get16le(f, off + 2);
+        if (len < 4) {
+            return TCPST_DEC_BAD_LINK;
+        }
+        if (type == NFULA_PAYLOAD) {
+            cur->at = AT_IP;
+            cur->off = off + 4;
+            cur->version = family == NFLOG_AF_INET ? 4 : 6;
+            return TCPST_DEC_OK;
+        }
+        off += (len + 3u) & ~3u;
+    }
+    return TCPST_DEC_TRUNC_LINK;
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 /*
@@ -165,14 +293,19 @@ static tcpst_decode_status raw_ipv6(dctx *c, cursor *cur)
 const tcpst__linktype tcpst__linktypes[] = {
     {TCPST_LT_NULL, "NULL", bsd_null},
     {TCPST_LT_ETHERNET, "EN10MB", ethernet},
+    {TCPST_LT_PPP, "PPP", ppp},
     {TCPST_LT_FDDI, "FDDI", fddi},
     {TCPST_LT_DLT_RAW_12, "RAW", raw_ip},
     {TCPST_LT_DLT_RAW_14, "RAW", raw_ip},
+    {TCPST_LT_PPP_HDLC, "PPP_SERIAL", ppp_hdlc},
+    {TCPST_LT_PPP_ETHER, "PPP_ETHER", ppp_ether},
     {TCPST_LT_RAW, "RAW", raw_ip},
+    {TCPST_LT_C_HDLC, "C_HDLC", c_hdlc},
     {TCPST_LT_LOOP, "LOOP", bsd_loop},
     {TCPST_LT_LINUX_SLL, "LINUX_SLL", linux_sll},
     {TCPST_LT_IPV4, "IPV4", raw_ipv4},
     {TCPST_LT_IPV6, "IPV6", raw_ipv6},
+    {TCPST_LT_NFLOG, "NFLOG", nflog},
     {TCPST_LT_LINUX_SLL2, "LINUX_SLL2", linux_sll2},
 };
 const size_t tcpst__nlinktypes = sizeof tcpst__linktypes / sizeof tcpst__linktypes[0];

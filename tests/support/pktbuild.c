@@ -117,6 +117,14 @@ static size_t link_hlen(int linktype, int ntags)
             return NULL_HLEN;
         case TCPST_LT_FDDI:
             return FDDI_HLEN;
+        case TCPST_LT_PPP:
+        case TCPST_LT_PPP_HDLC:
+        case TCPST_LT_C_HDLC:
+            return 4;
+        case TCPST_LT_PPP_ETHER:
+            return 8;
+        case TCPST_LT_NFLOG:
+            return 4 + 12 + 4; /* header, an NFULA_PREFIX TLV, the payload TLV's header */
         case TCPST_LT_RAW:
         case TCPST_LT_DLT_RAW_12:
         case TCPST_LT_DLT_RAW_14:
@@ -192,6 +200,32 @@ static void put_link(uint8_t *buf, int linktype, const uint16_t *tags, int ntags
             break;
         case TCPST_LT_LOOP:
             put32(buf, af);
+            break;
+        case TCPST_LT_PPP:
+        case TCPST_LT_PPP_HDLC:
+            buf[0] = 0xFF; /* HDLC address and control (RFC 1662) */
+            buf[1] = 0x03;
+            put16(buf + 2, fam == 4 ? 0x0021u : 0x0057u);
+            break;
+        case TCPST_LT_PPP_ETHER:
+            buf[0] = 0x11; /* PPPoE version 1, type 1, session data (RFC 2516) */
+            buf[1] = 0x00;
+            put16(buf + 2, 0x1234u);
+            put16(buf + 6, fam == 4 ? 0x0021u : 0x0057u);
+            break;
+        case TCPST_LT_C_HDLC:
+            buf[0] = 0x0F;
+            buf[1] = 0x00;
+            put16(buf + 2, et);
+            break;
+        case TCPST_LT_NFLOG:
+            buf[0] = fam == 4 ? 2 : 10; /* AF_INET, AF_INET6 */
+            buf[1] = 0;                 /* version */
+            put16(buf + 2, 5);          /* nflog group */
+            buf[4] = 10;                /* NFULA_PREFIX, little-endian as on x86 */
+            buf[6] = 10;
+            memcpy(buf + 8, "tcpst\0", 6);
+            buf[18] = 9; /* NFULA_PAYLOAD; its length is set once the packet's is known */
             break;
         case TCPST_LT_FDDI:
             buf[0] = 0x50; /* frame control: async LLC */
@@ -345,6 +379,10 @@ size_t pb_build_ex(uint8_t *buf, size_t cap, int linktype, const uint16_t *tags,
     l.payload = l.l4 + tcph;
     l.len = frame;
     put_link(buf, linktype, tags, ntags, s, fam);
+    if (linktype == TCPST_LT_NFLOG) {
+        buf[lh - 4] = (uint8_t)((total + 4) & 0xFF);
+        buf[lh - 3] = (uint8_t)((total + 4) >> 8);
+    }
 
     if (fam == 4) {
         uint8_t *ip = buf + l.l3;

@@ -157,6 +157,16 @@ static const struct lt_case {
     {"loop v6", TCPST_LT_LOOP, 6, 24, false},
     {"fddi v4", TCPST_LT_FDDI, 4, 0, false},
     {"fddi v6", TCPST_LT_FDDI, 6, 0, false},
+    {"ppp v4", TCPST_LT_PPP, 4, 0, false},
+    {"ppp v6", TCPST_LT_PPP, 6, 0, false},
+    {"ppp hdlc v4", TCPST_LT_PPP_HDLC, 4, 0, false},
+    {"ppp hdlc v6", TCPST_LT_PPP_HDLC, 6, 0, false},
+    {"pppoe v4", TCPST_LT_PPP_ETHER, 4, 0, false},
+    {"pppoe v6", TCPST_LT_PPP_ETHER, 6, 0, false},
+    {"cisco hdlc v4", TCPST_LT_C_HDLC, 4, 0, false},
+    {"cisco hdlc v6", TCPST_LT_C_HDLC, 6, 0, false},
+    {"nflog v4", TCPST_LT_NFLOG, 4, 0, false},
+    {"nflog v6", TCPST_LT_NFLOG, 6, 0, false},
 };
 
 START_TEST(test_linktypes)
@@ -184,9 +194,37 @@ START_TEST(test_linktypes)
 }
 END_TEST
 
+/* PPP, Cisco HDLC, PPPoE and NFLOG framing that carries no IP, or is cut or malformed. */
+START_TEST(test_linktype_ppp_nflog_edges)
+{
+    static const uint8_t lcp[] = {0xFF, 0x03, 0xC0, 0x21, 1, 1, 0, 4};
+    static const uint8_t pfc[] = {0x21, 0x45}; /* compressed protocol: IPv4, then a cut header */
+    static const uint8_t cut[] = {0xFF, 0x03, 0x00};
+    static const uint8_t bad_hdlc[] = {0x42, 0x03, 0x00, 0x21};
+    static const uint8_t discovery[] = {0x11, 0x09, 0, 0, 0, 0, 0x00, 0x21};
+    static const uint8_t nfl_unspec[] = {0, 0, 0, 5, 8, 0, 9, 0, 0x45, 0, 0, 0};
+    static const uint8_t nfl_nopayload[] = {2, 0, 0, 5, 8, 0, 10, 0, 'a', 'b', 0, 0};
+    static const uint8_t nfl_zero_len[] = {2, 0, 0, 5, 0, 0, 9, 0};
+    ASSERT_ST(dec2(TCPST_LT_PPP, lcp, sizeof lcp, sizeof lcp), TCPST_DEC_NOT_IP);
+    ASSERT_ST(dec2(TCPST_LT_PPP, pfc, sizeof pfc, 40), TCPST_DEC_TRUNC_IP);
+    ASSERT_ST(dec2(TCPST_LT_PPP_HDLC, cut, sizeof cut, 40), TCPST_DEC_TRUNC_LINK);
+    ASSERT_ST(dec2(TCPST_LT_PPP_HDLC, bad_hdlc, sizeof bad_hdlc, sizeof bad_hdlc),
+              TCPST_DEC_BAD_LINK);
+    ASSERT_ST(dec2(TCPST_LT_PPP_ETHER, discovery, sizeof discovery, sizeof discovery),
+              TCPST_DEC_NOT_IP);
+    ASSERT_ST(dec2(TCPST_LT_C_HDLC, cut, sizeof cut, 40), TCPST_DEC_TRUNC_LINK);
+    ASSERT_ST(dec2(TCPST_LT_NFLOG, nfl_unspec, sizeof nfl_unspec, sizeof nfl_unspec),
+              TCPST_DEC_NOT_IP);
+    ASSERT_ST(dec2(TCPST_LT_NFLOG, nfl_nopayload, sizeof nfl_nopayload, sizeof nfl_nopayload),
+              TCPST_DEC_TRUNC_LINK);
+    ASSERT_ST(dec2(TCPST_LT_NFLOG, nfl_zero_len, sizeof nfl_zero_len, sizeof nfl_zero_len),
+              TCPST_DEC_BAD_LINK);
+}
+END_TEST
+
 START_TEST(test_linktype_supported)
 {
-    static const int unsupported[] = {-1, 2, 9, 11, 100, 105, 113 + 1, 127, 228 + 2, 275, 277};
+    static const int unsupported[] = {-1, 2, 8, 11, 100, 105, 113 + 1, 127, 228 + 2, 275, 277};
 
     for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++) {
         ck_assert_msg(!tcpst_decode_linktype_supported(unsupported[i]), "%d", unsupported[i]);
@@ -1288,6 +1326,7 @@ static Suite *decode_suite(void)
     tc = tcase_create("link");
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_loop_test(tc, test_linktypes, 0, (int)(sizeof lt_cases / sizeof lt_cases[0]));
+    tcase_add_test(tc, test_linktype_ppp_nflog_edges);
     tcase_add_test(tc, test_linktype_supported);
     tcase_add_test(tc, test_linktype_table);
     tcase_add_test(tc, test_ip_version_mismatch);
