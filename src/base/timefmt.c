@@ -167,13 +167,14 @@ void tcpst_format_time(tcpst_time t, char out[TCPST_TIME_STRLEN])
     }
     size_t n = strftime(out, TCPST_TIME_STRLEN, "%Y-%m-%dT%H:%M:%S", &tm);
     if (ns) {
-        char frac[16];
-        snprintf(frac, sizeof frac, ".%09lld", (long long)ns);
-        size_t k = strlen(frac);
-        while (frac[k - 1] == '0') {
-            frac[--k] = '\0';
+        /* The nine digits without their trailing zeros (ns is not 0: one digit stays). */
+        int digits = 9;
+        int64_t v = ns;
+        while (v % 10 == 0) {
+            v /= 10;
+            digits--;
         }
-        snprintf(out + n, TCPST_TIME_STRLEN - n, "%sZ", frac);
+        snprintf(out + n, TCPST_TIME_STRLEN - n, ".%0*lldZ", digits, (long long)v);
     } else {
         snprintf(out + n, TCPST_TIME_STRLEN - n, "Z");
     }
