@@ -283,7 +283,7 @@ static int check_inputs(run *r, size_t *n, bool *truncated)
         if (r->inputs) {
             r->inputs[i] = *in;
         }
-        const char *shown = strcmp(in->name, "-") == 0 ? "standard input" : in->name;
+        const char *shown = tcpst_capture_shown_name(in->name);
         if (in->truncated && in->packets == 0) {
             /* Not one packet could be read: the input is unreadable, not damaged. */
             fprintf(stderr, "tcpstate: %s: %s\n", shown, in->error);

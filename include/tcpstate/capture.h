@@ -213,6 +213,8 @@ tcpst_capture_open(tcpst_capture **out, const char *const *files, size_t nfiles,
 int tcpst_capture_next(tcpst_capture *cap, tcpst_pkt *pkt);
 
 size_t tcpst_capture_ninputs(const tcpst_capture *cap);
+/* An input's name as messages show it: "standard input" for "-". */
+const char *tcpst_capture_shown_name(const char *name);
 const tcpst_input_info *tcpst_capture_input(const tcpst_capture *cap, size_t i);
 
 /* Total records read and total rejected by the filter, over all inputs. */

@@ -313,6 +313,11 @@ void tcpst_capture_interrupt(tcpst_capture *cap)
     }
 }
 
+const char *tcpst_capture_shown_name(const char *name)
+{
+    return strcmp(name, "-") == 0 ? "standard input" : name;
+}
+
 size_t tcpst_capture_ninputs(const tcpst_capture *cap)
 {
     return cap->n;

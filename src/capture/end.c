@@ -28,7 +28,7 @@ static int inputs_mtime(const tcpst_capture *cap, tcpst_time *out, tcpst_error *
         const char *name = cap->in[i].info.name;
         struct stat st;
         int rc = strcmp(name, "-") == 0 ? fstat(STDIN_FILENO, &st) : stat(name, &st);
-        const char *shown = strcmp(name, "-") == 0 ? "standard input" : name;
+        const char *shown = tcpst_capture_shown_name(name);
         if (rc != 0) {
             return tcpst_error_set(err, TCPST_EUSAGE,
                                    "--capture-end mtime: %s: cannot read its modification time",

@@ -70,11 +70,6 @@ struct file {
     char error[TCPST_ERRMSG_MAX];
 };
 
-static const char *display_name(const char *name)
-{
-    return strcmp(name, "-") == 0 ? "standard input" : name;
-}
-
 /* What peeking at the raw file header could tell (regular files only). */
 struct peek {
     bool known;
@@ -265,7 +260,8 @@ static int file_read_ahead_ok(const tcpst__source *s, tcpst_error *err)
 {
     const struct file *f = (const struct file *)s;
     if (!f->regular) {
-        return tcpst_error_set(err, TCPST_EUSAGE, "%s: not a regular file", display_name(f->name));
+        return tcpst_error_set(err, TCPST_EUSAGE, "%s: not a regular file",
+                               tcpst_capture_shown_name(f->name));
     }
     return 0;
 }
@@ -275,7 +271,8 @@ int tcpst__file_may_read_ahead(FILE *fp, const char *name, tcpst_error *err)
     struct stat st;
     int fd = fileno(fp);
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        return tcpst_error_set(err, TCPST_EUSAGE, "%s: not a regular file", display_name(name));
+        return tcpst_error_set(err, TCPST_EUSAGE, "%s: not a regular file",
+                               tcpst_capture_shown_name(name));
     }
     return 0;
 }
@@ -308,7 +305,8 @@ static int open_stream(const char *name, FILE **fpp, tcpst_error *err)
     FILE *fp = strcmp(name, "-") == 0 ? tcpst__dup_stream(STDIN_FILENO, "rb") : fopen(name, "rb");
     *fpp = fp;
     if (fp == NULL) {
-        return tcpst_error_set(err, TCPST_EOPEN, "%s: %s", display_name(name), strerror(errno));
+        return tcpst_error_set(err, TCPST_EOPEN, "%s: %s", tcpst_capture_shown_name(name),
+                               strerror(errno));
     }
     return 0;
 }
@@ -402,7 +400,7 @@ static void set_format(tcpst_input_info *info, const struct peek *pk, pcap_t *p)
 static int open_file(struct file *f, tcpst__input *in, FILE *fp, const struct peek *pk_in,
                      tcpst_linktype_fn linktype_ok, tcpst_error *err)
 {
-    const char *shown = display_name(f->name);
+    const char *shown = tcpst_capture_shown_name(f->name);
     struct peek pk = *pk_in;
     in->info.name = f->name;
     struct stat st;
@@ -471,7 +469,7 @@ static int decompress(const char *shown, FILE **fpp, const uint8_t *head, size_t
 static int open_raw(const char *name, size_t bufsz, FILE **fpp, char **bufp, struct peek *pk,
                     bool *stream, tcpst_error *err)
 {
-    const char *shown = display_name(name);
+    const char *shown = tcpst_capture_shown_name(name);
     int rc = open_stream(name, fpp, err);
     if (rc != 0) {
         return rc;
@@ -556,9 +554,10 @@ static int compile_filters(tcpst__source **child, const tcpst__input *in, size_t
         struct file *f = (struct file *)child[i];
         if (pcap_compile(f->pcap, &f->prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
             if (mixed) {
-                return tcpst_error_set(
-                    err, TCPST_EFILTER, "invalid filter '%s' for %s (link type %s): %s", filter,
-                    display_name(in[i].info.name), in[i].info.linktype_name, pcap_geterr(f->pcap));
+                return tcpst_error_set(err, TCPST_EFILTER,
+                                       "invalid filter '%s' for %s (link type %s): %s", filter,
+                                       tcpst_capture_shown_name(in[i].info.name),
+                                       in[i].info.linktype_name, pcap_geterr(f->pcap));
             }
             return tcpst_error_set(err, TCPST_EFILTER, "invalid filter '%s': %s", filter,
                                    pcap_geterr(f->pcap));

@@ -126,11 +126,6 @@ static uint64_t get64(const struct pcapng *g, const uint8_t *p)
     return hi << 32 | lo;
 }
 
-static const char *shown_name(const char *name)
-{
-    return strcmp(name, "-") == 0 ? "standard input" : name;
-}
-
 /* ---- time ------------------------------------------------------------------------- */
 
 __extension__ typedef __int128 i128; /* gcc and clang: exact scaling of 64-bit units */
@@ -651,7 +646,7 @@ int tcpst__pcapng_open(tcpst__source **out, tcpst__input *in, FILE *fp, char *io
                        const char *name, unsigned input, tcpst_linktype_fn linktype_ok,
                        tcpst_error *err)
 {
-    const char *shown = shown_name(name);
+    const char *shown = tcpst_capture_shown_name(name);
     struct pcapng *g = calloc(1, sizeof *g);
     if (!g) {
         fclose(fp);
