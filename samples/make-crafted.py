@@ -517,17 +517,23 @@ SCENARIOS = [
 ]
 
 
-def main():
+def write(scenarios, default_name, first_n=0):
+    """Run each scenario on a fresh whole second and write the capture (argv[1] or the
+    default name next to this script)."""
     here = os.path.dirname(os.path.abspath(__file__))
-    path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "crafted-anomalies.pcap")
+    path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, default_name)
     cap = Capture()
-    for n, scenario in enumerate(SCENARIOS):
+    for n, scenario in enumerate(scenarios):
         if n:
             cap.t = (cap.t // 1000000 + 2) * 1000000  # a whole second, at least 1 s later
-        scenario(cap, n)
+        scenario(cap, first_n + n)
     size = cap.write(path)
-    print("%s: %d packets, %d connections, %d bytes" % (path, len(cap.records), len(SCENARIOS),
+    print("%s: %d packets, %d connections, %d bytes" % (path, len(cap.records), len(scenarios),
                                                        size))
+
+
+def main():
+    write(SCENARIOS, "crafted-anomalies.pcap")
 
 
 if __name__ == "__main__":

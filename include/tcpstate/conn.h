@@ -101,11 +101,13 @@ unsigned tcpst_conn_dir(const tcpst_conn *c, const tcpst_segment *seg);
 
 /*
  * Feed one segment sent by endpoint `from`: timers up to `ts` (tcpst_conn_advance), the
- * counters, both machines, the sequence bookkeeping and the Zeek summary.  Returns what
- * the segment revealed (tcpst_epevent bits), for the detectors the engine runs next.
+ * counters, both machines, the sequence bookkeeping and the Zeek summary.  `rp` is what the
+ * transfer detectors judged the segment to be; the retransmission, keep-alive and copy
+ * counters count that verdict.  Returns what the segment revealed (tcpst_epevent bits),
+ * for the detectors the engine runs next.
  */
 unsigned tcpst_conn_update(tcpst_conn *c, unsigned from, const tcpst_segment *seg, tcpst_time ts,
-                           uint64_t frame, const tcpst_conn_config *cfg);
+                           uint64_t frame, tcpst_repeat rp, const tcpst_conn_config *cfg);
 
 /*
  * A bare SYN from endpoint `from` starts a new connection on c's 4-tuple (c is about to be

@@ -202,6 +202,7 @@ typedef struct tcpst_segment {
     uint16_t window; /* raw, unscaled */
     uint16_t urgptr;
     uint16_t checksum;
+    uint16_t ip_id;                /* IPv4 identification (innermost header); 0 for IPv6 */
     uint8_t ip_version;            /* 4 or 6 */
     uint8_t ttl;                   /* TTL / hop limit */
     uint8_t ipflags;               /* TCPST_IP_* bits */

@@ -37,10 +37,11 @@ void tcpst_detect_snapshot(const tcpst_conn *c, tcpst_detect_pre *pre);
 /*
  * The transfer detectors on segment `seg` sent by endpoint `from` of c, before
  * tcpst_conn_update() applies it, so that the endpoints still describe what was known
- * before it.  Findings go into c->findings.
+ * before it.  Findings go into c->findings.  Returns what the segment was, which
+ * tcpst_conn_update() counts (one definition for findings and counters).
  */
-void tcpst_xfer_segment(tcpst_conn *c, unsigned from, const tcpst_segment *seg, tcpst_time ts,
-                        uint64_t frame, const tcpst_xfer_config *cfg);
+tcpst_repeat tcpst_xfer_segment(tcpst_conn *c, unsigned from, const tcpst_segment *seg,
+                                tcpst_time ts, uint64_t frame, const tcpst_xfer_config *cfg);
 
 /* After tcpst_conn_update() applied `seg` from endpoint `from`. `ev` = its event bits. */
 void tcpst_detect_segment(tcpst_conn *c, unsigned from, const tcpst_segment *seg, tcpst_time ts,

@@ -103,6 +103,7 @@ typedef struct tcpst_endpoint {
     uint64_t retrans_bytes;
     uint32_t retrans_segments;
     uint32_t keepalives;
+    uint32_t duplicates; /* segments the capture holds twice (copies, not sent again) */
     uint32_t syns, fins, rsts;
     uint32_t fin_retrans;                /* FIN segments that repeated an earlier FIN */
     uint32_t unanswered;                 /* segments sent since the peer last sent anything */

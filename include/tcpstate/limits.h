@@ -91,6 +91,10 @@
 #define TCPST_XFER_DEFAULT_REORDER (3 * TCPST_NS_PER_SEC / 1000)
 /* The handshake RTT, used as reordering window, is capped here (TCP_RTO_MIN of Linux). */
 #define TCPST_XFER_MAX_REORDER (200 * TCPST_NS_PER_SEC / 1000)
+/* A segment whose headers equal the latest one's, byte for byte, this soon after it is a
+ * copy made by the network or the capture (SPAN, two taps), not sent again: no stack
+ * resends that quickly (Linux: 2 ms at the least, with a new IP ID and TSval). */
+#define TCPST_XFER_COPY_WINDOW (3 * TCPST_NS_PER_SEC / 1000)
 /* RFC 5681 3.2 DupThresh: this many duplicate ACKs trigger fast retransmit. */
 #define TCPST_XFER_DUPTHRESH 3
 

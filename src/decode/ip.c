@@ -59,6 +59,7 @@ static tcpst_decode_status ipv4(dctx *c, size_t off, ipinfo *ip)
     const uint8_t *h = f->data + off; /* IPV4_MIN_HLEN bytes captured */
     seg->ip_version = 4;
     seg->ttl = h[8];
+    seg->ip_id = be16(h + 4);
     seg->src.family = 4;
     seg->dst.family = 4;
     memcpy(seg->src.bytes, h + 12, 4);
@@ -196,6 +197,7 @@ static tcpst_decode_status ipv6(dctx *c, size_t off, ipinfo *ip)
     }
     seg->ip_version = 6;
     seg->ttl = get8(f, off + 7);
+    seg->ip_id = 0;
     seg->src.family = 6;
     seg->dst.family = 6;
     get_bytes(f, off + 8, seg->src.bytes, 16);

@@ -13,10 +13,11 @@
  * the highest TSval.
  *
  * A segment that carries sequence space but does not advance its sender's
- * highest sequence (tcpst_endpoint_seqspace: the one definition of a repeat, which the
- * endpoint counters of conn.c count as it is) is exactly one of: zero-window probe,
- * keep-alive, out-of-order (the original of a hole, arriving late), a duplicate of the
- * latest segment (not reported) or a retransmission.  Not here: connection life-cycle
+ * highest sequence (tcpst_endpoint_seqspace) is exactly one of: zero-window probe,
+ * keep-alive, out-of-order (the original of a hole, arriving late), a capture copy of the
+ * latest segment (byte-identical headers within TCPST_XFER_COPY_WINDOW; not reported) or
+ * a retransmission.  That verdict (tcpst_repeat) is returned, and the endpoint counters of
+ * conn.c count it, so counters and findings cannot disagree.  Not here: connection life-cycle
  * anomalies (detect.c).  No allocation;
  * the rules are documented in docs/anomalies.md (RFC 9293 3.8, RFC 5681,
  * RFC 6582, RFC 6675, RFC 7323).
@@ -41,7 +42,8 @@ enum {
     XD_ZW = 1u << 6,       /* zero-window episode open */
     XD_REDGE = 1u << 7,    /* redge, redge_max valid */
     XD_SYNACK = 1u << 8,   /* it has sent a SYN-ACK */
-    XD_OLD_ACK = 1u << 9   /* an older ACK of it came after a newer one: windows unreliable */
+    XD_OLD_ACK = 1u << 9,  /* an older ACK of it came after a newer one: windows unreliable */
+    XD_ACK_FP = 1u << 10   /* ack_fp, ack_ts valid */
 };
 
 /* Subtypes: the retransmission finding's fact slots. */
@@ -61,6 +63,7 @@ typedef struct judge {
     uint32_t end; /* seq + payload + SYN + FIN */
     bool ooo;     /* classified out-of-order */
     bool probe;   /* classified zero-window probe */
+    tcpst_repeat verdict;
 } judge;
 
 static tcpst_finding *add(const judge *j, tcpst_anomaly_type t, unsigned who)
@@ -325,12 +328,72 @@ static bool reordered(const judge *j, const tcpst_xfer_dir *d, tcpst_time since)
     return since < reorder_window(j->x);
 }
 
-/* A bare FIN repeated on a segment that acknowledges new data. */
-static bool fin_on_new_ack(const judge *j)
+/*
+ * The headers that tell a copy from a resend: a sender that sends a segment again gives
+ * it a new IPv4 ID (Linux, Windows and the BSDs do), a newer TSval once its clock ticked,
+ * or the ACK and window it has now; the TCP checksum covers the rest of the header and
+ * the payload.  TTL and the IP checksum are left out: a copy taken behind a router has
+ * them changed.  A 32-bit mix, so two different headers collide once in 2^32.
+ */
+static uint32_t fingerprint(const tcpst_segment *seg)
 {
-    const tcpst_segment *seg = j->seg;
-    return (seg->flags & TCPST_FIN) && (seg->flags & TCPST_ACK) && seg->payload_len == 0 &&
-           (j->e->has & TCPST_EP_ACK) && tcpst_seq_gt(seg->ack, j->e->last_ack);
+    uint32_t h = seg->seq;
+    uint32_t ts = (seg->opts.present & TCPST_HAS_TS) ? seg->opts.tsval : 0;
+    uint32_t tse = (seg->opts.present & TCPST_HAS_TS) ? seg->opts.tsecr : 0;
+    const uint32_t w[] = {seg->ack,
+                          ((uint32_t)seg->flags << 16) | seg->window,
+                          ((uint32_t)seg->ip_id << 16) | seg->checksum,
+                          ts,
+                          tse,
+                          seg->payload_len};
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+        h = (h ^ w[i]) * UINT32_C(0x9E3779B1);
+        h ^= h >> 15;
+    }
+    return h;
+}
+
+/* The latest segment again, byte for byte, within TCPST_XFER_COPY_WINDOW. */
+static bool capture_copy(const judge *j, const tcpst_xfer_dir *d)
+{
+    const tcpst_time window = TCPST_XFER_COPY_WINDOW;
+    tcpst_time dt = j->ts - d->last_ts; /* merged captures may hold the copy first */
+    return j->end == d->last_end && (j->seg->flags & (TCPST_SYN | TCPST_FIN)) == d->last_ctl &&
+           fingerprint(j->seg) == d->last_fp && dt <= window && dt >= -window;
+}
+
+/*
+ * A pure ACK again, byte for byte.  Real duplicate ACKs can be byte-identical too (no SACK
+ * blocks, no timestamp tick, no IPv4 ID), and they matter: three trigger a fast retransmit.
+ * So a copy needs the same capture instant, or an IPv4 ID that a resend would not have
+ * repeated.  Otherwise the ACK is remembered as the latest.
+ */
+static bool ack_copy(tcpst_xfer_dir *d, const tcpst_segment *seg, tcpst_time ts)
+{
+    if ((seg->flags & (TCPST_ACK | TCPST_SYN | TCPST_FIN | TCPST_RST)) != TCPST_ACK ||
+        seg->payload_len != 0) {
+        return false;
+    }
+    const tcpst_time window = TCPST_XFER_COPY_WINDOW;
+    uint32_t fp = fingerprint(seg);
+    tcpst_time dt = ts - d->ack_ts;
+    if ((d->flags & XD_ACK_FP) && fp == d->ack_fp &&
+        (dt == 0 || (seg->ip_id != 0 && dt <= window && dt >= -window))) {
+        return true;
+    }
+    d->ack_fp = fp;
+    d->ack_ts = ts;
+    d->flags |= XD_ACK_FP;
+    return false;
+}
+
+/* The latest segment that occupied sequence space: what a copy would repeat. */
+static void note_latest(tcpst_xfer_dir *d, const judge *j)
+{
+    d->last_ts = j->ts;
+    d->last_end = j->end;
+    d->last_ctl = (uint8_t)(j->seg->flags & (TCPST_SYN | TCPST_FIN));
+    d->last_fp = fingerprint(j->seg);
 }
 
 static void sender_side(judge *j)
@@ -348,9 +411,7 @@ static void sender_side(judge *j)
             d->flags |= XD_SYNACK;
         }
         if (seqlen) {
-            d->last_ts = j->ts;
-            d->last_end = j->end;
-            d->last_ctl = (uint8_t)(fl & (TCPST_SYN | TCPST_FIN));
+            note_latest(d, j);
         }
         return;
     }
@@ -369,12 +430,14 @@ static void sender_side(judge *j)
 
     if ((pd->flags & XD_ZW) && (below || first_probe)) {
         j->probe = true;
+        j->verdict = TCPST_RP_PROBE;
         zw_probe(pd, j->frame);
     } else if (below && (fl & TCPST_ACK) &&
                (seg->payload_len == 0 ||
                 ((p->has & TCPST_EP_ACK) && tcpst_seq_ge(p->last_ack, next)))) {
         /* A one-byte segment is a keep-alive only if that byte was already
          * acknowledged; otherwise it is the repeat of unacknowledged data. */
+        j->verdict = TCPST_RP_KEEPALIVE;
         add(j, TCPST_A_KEEPALIVE, j->from);
     } else if ((fl & (TCPST_SYN | TCPST_ACK)) == (TCPST_SYN | TCPST_ACK) &&
                !(d->flags & XD_SYNACK) && !syn_unseen) {
@@ -383,22 +446,18 @@ static void sender_side(judge *j)
     } else if (tcpst_endpoint_seqspace(e, seg) >= TCPST_SPACE_REPEAT) {
         if (((hole && !(fl & TCPST_SYN)) || syn_unseen) && reordered(j, d, since)) {
             j->ooo = true;
+            j->verdict = TCPST_RP_OUT_OF_ORDER;
             tcpst_finding *f = add(j, TCPST_A_OUT_OF_ORDER, j->from);
             if (f) {
                 f->fact[0] += seg->payload_len;
             }
-        } else if (!hole && j->end == d->last_end &&
-                   (fl & (TCPST_SYN | TCPST_FIN)) == d->last_ctl &&
-                   (j->ts - d->last_ts < reorder_window(j->x) || fin_on_new_ack(j))) {
-            /*
-             * The latest segment again within one round trip: no repair can
-             * be that quick (a timer needs at least an RTT, and duplicate ACKs
-             * need later segments), so the network or the capture (two taps,
-             * SPAN) duplicated it.  Or a BSD stack acknowledging new data
-             * sets FIN again on the ACK, as its FIN is still unacknowledged.
-             * Not reported.
-             */
+        } else if (!hole && capture_copy(j, d)) {
+            /* The network or the capture (two taps, SPAN) duplicated it: not reported.
+             * Equal sequence numbers alone prove nothing: a copy with a new IP ID, a
+             * newer TSval or another ACK was sent again, however soon. */
+            j->verdict = TCPST_RP_COPY;
         } else {
+            j->verdict = TCPST_RP_RETRANSMISSION;
             retransmission(j);
         }
     }
@@ -426,9 +485,7 @@ static void sender_side(judge *j)
         d->flags |= XD_SYNACK;
     }
     if (seqlen > 0) {
-        d->last_ts = j->ts;
-        d->last_end = j->end;
-        d->last_ctl = (uint8_t)(fl & (TCPST_SYN | TCPST_FIN));
+        note_latest(d, j);
     }
 
     /*
@@ -599,8 +656,8 @@ static void window_side(judge *j, const tcpst_xfer_config *cfg)
     d->flags |= XD_REDGE;
 }
 
-void tcpst_xfer_segment(tcpst_conn *c, unsigned from, const tcpst_segment *seg, tcpst_time ts,
-                        uint64_t frame, const tcpst_xfer_config *cfg)
+tcpst_repeat tcpst_xfer_segment(tcpst_conn *c, unsigned from, const tcpst_segment *seg,
+                                tcpst_time ts, uint64_t frame, const tcpst_xfer_config *cfg)
 {
     tcpst_xfer *x = &c->xfer;
     tcpst_findings *fs = &c->findings;
@@ -612,7 +669,10 @@ void tcpst_xfer_segment(tcpst_conn *c, unsigned from, const tcpst_segment *seg, 
                 zw_close(&x->d[i], fs, i, ts, frame, false, cfg);
             }
         }
-        return;
+        return TCPST_RP_NONE;
+    }
+    if (ack_copy(&x->d[from], seg, ts)) {
+        return TCPST_RP_COPY; /* judged as the original was; nothing new to learn */
     }
     judge j = {.x = x,
                .fs = fs,
@@ -624,13 +684,15 @@ void tcpst_xfer_segment(tcpst_conn *c, unsigned from, const tcpst_segment *seg, 
                .frame = frame,
                .end = seg->seq + tcpst_seg_seqlen(seg),
                .ooo = false,
-               .probe = false};
+               .probe = false,
+               .verdict = TCPST_RP_NONE};
     sender_side(&j);
     timestamps(&j);
     if ((seg->flags & (TCPST_ACK | TCPST_SYN)) == TCPST_ACK) {
         ack_side(&j);
     }
     window_side(&j, cfg);
+    return j.verdict;
 }
 
 void tcpst__xfer_finish(tcpst_xfer *x, tcpst_findings *fs, tcpst_time end_ts, bool at_capture_end,

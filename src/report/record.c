@@ -96,6 +96,7 @@ static void w_endpoint(tcpst_jw *w, const tcpst_conn *c, const tcpst_endpoint *e
     tcpst__jw_kuint(w, "bytes", e->retrans_bytes);
     tcpst__jw_obj_end(w);
     tcpst__jw_kuint(w, "keepalives", e->keepalives);
+    tcpst__jw_kuint(w, "duplicates", e->duplicates);
     tcpst__jw_kuint(w, "syn", e->syns);
     tcpst__jw_kuint(w, "fin", e->fins);
     tcpst__jw_kuint(w, "rst", e->rsts);

@@ -244,20 +244,25 @@ static void count_segment(tcpst_conn *c, tcpst_endpoint *e, tcpst_endpoint *p,
     }
 }
 
-/* Sequence space sent again, by the endpoint's rule (tcpst_endpoint_seqspace). */
-static void count_repeat(tcpst_endpoint *e, const tcpst_segment *seg)
+/* What the transfer detectors judged the segment to be: the counters say what the findings
+ * say (a copy of the capture is no retransmission, a zero-length keep-alive is one). */
+static void count_repeat(tcpst_endpoint *e, const tcpst_segment *seg, tcpst_repeat rp)
 {
-    switch (tcpst_endpoint_seqspace(e, seg)) {
-        case TCPST_SPACE_KEEPALIVE:
+    switch (rp) {
+        case TCPST_RP_KEEPALIVE:
             e->keepalives++;
             break;
-        case TCPST_SPACE_REPEAT:
+        case TCPST_RP_RETRANSMISSION:
             e->retrans_segments++;
             e->retrans_bytes += seg->payload_len;
             e->fin_retrans += (seg->flags & TCPST_FIN) ? 1u : 0u;
             break;
-        case TCPST_SPACE_NONE:
-        case TCPST_SPACE_NEW:
+        case TCPST_RP_COPY:
+            e->duplicates++;
+            break;
+        case TCPST_RP_NONE:
+        case TCPST_RP_PROBE:
+        case TCPST_RP_OUT_OF_ORDER:
             break;
     }
 }
@@ -281,13 +286,13 @@ static void note_sequence(tcpst_endpoint *e, const tcpst_segment *seg)
 }
 
 unsigned tcpst_conn_update(tcpst_conn *c, unsigned from, const tcpst_segment *seg, tcpst_time ts,
-                           uint64_t frame, const tcpst_conn_config *cfg)
+                           uint64_t frame, tcpst_repeat rp, const tcpst_conn_config *cfg)
 {
     tcpst_endpoint *e = &c->ep[from & 1], *p = &c->ep[(from & 1) ^ 1];
 
     tcpst_conn_advance(c, ts, cfg);
     count_segment(c, e, p, seg, ts, frame);
-    count_repeat(e, seg); /* judged against what was sent before this segment */
+    count_repeat(e, seg, rp);
     if (seg->flags & TCPST_SYN) {
         note_syn_options(e, seg);
     }

@@ -318,8 +318,8 @@ void tcpst_engine_conn_segment(tcpst_conn *c, const tcpst_segment *seg, tcpst_ti
     tcpst_conn_advance(c, ts, cfg);
     tcpst_detect_pre pre;
     tcpst_detect_snapshot(c, &pre);
-    tcpst_xfer_segment(c, dir, seg, ts, frame, &cfg->xfer);
-    unsigned ev = tcpst_conn_update(c, dir, seg, ts, frame, cfg);
+    tcpst_repeat rp = tcpst_xfer_segment(c, dir, seg, ts, frame, &cfg->xfer);
+    unsigned ev = tcpst_conn_update(c, dir, seg, ts, frame, rp, cfg);
     tcpst_detect_segment(c, dir, seg, ts, frame, &pre, ev);
 }
 

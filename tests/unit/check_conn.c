@@ -389,9 +389,9 @@ START_TEST(keepalive_is_not_retransmission)
 {
     reset();
     handshake(100, 200);
-    feed(C2S, S(ACK), 100, 201, 0); /* SND.NXT-1, zero bytes */
-    feed(C2S, S(ACK), 100, 201, 1); /* SND.NXT-1, one garbage byte */
-    ck_assert_uint_eq(CL->keepalives, 1);
+    feed(C2S, S(ACK), 100, 201, 0);       /* SND.NXT-1, zero bytes */
+    feed(C2S, S(ACK), 100, 201, 1);       /* SND.NXT-1, one garbage byte */
+    ck_assert_uint_eq(CL->keepalives, 2); /* both, as the keepalive finding counts them */
     ck_assert_uint_eq(CL->retrans_segments, 0);
 }
 END_TEST

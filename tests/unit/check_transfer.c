@@ -137,7 +137,7 @@ static void expect_evidence(const tcpst_finding *f, const uint64_t *frames, unsi
 
 START_TEST(struct_stays_small)
 {
-    ck_assert_uint_le(sizeof(tcpst_xfer_dir), 96);
+    ck_assert_uint_le(sizeof(tcpst_xfer_dir), 112);
 }
 END_TEST
 
@@ -222,22 +222,157 @@ START_TEST(duplicated_copies_are_not_retransmissions)
 }
 END_TEST
 
-/* A BSD stack sets FIN again on the ACK of the peer's FIN while its own FIN
- * is unacknowledged: no retransmission.  The same FIN later, with nothing new
- * to acknowledge, is the timer's. */
-START_TEST(bsd_fin_on_ack_is_not_a_retransmission)
+/* A BSD stack sets FIN again on the ACK of the peer's FIN while its own FIN is
+ * unacknowledged: the new ACK proves the stack sent it again, so it is a
+ * retransmission (spurious or not), as is the same FIN the timer sends later. */
+START_TEST(fin_with_a_new_ack_is_a_retransmission)
 {
     reset();
     open_conn(-1, -1, 1, 65535);
     tx(20, C2S, S(FIN) | S(ACK), C0, S0, 0, 65535);
     tx(30, S2C, S(FIN) | S(ACK), S0, C0, 0, 65535); /* crossed: does not ack the FIN */
-    tx(30.5, C2S, S(FIN) | S(ACK), C0, S0 + 1, 0, 65535);
-    ck_assert_ptr_null(get(A(RETRANSMISSION), CL));
-    uint64_t r = tx(400, C2S, S(FIN) | S(ACK), C0, S0 + 1, 0, 65535);
+    uint64_t r1 = tx(30.5, C2S, S(FIN) | S(ACK), C0, S0 + 1, 0, 65535);
     const tcpst_finding *f = get(A(RETRANSMISSION), CL);
     ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(f->first_frame, r);
-    ck_assert_int_eq(f->fact[0], 1);
+    ck_assert_uint_eq(f->first_frame, r1);
+    uint64_t r2 = tx(400, C2S, S(FIN) | S(ACK), C0, S0 + 1, 0, 65535);
+    ck_assert_uint_eq(f->count, 2);
+    ck_assert_uint_eq(f->last_frame, r2);
+    ck_assert_uint_eq(conn.ep[0].retrans_segments, 2);
+    ck_assert_uint_eq(conn.ep[0].fin_retrans, 2);
+    ck_assert_uint_eq(conn.ep[0].duplicates, 0);
+}
+END_TEST
+
+/* Feed the server's data segment [S0, S0+1000) with these header fields. */
+static uint64_t data_with(double ms, uint16_t ip_id, uint32_t tsval, uint32_t ack)
+{
+    tcpst_segment s = mk(S2C, S(ACK), S0, ack, 1000, 65535);
+    s.ip_id = ip_id;
+    if (tsval) {
+        s.opts.present |= TCPST_HAS_TS;
+        s.opts.tsval = tsval;
+    }
+    return send_at(ms, s);
+}
+
+/* Only byte-identical headers within TCPST_XFER_COPY_WINDOW are copies; a new IPv4 ID,
+ * a newer TSval or another ACK prove that the sender sent the segment again. */
+START_TEST(header_evidence_tells_resends_from_copies)
+{
+    static const struct {
+        uint16_t ip_id;
+        uint32_t tsval;
+        uint32_t ack;
+        bool copy;
+    } cases[] = {
+        {0x1234, 0, C0, true},      /* the same bytes: a copy */
+        {0x1235, 0, C0, false},     /* the next IP ID */
+        {0x1234, 0, C0 + 1, false}, /* another ACK */
+        {0, 0, C0, true},           /* IP ID 0 both times (IPv6, or a stack's choice) */
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        reset();
+        open_conn(-1, -1, 10, 65535);
+        data_with(20, cases[i].ip_id ? 0x1234 : 0, 0, C0);
+        data_with(20.5, cases[i].ip_id, cases[i].tsval, cases[i].ack);
+        const tcpst_finding *f = get(A(RETRANSMISSION), SV);
+        ck_assert_msg((f == NULL) == cases[i].copy, "case %u", i);
+        ck_assert_uint_eq(conn.ep[1].duplicates, cases[i].copy ? 1 : 0);
+        ck_assert_uint_eq(conn.ep[1].retrans_segments, cases[i].copy ? 0 : 1);
+        ck_assert_uint_eq(conn.ep[1].retrans_bytes, cases[i].copy ? 0 : 1000);
+    }
+    /* A newer TSval, same IP ID. */
+    reset();
+    open_conn(-1, -1, 10, 65535);
+    data_with(20, 7, 700020, C0);
+    data_with(20.5, 7, 700020, C0);
+    ck_assert_uint_eq(conn.ep[1].duplicates, 1);
+    data_with(21, 7, 700021, C0);
+    ck_assert_ptr_nonnull(get(A(RETRANSMISSION), SV));
+    ck_assert_uint_eq(conn.ep[1].retrans_segments, 1);
+}
+END_TEST
+
+/* Copies of a pure ACK are no duplicate ACKs (they would fake a fast retransmit), but
+ * byte-identical ACKs from a stack that puts no ID in them are, unless they share the
+ * capture instant. */
+START_TEST(ack_copies_are_not_duplicate_acks)
+{
+    for (int copies = 0; copies < 2; copies++) {
+        reset();
+        open_conn(-1, -1, 10, 65535);
+        for (uint32_t k = 0; k < 4; k++) {
+            tx(20 + 0.1 * k, S2C, S(ACK), S0 + 1000 * k, C0, 1000, 65535);
+        }
+        for (int k = 0; k < 4; k++) { /* the segment at S0 never arrived */
+            tcpst_segment a = mk(C2S, S(ACK), C0, S0, 0, 65535);
+            a.ip_id = copies ? 0x50 : 0;
+            send_at(copies ? 21 : 21 + 0.1 * k, a);
+        }
+        tx(21.5, S2C, S(ACK), S0, C0, 1000, 65535);
+        const tcpst_finding *f = get(A(RETRANSMISSION), SV);
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_eq(f->fact[1], copies ? 0 : 1); /* fast */
+        ck_assert_int_eq(f->fact[0], copies ? 1 : 0); /* timeout */
+        ck_assert_uint_eq(conn.ep[0].duplicates, copies ? 3 : 0);
+    }
+}
+END_TEST
+
+/* The copy window is fixed: a long handshake round trip does not turn a resend into a
+ * copy, and a copy is not recognised later than the window, however long the RTT. */
+START_TEST(copy_window_does_not_follow_the_rtt)
+{
+    for (int slow = 0; slow < 2; slow++) {
+        reset();
+        open_conn(-1, -1, slow ? 150 : 4, 65535);
+        data_with(200, 0x10, 0, C0);
+        data_with(220, 0x11, 0, C0); /* resent 20 ms later */
+        const tcpst_finding *f = get(A(RETRANSMISSION), SV);
+        ck_assert_ptr_nonnull(f);
+        ck_assert_uint_eq(f->count, 1);
+        data_with(240, 0x11, 0, C0); /* identical, but 20 ms later */
+        ck_assert_uint_eq(f->count, 2);
+        data_with(240 + (double)TCPST_XFER_COPY_WINDOW / MS, 0x11, 0, C0); /* at the edge */
+        ck_assert_uint_eq(f->count, 2);
+        ck_assert_uint_eq(conn.ep[1].duplicates, 1);
+        ck_assert_uint_eq(conn.ep[1].retrans_segments, 2);
+    }
+}
+END_TEST
+
+/* The endpoint's counters count what the findings count: zero-length keep-alives too,
+ * and neither zero-window probes, out-of-order originals nor copies as retransmissions. */
+START_TEST(counters_agree_with_findings)
+{
+    reset();
+    open_conn(-1, -1, 10, 65535);
+    tx(20, C2S, S(ACK) | S(PSH), C0, S0, 10, 65535);
+    tx(21, S2C, S(ACK), S0, C0 + 10, 0, 65535);
+    tx(45000, C2S, S(ACK), C0 + 9, S0, 0, 65535); /* Linux keep-alives, 45 s apart */
+    tx(45001, S2C, S(ACK), S0, C0 + 10, 0, 65535);
+    tx(90000, C2S, S(ACK), C0 + 9, S0, 0, 65535);
+    tx(90001, S2C, S(ACK), S0, C0 + 10, 0, 65535);
+    ck_assert_uint_eq(get(A(KEEPALIVE), CL)->count, 2);
+    ck_assert_uint_eq(conn.ep[0].keepalives, 2);
+    ck_assert_uint_eq(conn.ep[0].retrans_segments, 0);
+
+    /* The server's window closes; the client's Linux probes are no keep-alives. */
+    tx(91000, S2C, S(ACK), S0, C0 + 10, 0, 0);
+    tx(91200, C2S, S(ACK), C0 + 9, S0, 0, 65535);
+    tx(91600, C2S, S(ACK), C0 + 9, S0, 0, 65535);
+    ck_assert_uint_eq(conn.ep[0].keepalives, 2);
+    ck_assert_uint_eq(get(A(KEEPALIVE), CL)->count, 2);
+    tx(92000, S2C, S(ACK), S0, C0 + 10, 0, 65535);
+
+    /* Out of order: the second half first, then the original of the hole. */
+    tx(92100, S2C, S(ACK), S0 + 500, C0 + 10, 500, 65535);
+    tx(92100.2, S2C, S(ACK), S0, C0 + 10, 500, 65535);
+    ck_assert_ptr_nonnull(get(A(OUT_OF_ORDER), SV));
+    ck_assert_ptr_null(get(A(RETRANSMISSION), SV));
+    ck_assert_uint_eq(conn.ep[1].retrans_segments, 0);
+    ck_assert_uint_eq(conn.ep[1].duplicates, 0);
 }
 END_TEST
 
@@ -813,7 +948,11 @@ static Suite *suite(void)
     tcase_add_test(neg, clean_bulk_transfer_raises_nothing);
     tcase_add_test(neg, keepalives_are_not_retransmissions);
     tcase_add_test(neg, duplicated_copies_are_not_retransmissions);
-    tcase_add_test(neg, bsd_fin_on_ack_is_not_a_retransmission);
+    tcase_add_test(neg, fin_with_a_new_ack_is_a_retransmission);
+    tcase_add_test(neg, header_evidence_tells_resends_from_copies);
+    tcase_add_test(neg, copy_window_does_not_follow_the_rtt);
+    tcase_add_test(neg, ack_copies_are_not_duplicate_acks);
+    tcase_add_test(neg, counters_agree_with_findings);
     tcase_add_test(neg, window_updates_are_not_dupacks);
     tcase_add_test(neg, sack_dupacks_with_growing_window);
     tcase_add_test(neg, reordered_acks_do_not_shrink);
