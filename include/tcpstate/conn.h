@@ -75,6 +75,13 @@ typedef struct tcpst_conn {
     tcpst_zeek zeek;
     tcpst_findings findings;
     tcpst_xfer xfer;
+    /* Asymmetric encapsulation (docs/encapsulations.md): the segments of endpoint
+     * joined - 1 carry key_alt and the layers encap_alt; the other endpoint's those of
+     * the first segment above.  joined is 0 for every other record. */
+    uint8_t joined;
+    uint8_t nencap_alt;
+    uint32_t key_alt;
+    tcpst_encap encap_alt[TCPST_ENCAP_MAX];
 } tcpst_conn;
 
 /* conn.announced holds a bit per (type, endpoint): room for every type of the catalogue. */

@@ -32,9 +32,11 @@ void tcpst_engine_config_default(tcpst_engine_config *cfg)
 
 size_t tcpst_engine_record_bytes(void)
 {
-    /* Buckets are twice the slots (flowtab.c); a findings block is counted for every record,
-     * as a flood of retried SYNs can give each one. */
-    return sizeof(tcpst_conn) + 2 * sizeof(uint32_t) + sizeof(tcpst_finding_block);
+    /* Buckets are twice the slots (flowtab.c), in the main hash and in the 4-tuple index; a
+     * findings block is counted for every record, as a flood of retried SYNs can give each
+     * one. */
+    return sizeof(tcpst_conn) + 4 * sizeof(uint32_t) + sizeof(tcpst_tuplelink) +
+           sizeof(tcpst_finding_block);
 }
 
 uint64_t tcpst_engine_min_memory_mib(void)
