@@ -56,14 +56,15 @@ typedef struct tcpst_flowtab {
     uint32_t free_head; /* freed slots, linked through links[].hnext */
     uint32_t live;
     uint32_t *buckets;
-    uint32_t *tbuckets;      /* the 4-tuple index, as many buckets as `buckets` */
-    tcpst_tuplelink *tlinks; /* parallel to conns; used by indexed records only */
-    uint32_t tuple_live;     /* records in the 4-tuple index */
     uint32_t mask;
     uint32_t max_buckets; /* enough for cap records */
     uint32_t lru_head[TCPST_LRU__COUNT], lru_tail[TCPST_LRU__COUNT];
     uint32_t count[TCPST_LRU__COUNT]; /* records in each class */
     uint64_t lookups, probes;         /* chain steps per lookup, for the stats */
+    /* The 4-tuple index (after the fields the lookup reads, which keep their places). */
+    uint32_t *tbuckets;      /* as many buckets as `buckets` */
+    tcpst_tuplelink *tlinks; /* parallel to conns; used by indexed records only */
+    uint32_t tuple_live;     /* records in the 4-tuple index */
 } tcpst_flowtab;
 
 /* A table of `cap` records whose hash starts with room for `expect` (0: cap) and doubles
