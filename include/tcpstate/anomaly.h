@@ -95,7 +95,9 @@ typedef enum tcpst_severity {
     X(BAD_CHECKSUM, "bad_checksum", WARNING, INSTANT, FACTS(F("layer", REASON)),                   \
       REASONS("ip", "tcp"))                                                                        \
     X(LISTEN_QUEUE_FULL, "listen_queue_full", WARNING, INSTANT,                                    \
-      FACTS(F("synack_retransmissions", INT)), REASONS())
+      FACTS(F("synack_retransmissions", INT)), REASONS())                                          \
+    X(ASYMMETRIC_ENCAPSULATION, "asymmetric_encapsulation", INFO, INSTANT,                         \
+      FACTS(F("client_id", INT), F("server_id", INT)), REASONS())
 
 typedef enum tcpst_anomaly_type {
 #define TCPST_X_ATYPE(e, id, sev, dur, facts, reasons) TCPST_A_##e,

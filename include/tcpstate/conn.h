@@ -75,6 +75,13 @@ typedef struct tcpst_conn {
     tcpst_zeek zeek;
     tcpst_findings findings;
     tcpst_xfer xfer;
+    /* Asymmetric encapsulation (docs/encapsulations.md): the segments of endpoint
+     * joined - 1 carry key_alt and the layers encap_alt; the other endpoint's those of
+     * the first segment above.  joined is 0 for every other record. */
+    uint8_t joined;
+    uint8_t nencap_alt;
+    uint32_t key_alt;
+    tcpst_encap encap_alt[TCPST_ENCAP_MAX];
 } tcpst_conn;
 
 /* conn.announced holds a bit per (type, endpoint): room for every type of the catalogue. */
@@ -126,5 +133,22 @@ bool tcpst_conn_terminated(const tcpst_conn *c);
 
 /* Does a bare SYN `seg` from endpoint `from` start a new connection on this tuple? */
 bool tcpst_conn_syn_starts_new(const tcpst_conn *c, unsigned from, const tcpst_segment *seg);
+
+/*
+ * Is `seg`, whose key differs from c's, the other direction of c's connection (join.c)?
+ * Yes when c is one-sided (only the peer of seg's sender has sent, and c is not joined)
+ * and the sequence numbers fit, with nothing against it: a SYN-ACK acks the SYN's ISN + 1,
+ * any other ACK lies within what the peer sent, seg's sequence number lies near what the
+ * peer acknowledged; at least one of these must hold.
+ */
+bool tcpst_conn_join_fits(const tcpst_conn *c, const tcpst_segment *seg);
+
+/* Take seg's direction into c (tcpst_conn_join_fits said yes): its sender's segments carry
+ * seg's key and layers.  The table learns the key separately (tcpst_flowtab_add_key). */
+void tcpst_conn_join(tcpst_conn *c, const tcpst_segment *seg);
+
+/* The layers on the segments endpoint `who` sent (the first segment's for a record that was
+ * not joined); returns how many, *out points at them. */
+unsigned tcpst_conn_layers_of(const tcpst_conn *c, unsigned who, const tcpst_encap **out);
 
 #endif

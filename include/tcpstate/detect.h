@@ -10,7 +10,8 @@
  * close or a reset, invalid handshakes, simultaneous open/close, peers that lost the
  * connection.  When a record is written out: states held too long (stuck), unanswered SYNs,
  * handshakes never completed, one side talking into silence.  Segments with a bad
- * checksum (bad_checksum).
+ * checksum (bad_checksum).  A record joined across two connection keys
+ * (asymmetric_encapsulation, asymmetric.c).
  *
  * Transfer detectors (transfer.c): retransmissions, reordering, capture gaps, windows,
  * keep-alives, timestamps; their state is in transfer.h.  Capture-wide judgements over all
@@ -78,6 +79,10 @@ void tcpst_detect_before_reuse(tcpst_conn *old, unsigned from, const tcpst_segme
 /* On the new record: port_reuse if the old one was open or ended less than 2*MSL ago. */
 void tcpst_detect_after_reuse(tcpst_conn *fresh, const tcpst_reuse_info *info, tcpst_time ts,
                               uint64_t frame, const tcpst_conn_config *cfg);
+
+/* Record c has just taken its other direction under another connection key
+ * (tcpst_conn_join, at frame `frame`): asymmetric_encapsulation, with each side's key. */
+void tcpst_detect_joined(tcpst_conn *c, tcpst_time ts, uint64_t frame);
 
 /* Default stuck thresholds (limits.h) into cfg->stuck_after. */
 void tcpst_detect_config_default(tcpst_conn_config *cfg);

@@ -196,24 +196,12 @@ void tcpst__w_finding(tcpst_jw *w, const tcpst_finding *f)
     tcpst__jw_obj_end(w);
 }
 
-/* VLAN ids and encapsulation layers (outermost first, decode.h), only when there are any. */
-void tcpst__w_layers(tcpst_jw *w, const tcpst_conn *c)
+/* An array of encapsulation layers, outermost first. */
+static void w_encap(tcpst_jw *w, const tcpst_encap *layers, unsigned n)
 {
-    if (c->nvlan) {
-        tcpst__jw_key(w, "vlan");
-        tcpst__jw_arr_begin(w);
-        for (unsigned i = 0; i < c->nvlan && i < TCPST_MAX_VLAN; i++) {
-            tcpst__jw_uint(w, c->vlan[i]);
-        }
-        tcpst__jw_arr_end(w);
-    }
-    if (!c->nencap) {
-        return;
-    }
-    tcpst__jw_key(w, "encap");
     tcpst__jw_arr_begin(w);
-    for (unsigned i = 0; i < c->nencap && i < TCPST_ENCAP_MAX; i++) {
-        const tcpst_encap *e = &c->encap[i];
+    for (unsigned i = 0; i < n && i < TCPST_ENCAP_MAX; i++) {
+        const tcpst_encap *e = &layers[i];
         tcpst__jw_obj_begin(w);
         tcpst__jw_kname(w, "type", tcpst_encap_type_name((tcpst_encap_type)e->type));
         /* Named as the protocol names it ("vni", "teid"), so jq filters read naturally. */
@@ -227,6 +215,40 @@ void tcpst__w_layers(tcpst_jw *w, const tcpst_conn *c)
         tcpst__jw_obj_end(w);
     }
     tcpst__jw_arr_end(w);
+}
+
+/*
+ * VLAN ids and encapsulation layers (outermost first, decode.h), only when there are any;
+ * for a record joined across two connection keys, also the layers each side's segments
+ * carried (encap_by_sender), which "vlan" and "encap" (the first segment's) cannot show.
+ */
+void tcpst__w_layers(tcpst_jw *w, const tcpst_conn *c)
+{
+    if (c->nvlan) {
+        tcpst__jw_key(w, "vlan");
+        tcpst__jw_arr_begin(w);
+        for (unsigned i = 0; i < c->nvlan && i < TCPST_MAX_VLAN; i++) {
+            tcpst__jw_uint(w, c->vlan[i]);
+        }
+        tcpst__jw_arr_end(w);
+    }
+    if (c->nencap) {
+        tcpst__jw_key(w, "encap");
+        w_encap(w, c->encap, c->nencap);
+    }
+    if (!c->joined) {
+        return;
+    }
+    static const char *const side[2] = {"client", "server"};
+    tcpst__jw_key(w, "encap_by_sender");
+    tcpst__jw_obj_begin(w);
+    for (unsigned who = 0; who < 2; who++) {
+        const tcpst_encap *layers;
+        unsigned n = tcpst_conn_layers_of(c, who, &layers);
+        tcpst__jw_key(w, side[who]);
+        w_encap(w, layers, n);
+    }
+    tcpst__jw_obj_end(w);
 }
 
 /* The record's members, inside an object the caller opened (NDJSON puts "type" first). */

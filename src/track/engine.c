@@ -32,9 +32,11 @@ void tcpst_engine_config_default(tcpst_engine_config *cfg)
 
 size_t tcpst_engine_record_bytes(void)
 {
-    /* Buckets are twice the slots (flowtab.c); a findings block is counted for every record,
-     * as a flood of retried SYNs can give each one. */
-    return sizeof(tcpst_conn) + 2 * sizeof(uint32_t) + sizeof(tcpst_finding_block);
+    /* Buckets are twice the slots (flowtab.c), in the main hash and in the 4-tuple index; a
+     * findings block is counted for every record, as a flood of retried SYNs can give each
+     * one. */
+    return sizeof(tcpst_conn) + 4 * sizeof(uint32_t) + sizeof(tcpst_tuplelink) +
+           sizeof(tcpst_finding_block);
 }
 
 uint64_t tcpst_engine_min_memory_mib(void)
@@ -323,12 +325,63 @@ void tcpst_engine_conn_segment(tcpst_conn *c, const tcpst_segment *seg, tcpst_ti
     tcpst_detect_segment(c, dir, seg, ts, frame, &pre, ev);
 }
 
+#define JOIN_CANDIDATES 4 /* records of one 4-tuple under other keys looked at */
+
+/* The miss path of find_conn(), out of line so that a hit costs what it did before. */
+static __attribute__((noinline)) tcpst_conn *
+find_other_key(tcpst_engine *e, const tcpst_segment *seg, tcpst_conn **join)
+{
+    tcpst_conn *cand[JOIN_CANDIDATES];
+    unsigned n = tcpst_flowtab_other_keys(&e->ft, seg, cand, JOIN_CANDIDATES);
+    for (unsigned i = 0; i < n; i++) {
+        if (cand[i]->joined && cand[i]->key_alt == seg->key_ctx) {
+            return cand[i];
+        }
+    }
+    for (unsigned i = 0; join && i < n; i++) {
+        if (tcpst_conn_join_fits(cand[i], seg)) {
+            *join = cand[i];
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * The record of seg's 4-tuple and key, else one under another key that answers to seg's key
+ * too (an asymmetric encapsulation joined before), else NULL.  With `join` set, a one-sided
+ * record whose other direction seg is (tcpst_conn_join_fits) is returned in *join, to be
+ * joined by the caller.  For plain traffic this is one lookup and one comparison.
+ */
+static inline tcpst_conn *find_conn(tcpst_engine *e, const tcpst_segment *seg, uint32_t hash,
+                                    tcpst_conn **join)
+{
+    tcpst_conn *c = tcpst_flowtab_lookup(&e->ft, seg, hash);
+    if (c || !tcpst_flowtab_other_keys_possible(&e->ft, seg)) {
+        return c;
+    }
+    return find_other_key(e, seg, join);
+}
+
+/* Take seg's direction, under its own key, into record c (docs/encapsulations.md). */
+static void join_conn(tcpst_engine *e, tcpst_conn *c, const tcpst_segment *seg, tcpst_time ts,
+                      uint64_t frame)
+{
+    tcpst_conn_join(c, seg);
+    tcpst_flowtab_add_key(&e->ft, c, seg->key_ctx);
+    tcpst_detect_joined(c, ts, frame);
+}
+
 /* A decoded segment whose flow hash is known. */
 static void segment_hashed(tcpst_engine *e, const tcpst_segment *seg, uint32_t hash, tcpst_time ts,
                            uint64_t frame)
 {
     e->stats.tcp++;
-    tcpst_conn *c = tcpst_flowtab_lookup(&e->ft, seg, hash);
+    tcpst_conn *join = NULL;
+    tcpst_conn *c = find_conn(e, seg, hash, &join);
+    if (join) {
+        c = join; /* the other direction of a one-sided record: joined below if it goes on */
+    }
     tcpst_reuse_info reuse;
     bool reused = false;
     if (c && e->cfg.split_zeek) {
@@ -355,6 +408,9 @@ static void segment_hashed(tcpst_engine *e, const tcpst_segment *seg, uint32_t h
             retire(e, c, TCPST_END_REUSED, ts);
             c = NULL;
         }
+    }
+    if (c && join) {
+        join_conn(e, c, seg, ts, frame);
     }
     if (!c) {
         c = new_conn(e, seg, hash);
@@ -508,7 +564,7 @@ void tcpst_engine_prepared(tcpst_engine *e, const tcpst_prepared *p, const uint8
             /* The receiver drops such a segment, so it must not move any state. */
             e->stats.bad_checksum++;
             e->stats.tcp++;
-            tcpst_conn *c = tcpst_flowtab_lookup(&e->ft, seg, hash);
+            tcpst_conn *c = find_conn(e, seg, hash, NULL); /* a dropped segment joins nothing */
             if (c) {
                 tcpst_detect_bad_checksum(c, tcpst_conn_dir(c, seg), cs, ts, frame);
             }

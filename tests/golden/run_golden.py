@@ -41,7 +41,8 @@ def canon(report):
 
 
 def anomaly_check(report, exp):
-    """Expected findings exist; clean connections raise nothing above info."""
+    """Expected findings exist, forbidden ones do not; clean connections raise nothing above
+    info."""
     problems = []
     conns = report["connections"]
     for port, typ, who in exp.get("expect", []):
@@ -49,6 +50,11 @@ def anomaly_check(report, exp):
                    any(a["type"] == typ and a["endpoint"] == who for a in c["anomalies"])
                    for c in conns):
             problems.append(f"expected {typ} ({who}) on a connection to port {port}")
+    for port, typ, who in exp.get("forbid", []):
+        for c in conns:
+            if c["server"]["port"] == port and any(a["type"] == typ and a["endpoint"] == who
+                                                   for a in c["anomalies"]):
+                problems.append(f"connection {c['id']} to port {port} must not raise {typ} ({who})")
     limits = {int(k): v for k, v in exp.get("max_severity", {}).items()}
     for port in exp.get("clean_ports", []):
         limits.setdefault(port, "info")

@@ -1,5 +1,6 @@
 /*
- * check_flowtab.c - pool, symmetric lookup and age lists of the connection table.
+ * check_flowtab.c - pool, symmetric lookup and age lists of the connection table, and the
+ * 4-tuple index that finds a 4-tuple under other keys.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -158,6 +159,122 @@ START_TEST(hash_grows_past_expected)
 }
 END_TEST
 
+/* A record of segment s under its own key, inserted. */
+static tcpst_conn *put(tcpst_flowtab *ft, const tcpst_segment *s, uint64_t id)
+{
+    tcpst_conn *c = tcpst_flowtab_alloc(ft);
+    ck_assert_ptr_nonnull(c);
+    tcpst_conn_init(c, id, s);
+    tcpst_flowtab_insert(ft, c, tcpst_flowtab_hash(s), TCPST_LRU_HANDSHAKE);
+    return c;
+}
+
+START_TEST(other_keys_of_a_tuple)
+{
+    /* The same 4-tuple under key 0, 7 and 9, and another 4-tuple under 7.  A segment misses
+     * under its own key but finds the others: the key-0 record through the main hash, the
+     * keyed ones through the 4-tuple index. */
+    tcpst_flowtab ft;
+    ck_assert_int_eq(tcpst_flowtab_init(&ft, 16, 0, NULL), 0);
+    tcpst_segment s = seg4("198.18.0.1", 40000, "198.18.0.2", 80);
+    tcpst_conn *plain = put(&ft, &s, 1);
+    ck_assert_uint_eq(ft.tuple_live, 0); /* plain records stay out of the index */
+    tcpst_segment k7 = s, k9 = s;
+    k7.key_ctx = 7;
+    k9.key_ctx = 9;
+    tcpst_conn *c7 = put(&ft, &k7, 2);
+    tcpst_conn *c9 = put(&ft, &k9, 3);
+    tcpst_segment o7 = seg4("198.18.0.1", 40001, "198.18.0.2", 80);
+    o7.key_ctx = 7;
+    (void)put(&ft, &o7, 4);
+    ck_assert_uint_eq(ft.tuple_live, 3);
+
+    tcpst_conn *got[4];
+    tcpst_segment r = reverse(&s);
+    ck_assert(tcpst_flowtab_other_keys_possible(&ft, &r));
+    unsigned n = tcpst_flowtab_other_keys(&ft, &r, got, 4); /* key 0: the keyed ones */
+    ck_assert_uint_eq(n, 2);
+    ck_assert_ptr_eq(got[0], c9); /* newest first */
+    ck_assert_ptr_eq(got[1], c7);
+    tcpst_segment r7 = reverse(&k7);
+    n = tcpst_flowtab_other_keys(&ft, &r7, got, 4);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_ptr_eq(got[0], plain);
+    ck_assert_ptr_eq(got[1], c9);
+    ck_assert_uint_eq(tcpst_flowtab_other_keys(&ft, &r7, got, 1), 1); /* at most max */
+
+    /* Removal unlinks from the index (O(1), doubly linked); plain traffic then costs one
+     * comparison again. */
+    tcpst_flowtab_remove(&ft, c9);
+    ck_assert_uint_eq(tcpst_flowtab_other_keys(&ft, &r, got, 4), 1);
+    ck_assert_ptr_eq(got[0], c7);
+    tcpst_flowtab_remove(&ft, c7);
+    tcpst_flowtab_remove(&ft, &ft.conns[4]);
+    ck_assert_uint_eq(ft.tuple_live, 0);
+    ck_assert(!tcpst_flowtab_other_keys_possible(&ft, &r));
+    ck_assert_uint_eq(tcpst_flowtab_other_keys(&ft, &r, got, 4), 0);
+    tcpst_flowtab_fini(&ft);
+}
+END_TEST
+
+START_TEST(second_key)
+{
+    /* A plain record that takes key 5 enters the index, is found from a key-5 segment, and
+     * leaves the index when removed; a keyed one is there already.  The main hash is not
+     * touched: a lookup under the second key still misses. */
+    tcpst_flowtab ft;
+    ck_assert_int_eq(tcpst_flowtab_init(&ft, 16, 0, NULL), 0);
+    tcpst_segment s = seg4("198.18.0.1", 40000, "198.18.0.2", 80);
+    tcpst_conn *c = put(&ft, &s, 1);
+    tcpst_flowtab_add_key(&ft, c, 5);
+    ck_assert_uint_eq(c->key_alt, 5);
+    ck_assert_uint_ne(c->joined, 0);
+    ck_assert_uint_eq(ft.tuple_live, 1);
+    tcpst_segment r = reverse(&s);
+    r.key_ctx = 5;
+    ck_assert_ptr_null(tcpst_flowtab_lookup(&ft, &r, tcpst_flowtab_hash(&r)));
+    tcpst_conn *got[2];
+    ck_assert_uint_eq(tcpst_flowtab_other_keys(&ft, &r, got, 2), 1); /* not listed twice */
+    ck_assert_ptr_eq(got[0], c);
+    tcpst_flowtab_remove(&ft, c);
+    ck_assert_uint_eq(ft.tuple_live, 0);
+
+    tcpst_segment k = s;
+    k.key_ctx = 3;
+    c = put(&ft, &k, 2);
+    tcpst_flowtab_add_key(&ft, c, 0);
+    ck_assert_uint_eq(ft.tuple_live, 1);
+    tcpst_flowtab_remove(&ft, c);
+    ck_assert_uint_eq(ft.tuple_live, 0);
+    tcpst_flowtab_fini(&ft);
+}
+END_TEST
+
+START_TEST(tuple_index_grows)
+{
+    /* The index is rehashed with the main buckets: keyed records inserted before and after
+     * the doublings are all found. */
+    tcpst_flowtab ft;
+    ck_assert_int_eq(tcpst_flowtab_init(&ft, 128, 4, NULL), 0);
+    tcpst_segment s[100];
+    tcpst_conn *c[100];
+    for (int i = 0; i < 100; i++) {
+        s[i] = seg4("198.18.0.1", (uint16_t)(5000 + i), "198.18.0.3", 80);
+        s[i].key_ctx = (uint32_t)(i % 3); /* a third plain */
+        c[i] = put(&ft, &s[i], (uint64_t)i + 1);
+    }
+    ck_assert_uint_gt(ft.mask + 1, 8);
+    for (int i = 0; i < 100; i++) {
+        tcpst_segment r = reverse(&s[i]);
+        r.key_ctx = 99;
+        tcpst_conn *got[2];
+        ck_assert_uint_eq(tcpst_flowtab_other_keys(&ft, &r, got, 2), 1);
+        ck_assert_ptr_eq(got[0], c[i]);
+    }
+    tcpst_flowtab_fini(&ft);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("flowtab");
@@ -167,6 +284,9 @@ int main(void)
     tcase_add_test(t, age_lists);
     tcase_add_test(t, ipv6_and_ipv4_do_not_collide);
     tcase_add_test(t, hash_grows_past_expected);
+    tcase_add_test(t, other_keys_of_a_tuple);
+    tcase_add_test(t, second_key);
+    tcase_add_test(t, tuple_index_grows);
     suite_add_tcase(s, t);
     return ckrun(s);
 }
