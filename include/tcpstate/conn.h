@@ -56,17 +56,19 @@ typedef struct tcpst_conn_config {
 /*
  * An accepted-looking RST whose receiver may yet show that it ignored it (conn.c): what is
  * needed to tell, and to take it back.  Once proven (or decided at once by its TSecr) it
- * stays, with `proven` set, for the detectors to report.
+ * stays, with TCPST_RW_PROVEN set, for the detectors to report.  Its time is that of the
+ * receiver's latest transition, which it caused (16 bytes: a record's size sets the table's).
  */
 typedef struct tcpst_rst_watch {
     uint64_t frame;       /* the RST; 0: none */
-    tcpst_time ts;        /* when it was captured */
     uint32_t sender_next; /* its sender's SND.NXT then (valid: TCPST_RW_SENDER_NEXT) */
     uint8_t to;           /* the endpoint it was sent to */
     uint8_t state;        /* that endpoint's state before it (tcpst_state) */
     uint8_t reason;       /* enum tcpst_rst_not_accepted_reason (anomaly.h) */
     uint8_t flags;        /* TCPST_RW_* */
 } tcpst_rst_watch;
+
+_Static_assert(sizeof(tcpst_rst_watch) == 16, "tcpst_rst_watch stays 16 bytes");
 
 enum tcpst_rst_watch_flags {
     TCPST_RW_SENDER_NEXT = 1u << 0, /* sender_next valid */

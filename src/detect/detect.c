@@ -34,6 +34,7 @@ void tcpst_detect_snapshot(const tcpst_conn *c, tcpst_detect_pre *pre)
         pre->last_ack[i] = c->ep[i].last_ack;
         pre->window[i] = c->ep[i].window;
         pre->ntl[i] = (uint16_t)(c->ep[i].tl_count + c->ep[i].tl_dropped);
+        pre->tl_ts[i] = c->ep[i].tl_count ? c->ep[i].tl[c->ep[i].tl_count - 1].ts : 0;
     }
     pre->events = c->events;
 }
@@ -203,9 +204,11 @@ static void rst_checks(tcpst_conn *c, unsigned from, const tcpst_segment *seg, t
  * What the RST caused is withdrawn: the rejection or reset it seemed to be, and the data
  * after it, which was the connection's data after all.
  */
-static void rst_ignored(tcpst_conn *c, tcpst_time ts, uint64_t frame)
+static void rst_ignored(tcpst_conn *c, tcpst_time ts, uint64_t frame, const tcpst_detect_pre *pre)
 {
     const tcpst_rst_watch *w = &c->rst;
+    /* Proven later: the RST's time is that of the receiver's transition it just took back. */
+    tcpst_time rst_ts = frame == w->frame ? ts : pre->tl_ts[w->to];
     tcpst_who rcv = (tcpst_who)w->to, snd = (tcpst_who)(w->to ^ 1);
     const tcpst_anomaly_type caused[] = {TCPST_A_CONNECTION_REJECTED, TCPST_A_CONNECTION_RESET};
     for (size_t i = 0; i < sizeof caused / sizeof caused[0]; i++) {
@@ -216,7 +219,7 @@ static void rst_ignored(tcpst_conn *c, tcpst_time ts, uint64_t frame)
     }
     tcpst_findings_remove(&c->findings, TCPST_A_DATA_AFTER_RESET, TCPST_WHO_CLIENT);
     tcpst_findings_remove(&c->findings, TCPST_A_DATA_AFTER_RESET, TCPST_WHO_SERVER);
-    tcpst_finding *x = add(c, TCPST_A_RST_NOT_ACCEPTED, rcv, w->ts, w->frame);
+    tcpst_finding *x = add(c, TCPST_A_RST_NOT_ACCEPTED, rcv, rst_ts, w->frame);
     if (!x) {
         return;
     }
@@ -273,7 +276,7 @@ void tcpst_detect_segment(tcpst_conn *c, unsigned from, const tcpst_segment *seg
         rst_checks(c, from, seg, ts, frame, pre, ev);
     }
     if (ev & TCPST_EV_RST_IGNORED) {
-        rst_ignored(c, ts, frame);
+        rst_ignored(c, ts, frame, pre);
     }
     data_checks(c, from, seg, ts, frame, pre, ev);
     tcpst_finding *x;

@@ -289,28 +289,26 @@ static void note_sequence(tcpst_endpoint *e, const tcpst_segment *seg)
  * went on, and the RST is taken back. */
 
 /* The RST at `frame` to endpoint `to`, then in `state`. */
-static tcpst_rst_watch *rst_note(tcpst_conn *c, unsigned to, tcpst_time ts, uint64_t frame,
-                                 uint8_t state)
+static tcpst_rst_watch *rst_note(tcpst_conn *c, unsigned to, uint64_t frame, uint8_t state)
 {
     tcpst_rst_watch *w = &c->rst;
     memset(w, 0, sizeof *w);
     w->frame = frame;
-    w->ts = ts;
     w->to = (uint8_t)to;
     w->state = state;
     return w;
 }
 
 /* A RST was accepted: remember what it changed and what later segments are judged by. */
-static void rst_watch(tcpst_conn *c, unsigned from, const tcpst_segment *seg, tcpst_time ts,
-                      uint64_t frame, uint8_t rcv_state, uint16_t rcv_tl)
+static void rst_watch(tcpst_conn *c, unsigned from, const tcpst_segment *seg, uint64_t frame,
+                      uint8_t rcv_state, uint16_t rcv_tl)
 {
     const tcpst_endpoint *e = &c->ep[from], *p = &c->ep[from ^ 1];
     if (p->tl_dropped || p->tl_count == rcv_tl) {
         c->rst.frame = 0;
         return; /* nothing of the receiver's to take back */
     }
-    tcpst_rst_watch *w = rst_note(c, from ^ 1, ts, frame, rcv_state);
+    tcpst_rst_watch *w = rst_note(c, from ^ 1, frame, rcv_state);
     w->sender_next = e->next_seq;
     w->flags = (uint8_t)(((e->has & TCPST_EP_NEXT) ? TCPST_RW_SENDER_NEXT : 0u) |
                          ((p->has & TCPST_EP_FIN) ? TCPST_RW_HAD_FIN : 0u));
@@ -344,6 +342,10 @@ static bool rst_proven_ignored(const tcpst_conn *c, const tcpst_segment *seg, tc
 {
     const tcpst_rst_watch *w = &c->rst;
     const tcpst_endpoint *e = &c->ep[w->to], *s = &c->ep[w->to ^ 1];
+    if (e->tl_dropped || e->tl_count == 0 || e->tl[e->tl_count - 1].frame != w->frame) {
+        return false; /* the receiver has moved on since: nothing to take back */
+    }
+    tcpst_time rst_ts = e->tl[e->tl_count - 1].ts;
     if (!(seg->flags & TCPST_ACK) || !own_space(e, s, seg->seq) ||
         ((e->has & TCPST_EP_ACK) && tcpst_seq_lt(seg->ack, e->last_ack)) ||
         !(s->has & TCPST_EP_NEXT) || tcpst_seq_gt(seg->ack, s->next_seq)) {
@@ -352,7 +354,7 @@ static bool rst_proven_ignored(const tcpst_conn *c, const tcpst_segment *seg, tc
     bool after = (w->flags & TCPST_RW_SENDER_NEXT)
                      ? tcpst_seq_gt(seg->ack, w->sender_next)
                      : !(s->has & TCPST_EP_ISN) || tcpst_seq_gt(seg->ack, s->isn);
-    bool late = c->xfer.rtt > 0 && ts - w->ts > 2 * c->xfer.rtt;
+    bool late = c->xfer.rtt > 0 && ts - rst_ts > 2 * c->xfer.rtt;
     return after || late;
 }
 
@@ -405,11 +407,11 @@ unsigned tcpst_conn_update(tcpst_conn *c, unsigned from, const tcpst_segment *se
     ev |= seg_ev;
     c->events |= ev;
     if ((seg_ev & TCPST_EV_RST_ACCEPTED) && !(events_before & TCPST_EV_RST_ACCEPTED)) {
-        rst_watch(c, from, seg, ts, frame, rcv_state, rcv_tl);
+        rst_watch(c, from, seg, frame, rcv_state, rcv_tl);
     }
     if (seg_ev & TCPST_EV_RST_IGNORED) {
         /* Decided at once (its TSecr): nothing to take back, only to report. */
-        tcpst_rst_watch *w = rst_note(c, from ^ 1, ts, frame, rcv_state);
+        tcpst_rst_watch *w = rst_note(c, from ^ 1, frame, rcv_state);
         w->reason = TCPST_RNA_TSECR_NOT_SENT;
         w->flags = TCPST_RW_PROVEN;
     }

@@ -281,6 +281,7 @@ START_TEST(rst_not_accepted_withdraws_what_it_caused)
     feed(0.01, C2S, S(ACK) | S(PSH), 101, 501, 100); /* frame 4 */
     feed(0.01, S2C, S(RST) | S(ACK), 501, 201, 0);   /* frame 5 */
     ck_assert_ptr_nonnull(get(TCPST_A_CONNECTION_RESET, TCPST_WHO_SERVER));
+    tcpst_time rst_at = now;
     feed(0.001, C2S, S(ACK) | S(PSH), 201, 501, 50); /* crossing the RST */
     ck_assert_ptr_nonnull(get(TCPST_A_DATA_AFTER_RESET, TCPST_WHO_CLIENT));
     feed(1.0, C2S, S(ACK) | S(PSH), 201, 501, 50); /* frame 7: its RTO */
@@ -289,7 +290,9 @@ START_TEST(rst_not_accepted_withdraws_what_it_caused)
     ck_assert_ptr_null(get(TCPST_A_DATA_AFTER_CLOSE, TCPST_WHO_CLIENT));
     const tcpst_finding *f = rst_not_accepted(TCPST_WHO_CLIENT, "peer_went_on", TCPST_ESTABLISHED);
     ck_assert_uint_eq(f->first_frame, 5);
+    ck_assert_int_eq(f->first_ts, rst_at);
     ck_assert_uint_eq(f->last_frame, 7);
+    ck_assert_int_eq(f->last_ts, now);
     ck_assert_uint_eq(f->nevidence, 2);
     ck_assert_uint_eq(f->evidence[1], 7);
     ck_assert_uint_eq(conn.rst_not_accepted, 1);
