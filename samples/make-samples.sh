@@ -483,6 +483,28 @@ sc_anomaly_refused_retry() {
     finish anomaly-refused-retry "$SETTLE"
 }
 
+sc_anomaly_half_open_stale() {
+    # The client namespace drops the client's RST+ACK segments to port 8080, so its abort
+    # of a first connection never reaches the server (half-open). The capture starts after
+    # that; the client connects again from the same port: SYN, the server's challenge ACK
+    # of the old connection, the client's RST at its ACK number (which ends it), the SYN
+    # again (same ISN) when the SYN timer, re-armed to its minimum, fires a few ms later,
+    # and a normal exchange with a client close.
+    ns_up v4
+    ip netns exec "$NS_C" iptables -A OUTPUT -p tcp --dport "$PORT" --tcp-flags RST,ACK RST,ACK \
+        -j DROP
+    spawn "$NS_S" server half-open-stale "$S4" "$PORT" t
+    normal_server
+    wait_marks t.server.ready n.server.ready
+    spawn "$NS_C" client half-open-stale "$S4" "$PORT" t
+    wait_marks t.client.armed
+    cap_start anomaly-half-open-stale tc0
+    : >"$WORK/t.go"
+    wait_marks t.client.done t.server.done
+    normal_run
+    finish anomaly-half-open-stale "$SETTLE"
+}
+
 sc_anomaly_syn_flood_lite() {
     # 30 raw-socket SYNs within 0.9 s, dropped by the server namespace; 7 s later the normal
     # connection, so every SYN has waited at least 7 s (like the stuck states in the other
@@ -503,7 +525,8 @@ BASIC=(client-close server-close close-wait half-close rst-abort refused syn-una
     ipv6-established simultaneous-close all-in-one)
 ANOMALY=(anomaly-close-wait-stuck anomaly-fin-wait-2-stuck anomaly-fin-wait-1-stuck
     anomaly-last-ack-stuck anomaly-syn-received anomaly-zero-window anomaly-retransmissions
-    anomaly-keepalive anomaly-rst-abort-unacked anomaly-refused-retry anomaly-syn-flood-lite)
+    anomaly-keepalive anomaly-rst-abort-unacked anomaly-refused-retry anomaly-syn-flood-lite
+    anomaly-half-open-stale)
 ALL=("${BASIC[@]}" "${ANOMALY[@]}")
 
 # Group names: "basic" and "anomaly" stand for their lists.

@@ -128,10 +128,10 @@ def family_of(addr):
 
 
 ANOMALY_SERVERS = ("listen-only", "close-wait-stuck", "zero-window", "retransmissions",
-                   "rst-abort-unacked")
+                   "rst-abort-unacked", "half-open-stale")
 ANOMALY_CLIENTS = ("close-wait-stuck", "fin-wait-2-stuck", "fin-wait-1-stuck", "last-ack-stuck",
                    "syn-received", "zero-window", "retransmissions", "keepalive",
-                   "rst-abort-unacked", "refused-retry", "syn-flood-lite")
+                   "rst-abort-unacked", "refused-retry", "syn-flood-lite", "half-open-stale")
 
 
 def run_server(kind, addr, port, marks):
@@ -357,6 +357,22 @@ def run_anomaly_server(kind, addr, port, marks):
         conn.close()
         marks.mark("done")
         hold_forever(lst)
+    elif kind == "half-open-stale":
+        # The first connection is never closed here: the client's abort (RST) is dropped in
+        # its namespace, so this side stays ESTABLISHED until the client's RST answering the
+        # challenge ACK ends it. The client's second connect, from the same port, is the
+        # next accept.
+        recv_exact(conn, REQ_SIZE)
+        conn.sendall(make_response(RESP_SIZE))
+        again = accept(lst)
+        recv_exact(again, REQ_SIZE)
+        again.sendall(make_response(RESP_SIZE))
+        rest = recv_until_eof(again)
+        if rest:
+            die("half-open-stale: unexpected %d bytes before EOF" % len(rest))
+        again.close()
+        marks.mark("done")
+        hold_forever(lst, conn)
     else:
         die("unknown server kind %s" % kind)
 
@@ -382,6 +398,8 @@ def run_anomaly_client(kind, addr, port, marks):
         syn_flood(addr, port)
         marks.mark("done")
         hold_forever()
+    if kind == "half-open-stale":
+        half_open_stale_client(addr, port, marks)
     sock = socket.socket(family_of(addr), socket.SOCK_STREAM)
     sock.settimeout(IO_TIMEOUT)
     if kind == "zero-window":
@@ -461,6 +479,38 @@ def run_anomaly_client(kind, addr, port, marks):
         hold_forever()
     else:
         die("unknown client kind %s" % kind)
+
+
+def half_open_stale_client(addr, port, marks):
+    """One exchange, then an abort whose RST the shell script's iptables rule drops (the
+    server keeps the connection: half-open); then, after "go", a new connect from the same
+    local port. The server answers its SYN with a challenge ACK of the old connection, the
+    kernel answers that with <SEQ=SEG.ACK><CTL=RST> and stays in SYN-SENT, and its SYN
+    timer, re-armed to its minimum (TCP_TIMEOUT_MIN: "a previous RST might be ignored"),
+    sends the SYN again a few milliseconds later, which completes the connection."""
+    first = socket.socket(family_of(addr), socket.SOCK_STREAM)
+    first.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    first.settimeout(IO_TIMEOUT)
+    first.connect((addr, port))
+    local = first.getsockname()[:2]
+    first.sendall(make_request("half-open-stale"))
+    recv_exact(first, RESP_SIZE)
+    # SO_LINGER 0: close() sends a RST and leaves no TIME-WAIT, so the port is free again.
+    first.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    first.close()
+    marks.mark("armed")
+    marks.wait_go()
+    sock = socket.socket(family_of(addr), socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.settimeout(IO_TIMEOUT)
+    sock.bind(local)
+    sock.connect((addr, port))
+    sock.sendall(make_request("half-open-stale"))
+    recv_exact(sock, RESP_SIZE)
+    sock.close()  # the client closes first: ends in TIME-WAIT
+    marks.mark("done")
+    hold_forever()
+
 
 
 def ip_checksum(data):
@@ -899,6 +949,20 @@ def verify_anomaly(name, flows, kernel, max_caplen, expect):
         expect(len(probes) + len(answers) >= len(later) - 1, "other segments while idle")
         expect(not cfin and not sfin and not rst, "unexpected FIN or RST")
         expect(k == [("client", "ESTAB"), ("server", "ESTAB")], "kernel: %s" % k)
+    elif name == "anomaly-half-open-stale":
+        got = [("c:" if s.src == key[0] else "s:") + s.flagstr() for s in fs]
+        expect(got[:6] == ["c:S", "s:A", "c:R", "c:S", "s:SA", "c:A"],
+               "expected SYN, stale ACK, RST, SYN again, SYN-ACK, ACK: %s" % " ".join(got[:6]))
+        if len(fs) >= 4:
+            expect(fs[2].seq == fs[1].ack, "the RST is not at the stale ACK's number")
+            expect(fs[3].seq == fs[0].seq, "the SYN again has another ISN")
+            expect(seq_after(fs[1].ack, fs[0].seq + 1) or seq_after(fs[0].seq, fs[1].ack),
+                   "the stale ACK acknowledges the new SYN")
+        c_data = sum(s.plen for s in cl)
+        s_data = sum(s.plen for s in sv)
+        expect((c_data, s_data) == (REQ_SIZE, RESP_SIZE), "%d/%d bytes" % (c_data, s_data))
+        expect(len(cfin) == 1 and len(rst) == 1, "expected one client FIN and one RST")
+        expect(k == [("client", "TIME-WAIT")], "kernel: %s" % k)
     elif name == "anomaly-rst-abort-unacked":
         c_data = sum(s.plen for s in cl)
         expect(c_data >= RST_UNREAD, "client sent only %d bytes" % c_data)

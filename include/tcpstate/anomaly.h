@@ -59,7 +59,7 @@ typedef enum tcpst_severity {
       FACTS(F("duration", SECONDS), F("fin_retransmissions", INT)), REASONS())                     \
     X(HALF_OPEN, "half_open", ERROR, INSTANT,                                                      \
       FACTS(F("reason", REASON), F("segments_into_silence", INT), F("duration", SECONDS)),         \
-      REASONS("rst_to_data", "into_silence"))                                                      \
+      REASONS("rst_to_data", "into_silence", "ack_to_syn"))                                        \
     X(CONNECTION_RESET, "connection_reset", WARNING, INSTANT,                                      \
       FACTS(F("state", STATE), F("peer_state", STATE), F("unacked_bytes", INT)), REASONS())        \
     X(DATA_AFTER_CLOSE, "data_after_close", WARNING, INSTANT, FACTS(F("bytes", INT)), REASONS())   \
@@ -97,7 +97,10 @@ typedef enum tcpst_severity {
     X(LISTEN_QUEUE_FULL, "listen_queue_full", WARNING, INSTANT,                                    \
       FACTS(F("synack_retransmissions", INT)), REASONS())                                          \
     X(ASYMMETRIC_ENCAPSULATION, "asymmetric_encapsulation", INFO, INSTANT,                         \
-      FACTS(F("client_id", INT), F("server_id", INT)), REASONS())
+      FACTS(F("client_id", INT), F("server_id", INT)), REASONS())                                  \
+    X(RST_NOT_ACCEPTED, "rst_not_accepted", WARNING, INSTANT,                                      \
+      FACTS(F("reason", REASON), F("state", STATE)),                                               \
+      REASONS("tsecr_not_sent", "fin_already_taken", "peer_went_on"))
 
 typedef enum tcpst_anomaly_type {
 #define TCPST_X_ATYPE(e, id, sev, dur, facts, reasons) TCPST_A_##e,
@@ -112,7 +115,16 @@ enum tcpst_handshake_invalid_reason {
     TCPST_HSR_SYNACK_FROM_CLIENT,
     TCPST_HSR_FINAL_ACK_WRONG
 };
-enum tcpst_half_open_reason { TCPST_HOR_RST_TO_DATA = 1, TCPST_HOR_INTO_SILENCE };
+enum tcpst_half_open_reason {
+    TCPST_HOR_RST_TO_DATA = 1,
+    TCPST_HOR_INTO_SILENCE,
+    TCPST_HOR_ACK_TO_SYN
+};
+enum tcpst_rst_not_accepted_reason {
+    TCPST_RNA_TSECR_NOT_SENT = 1,
+    TCPST_RNA_FIN_ALREADY_TAKEN,
+    TCPST_RNA_PEER_WENT_ON
+};
 enum tcpst_bad_checksum_reason { TCPST_CKR_IP = 1, TCPST_CKR_TCP };
 
 /* Which endpoint a finding is about. */
@@ -224,6 +236,10 @@ tcpst_finding *tcpst_findings_add(tcpst_findings *fs, tcpst_anomaly_type t, tcps
  * frame is counted in fs->evidence_dropped instead.
  */
 void tcpst_finding_add_evidence(tcpst_findings *fs, tcpst_finding *f, uint64_t frame);
+
+/* Withdraw the finding of that type and endpoint (a later segment proved its cause wrong);
+ * the others keep their order.  Returns whether there was one. */
+bool tcpst_findings_remove(tcpst_findings *fs, tcpst_anomaly_type t, tcpst_who who);
 
 /* The finding of that type and endpoint, or NULL. */
 tcpst_finding *tcpst_findings_get(tcpst_findings *fs, tcpst_anomaly_type t, tcpst_who who);

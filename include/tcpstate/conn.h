@@ -53,6 +53,29 @@ typedef struct tcpst_conn_config {
     tcpst_xfer_config xfer;
 } tcpst_conn_config;
 
+/*
+ * An accepted-looking RST whose receiver may yet show that it ignored it (conn.c): what is
+ * needed to tell, and to take it back.  Once proven (or decided at once by its TSecr) it
+ * stays, with TCPST_RW_PROVEN set, for the detectors to report.  Its time is that of the
+ * receiver's latest transition, which it caused (16 bytes: a record's size sets the table's).
+ */
+typedef struct tcpst_rst_watch {
+    uint64_t frame;       /* the RST; 0: none */
+    uint32_t sender_next; /* its sender's SND.NXT then (valid: TCPST_RW_SENDER_NEXT) */
+    uint8_t to;           /* the endpoint it was sent to */
+    uint8_t state;        /* that endpoint's state before it (tcpst_state) */
+    uint8_t reason;       /* enum tcpst_rst_not_accepted_reason (anomaly.h) */
+    uint8_t flags;        /* TCPST_RW_* */
+} tcpst_rst_watch;
+
+_Static_assert(sizeof(tcpst_rst_watch) == 16, "tcpst_rst_watch stays 16 bytes");
+
+enum tcpst_rst_watch_flags {
+    TCPST_RW_SENDER_NEXT = 1u << 0, /* sender_next valid */
+    TCPST_RW_HAD_FIN = 1u << 1,     /* the receiver had sent its FIN before the RST */
+    TCPST_RW_PROVEN = 1u << 2       /* the receiver did not take it */
+};
+
 typedef struct tcpst_conn {
     uint64_t id;          /* 1-based, in order of first packet */
     tcpst_endpoint ep[2]; /* [0] client, [1] server */
@@ -70,8 +93,9 @@ typedef struct tcpst_conn {
     tcpst_time first_ts, last_ts;
     tcpst_time end_ts; /* clock when written out (capture end, expiry time) */
     uint64_t first_frame, last_frame;
-    uint32_t rst_not_accepted;
-    uint32_t events; /* tcpst_epevent bits seen so far */
+    uint32_t rst_not_accepted; /* RSTs not acceptable, or proven ignored by their receiver */
+    uint32_t events;           /* tcpst_epevent bits seen so far */
+    tcpst_rst_watch rst;
     tcpst_zeek zeek;
     tcpst_findings findings;
     tcpst_xfer xfer;

@@ -31,6 +31,7 @@ typedef struct tcpst_detect_pre {
     uint16_t ntl[2]; /* transitions so far (recorded + dropped) */
     uint32_t next_seq[2], last_ack[2], window[2];
     uint32_t events;
+    tcpst_time tl_ts[2]; /* when each side's latest transition happened (0: none) */
 } tcpst_detect_pre;
 
 void tcpst_detect_snapshot(const tcpst_conn *c, tcpst_detect_pre *pre);

@@ -97,6 +97,7 @@ typedef struct tcpst_endpoint {
     uint32_t last_ack;            /* highest acknowledgement it sent */
     uint32_t window;              /* last advertised window, raw */
     uint32_t tsval;               /* TSval of its latest segment with timestamps */
+    uint32_t syn_tsval;           /* TSval of its first SYN with timestamps (valid: TCPST_EP_TS) */
     tcpst_time first_ts, last_ts; /* of its own segments */
     tcpst_time state_since;
     uint64_t packets, bytes, payload_bytes;
@@ -130,9 +131,13 @@ enum tcpst_epevent {
     TCPST_EV_SIMUL_OPEN = 1u << 0,  /* both sides sent a bare SYN */
     TCPST_EV_SIMUL_CLOSE = 1u << 1, /* the FINs crossed */
     TCPST_EV_RST_ACCEPTED = 1u << 2,
-    TCPST_EV_RST_REJECTED = 1u << 3, /* out of window (RFC 5961) or SYN+RST */
-    TCPST_EV_ACK_NOT_TAKEN = 1u << 4 /* a SYN-ACK again after the ACK of the first one:
-                                        the passive side dropped that ACK (full queue) */
+    TCPST_EV_RST_REJECTED = 1u << 3,  /* out of window (RFC 5961) or SYN+RST */
+    TCPST_EV_ACK_NOT_TAKEN = 1u << 4, /* a SYN-ACK again after the ACK of the first one:
+                                         the passive side dropped that ACK (full queue) */
+    TCPST_EV_RST_STALE = 1u << 5,     /* a RST from SYN_SENT answering the peer's ACK that
+                                         belongs to an older connection (RFC 9293 3.10.7.3) */
+    TCPST_EV_RST_IGNORED = 1u << 6    /* a RST the receiver did not take: its TSecr shows it at
+                                         once, or the receiver's later segments (conn.c) */
 };
 
 /* Segment `sc` sent by `e` to `peer`: both machines advance. Returns tcpst_epevent bits. */
@@ -164,6 +169,13 @@ tcpst_seqspace tcpst_endpoint_seqspace(const tcpst_endpoint *e, const tcpst_segm
 /* The shift of the windows `adv` advertises to `other`: its window scale when both SYNs
  * carried the option (RFC 7323 2.2), at most 14 (RFC 7323 2.3); else 0. */
 unsigned tcpst_endpoint_wshift(const tcpst_endpoint *adv, const tcpst_endpoint *other);
+
+/*
+ * Withdraw e's transitions caused by frame `frame` (an accepted-looking RST that the
+ * connection proved ignored), if they are its latest ones and its timeline is complete.
+ * Returns whether any was withdrawn.
+ */
+bool tcpst_endpoint_undo_frame(tcpst_endpoint *e, uint64_t frame);
 
 /* Would `peer` accept RST segment `seg` sent by `e` (RFC 9293 3.10.7, RFC 5961 3.2)? */
 bool tcpst_endpoint_rst_acceptable(const tcpst_endpoint *e, const tcpst_endpoint *peer,

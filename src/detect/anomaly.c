@@ -48,8 +48,10 @@ enum { TCPST_ANOMALY_MAP(X_NREASONS) };
 #undef REASONS
 _Static_assert((int)NREASONS_HANDSHAKE_INVALID == (int)TCPST_HSR_FINAL_ACK_WRONG,
                "handshake_invalid");
-_Static_assert((int)NREASONS_HALF_OPEN == (int)TCPST_HOR_INTO_SILENCE, "half_open reasons");
+_Static_assert((int)NREASONS_HALF_OPEN == (int)TCPST_HOR_ACK_TO_SYN, "half_open reasons");
 _Static_assert((int)NREASONS_BAD_CHECKSUM == (int)TCPST_CKR_TCP, "bad_checksum reasons");
+_Static_assert((int)NREASONS_RST_NOT_ACCEPTED == (int)TCPST_RNA_PEER_WENT_ON,
+               "rst_not_accepted reasons");
 
 static const desc *row(tcpst_anomaly_type t)
 {
@@ -111,6 +113,18 @@ tcpst_finding *tcpst_findings_get(tcpst_findings *fs, tcpst_anomaly_type t, tcps
         }
     }
     return NULL;
+}
+
+bool tcpst_findings_remove(tcpst_findings *fs, tcpst_anomaly_type t, tcpst_who who)
+{
+    tcpst_finding *f = tcpst_findings_get(fs, t, who);
+    if (!f) {
+        return false;
+    }
+    size_t i = (size_t)(f - fs->f);
+    memmove(f, f + 1, (fs->n - i - 1) * sizeof *f);
+    fs->n--;
+    return true;
 }
 
 int tcpst_finding_pool_init(tcpst_finding_pool *p, size_t cap)

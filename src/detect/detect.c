@@ -34,6 +34,7 @@ void tcpst_detect_snapshot(const tcpst_conn *c, tcpst_detect_pre *pre)
         pre->last_ack[i] = c->ep[i].last_ack;
         pre->window[i] = c->ep[i].window;
         pre->ntl[i] = (uint16_t)(c->ep[i].tl_count + c->ep[i].tl_dropped);
+        pre->tl_ts[i] = c->ep[i].tl_count ? c->ep[i].tl[c->ep[i].tl_count - 1].ts : 0;
     }
     pre->events = c->events;
 }
@@ -135,6 +136,15 @@ static void rst_checks(tcpst_conn *c, unsigned from, const tcpst_segment *seg, t
 {
     unsigned peer = from ^ 1;
     tcpst_finding *x;
+    if (ev & TCPST_EV_RST_STALE) {
+        /* The client's RST answers the ACK a listener sent to its SYN: the server still had
+         * an older connection on these ports, which the client had lost (RFC 9293 3.5.1
+         * figure 10).  The RST ends that one; the attempt goes on. */
+        if (pre->state[peer] == TCPST_LISTEN && (x = add(c, TCPST_A_HALF_OPEN, peer, ts, frame))) {
+            x->fact[0] = TCPST_HOR_ACK_TO_SYN;
+        }
+        return;
+    }
     if (ev & TCPST_EV_RST_REJECTED) {
         if ((seg->flags & TCPST_SYN) == 0 &&
             (x = add(c, TCPST_A_RST_OUT_OF_WINDOW, from, ts, frame))) {
@@ -188,8 +198,42 @@ static void rst_checks(tcpst_conn *c, unsigned from, const tcpst_segment *seg, t
     }
 }
 
+/*
+ * The receiver of a RST did not take it: decided at once (its TSecr), or proven by this
+ * segment of the receiver's, which the connection has just taken the RST back for (conn.c).
+ * What the RST caused is withdrawn: the rejection or reset it seemed to be, and the data
+ * after it, which was the connection's data after all.
+ */
+static void rst_ignored(tcpst_conn *c, tcpst_time ts, uint64_t frame, const tcpst_detect_pre *pre)
+{
+    const tcpst_rst_watch *w = &c->rst;
+    /* Proven later: the RST's time is that of the receiver's transition it just took back. */
+    tcpst_time rst_ts = frame == w->frame ? ts : pre->tl_ts[w->to];
+    tcpst_who rcv = (tcpst_who)w->to, snd = (tcpst_who)(w->to ^ 1);
+    const tcpst_anomaly_type caused[] = {TCPST_A_CONNECTION_REJECTED, TCPST_A_CONNECTION_RESET};
+    for (size_t i = 0; i < sizeof caused / sizeof caused[0]; i++) {
+        const tcpst_finding *f = tcpst_findings_get(&c->findings, caused[i], snd);
+        if (f && f->first_frame == w->frame) {
+            tcpst_findings_remove(&c->findings, caused[i], snd);
+        }
+    }
+    tcpst_findings_remove(&c->findings, TCPST_A_DATA_AFTER_RESET, TCPST_WHO_CLIENT);
+    tcpst_findings_remove(&c->findings, TCPST_A_DATA_AFTER_RESET, TCPST_WHO_SERVER);
+    tcpst_finding *x = add(c, TCPST_A_RST_NOT_ACCEPTED, rcv, rst_ts, w->frame);
+    if (!x) {
+        return;
+    }
+    x->fact[0] = w->reason;
+    x->fact[1] = w->state;
+    if (frame != w->frame) {
+        x->last_ts = ts;
+        x->last_frame = frame;
+        tcpst_finding_add_evidence(&c->findings, x, frame);
+    }
+}
+
 static void data_checks(tcpst_conn *c, unsigned from, const tcpst_segment *seg, tcpst_time ts,
-                        uint64_t frame, const tcpst_detect_pre *pre)
+                        uint64_t frame, const tcpst_detect_pre *pre, unsigned ev)
 {
     const tcpst_endpoint *e = &c->ep[from];
     tcpst_finding *x;
@@ -197,7 +241,7 @@ static void data_checks(tcpst_conn *c, unsigned from, const tcpst_segment *seg, 
     if (!len || (seg->flags & TCPST_RST)) {
         return;
     }
-    if (pre->events & TCPST_EV_RST_ACCEPTED) {
+    if ((pre->events & TCPST_EV_RST_ACCEPTED) && !(ev & TCPST_EV_RST_IGNORED)) {
         if ((x = add(c, TCPST_A_DATA_AFTER_RESET, from, ts, frame))) {
             x->fact[0] += len;
         }
@@ -206,7 +250,7 @@ static void data_checks(tcpst_conn *c, unsigned from, const tcpst_segment *seg, 
     /* New data beyond the sender's own FIN, or from a side whose TCB is gone. */
     bool beyond_fin = (pre->has[from] & TCPST_EP_FIN) && tcpst_seq_gt(seg->seq + len, e->fin_seq);
     bool gone = (pre->state[from] == TCPST_TIME_WAIT || pre->state[from] == TCPST_CLOSED) &&
-                pre->ntl[from] > 0;
+                pre->ntl[from] > 0 && !(ev & TCPST_EV_RST_IGNORED); /* CLOSED taken back */
     if ((beyond_fin || gone) && (x = add(c, TCPST_A_DATA_AFTER_CLOSE, from, ts, frame))) {
         x->fact[0] += len;
         return;
@@ -231,7 +275,10 @@ void tcpst_detect_segment(tcpst_conn *c, unsigned from, const tcpst_segment *seg
     if (seg->flags & TCPST_RST) {
         rst_checks(c, from, seg, ts, frame, pre, ev);
     }
-    data_checks(c, from, seg, ts, frame, pre);
+    if (ev & TCPST_EV_RST_IGNORED) {
+        rst_ignored(c, ts, frame, pre);
+    }
+    data_checks(c, from, seg, ts, frame, pre, ev);
     tcpst_finding *x;
     if ((ev & TCPST_EV_ACK_NOT_TAKEN) && (x = add(c, TCPST_A_LISTEN_QUEUE_FULL, from, ts, frame))) {
         x->fact[0]++;

@@ -194,7 +194,8 @@ static void note_syn_options(tcpst_endpoint *e, const tcpst_segment *seg)
     if (o->present & TCPST_HAS_SACK_PERM) {
         e->has |= TCPST_EP_SACKPERM;
     }
-    if (o->present & TCPST_HAS_TS) {
+    if ((o->present & TCPST_HAS_TS) && !(e->has & TCPST_EP_TS)) {
+        e->syn_tsval = o->tsval; /* its TSvals start here (a RST's TSecr is checked on it) */
         e->has |= TCPST_EP_TS;
     }
     if (o->present & TCPST_HAS_TFO) {
@@ -285,10 +286,116 @@ static void note_sequence(tcpst_endpoint *e, const tcpst_segment *seg)
     }
 }
 
+/* ---- RSTs the receiver ignored ----
+ * An acceptable-looking RST is applied at once; its receiver may still have ignored it (an
+ * RFC 5961 receiver whose RCV.NXT had moved past the RST, a RST never delivered).  Its later
+ * segments tell: a host without the connection answers everything with a RST, so a segment
+ * of the connection that it can only have sent after the RST reached it proves that it
+ * went on, and the RST is taken back. */
+
+/* The RST at `frame` to endpoint `to`, then in `state`. */
+static tcpst_rst_watch *rst_note(tcpst_conn *c, unsigned to, uint64_t frame, uint8_t state)
+{
+    tcpst_rst_watch *w = &c->rst;
+    memset(w, 0, sizeof *w);
+    w->frame = frame;
+    w->to = (uint8_t)to;
+    w->state = state;
+    return w;
+}
+
+/* A RST was accepted: remember what it changed and what later segments are judged by. */
+static void rst_watch(tcpst_conn *c, unsigned from, const tcpst_segment *seg, uint64_t frame,
+                      uint8_t rcv_state, uint16_t rcv_tl)
+{
+    const tcpst_endpoint *e = &c->ep[from], *p = &c->ep[from ^ 1];
+    if (p->tl_dropped || p->tl_count == rcv_tl) {
+        c->rst.frame = 0;
+        return; /* nothing of the receiver's to take back */
+    }
+    tcpst_rst_watch *w = rst_note(c, from ^ 1, frame, rcv_state);
+    w->sender_next = e->next_seq;
+    w->flags = (uint8_t)(((e->has & TCPST_EP_NEXT) ? TCPST_RW_SENDER_NEXT : 0u) |
+                         ((p->has & TCPST_EP_FIN) ? TCPST_RW_HAD_FIN : 0u));
+    /* The sender's FIN, captured before the RST, reached the receiver first: its RCV.NXT
+     * was past a RST at the FIN's own sequence number (RFC 5961 3.2 wants equality). */
+    bool fin_taken = (e->has & TCPST_EP_FIN) && seg->seq == e->fin_seq;
+    w->reason = fin_taken ? TCPST_RNA_FIN_ALREADY_TAKEN : TCPST_RNA_PEER_WENT_ON;
+}
+
+/* Is `seq` inside e's own sequence space as far as the capture knows it? */
+static bool own_space(const tcpst_endpoint *e, const tcpst_endpoint *p, uint32_t seq)
+{
+    if (!(e->has & TCPST_EP_NEXT) || !tcpst_seq_le(seq, e->next_seq)) {
+        return false;
+    }
+    if (e->has & TCPST_EP_ISN) {
+        return tcpst_seq_ge(seq, e->isn);
+    }
+    return (p->has & TCPST_EP_ACK) && tcpst_seq_ge(seq, p->last_ack);
+}
+
+/*
+ * Does segment `seg` from the watched RST's receiver prove that it ignored the RST?  It must
+ * be of this connection (its own sequence space, its ACKs not going back, nothing
+ * acknowledged that the RST's sender had not sent), and sent after the RST arrived: it
+ * acknowledges what the RST's sender sent after the RST (so it received that, after the
+ * RST), or it is captured more than two handshake round trips after the RST (a segment
+ * sent before the RST arrived, crossing it, comes within one; twice for queueing).
+ */
+static bool rst_proven_ignored(const tcpst_conn *c, const tcpst_segment *seg, tcpst_time ts)
+{
+    const tcpst_rst_watch *w = &c->rst;
+    const tcpst_endpoint *e = &c->ep[w->to], *s = &c->ep[w->to ^ 1];
+    if (e->tl_dropped || e->tl_count == 0 || e->tl[e->tl_count - 1].frame != w->frame) {
+        return false; /* the receiver has moved on since: nothing to take back */
+    }
+    tcpst_time rst_ts = e->tl[e->tl_count - 1].ts;
+    if (!(seg->flags & TCPST_ACK) || !own_space(e, s, seg->seq) ||
+        ((e->has & TCPST_EP_ACK) && tcpst_seq_lt(seg->ack, e->last_ack)) ||
+        !(s->has & TCPST_EP_NEXT) || tcpst_seq_gt(seg->ack, s->next_seq)) {
+        return false;
+    }
+    bool after = (w->flags & TCPST_RW_SENDER_NEXT)
+                     ? tcpst_seq_gt(seg->ack, w->sender_next)
+                     : !(s->has & TCPST_EP_ISN) || tcpst_seq_gt(seg->ack, s->isn);
+    bool late = c->xfer.rtt > 0 && ts - rst_ts > 2 * c->xfer.rtt;
+    return after || late;
+}
+
+/* Before segment `seg` from endpoint `from` is applied: does it take a RST back? */
+static unsigned rst_check(tcpst_conn *c, unsigned from, const tcpst_segment *seg, tcpst_time ts)
+{
+    tcpst_rst_watch *w = &c->rst;
+    if (!w->frame || (w->flags & TCPST_RW_PROVEN) || from != w->to) {
+        return 0;
+    }
+    if (seg->flags & (TCPST_RST | TCPST_SYN)) {
+        w->frame = 0; /* it answers as a host without the connection, or opens anew */
+        return 0;
+    }
+    tcpst_endpoint *rcv = &c->ep[w->to], *snd = &c->ep[w->to ^ 1];
+    if (!rst_proven_ignored(c, seg, ts) || !tcpst_endpoint_undo_frame(rcv, w->frame)) {
+        return 0;
+    }
+    if (!(w->flags & TCPST_RW_HAD_FIN)) {
+        /* A FIN it sent meanwhile moved nothing (CLOSED): its next copy is taken anew. */
+        rcv->has = (uint16_t)(rcv->has & ~TCPST_EP_FIN);
+    }
+    /* Like a RST that was not acceptable, it changed nothing on either side. */
+    if (tcpst_endpoint_undo_frame(snd, w->frame)) {
+        snd->has = (uint16_t)(snd->has & ~TCPST_EP_RST);
+    }
+    c->events &= ~(uint32_t)TCPST_EV_RST_ACCEPTED;
+    w->flags |= TCPST_RW_PROVEN;
+    return TCPST_EV_RST_IGNORED;
+}
+
 unsigned tcpst_conn_update(tcpst_conn *c, unsigned from, const tcpst_segment *seg, tcpst_time ts,
                            uint64_t frame, tcpst_repeat rp, const tcpst_conn_config *cfg)
 {
-    tcpst_endpoint *e = &c->ep[from & 1], *p = &c->ep[(from & 1) ^ 1];
+    from &= 1;
+    tcpst_endpoint *e = &c->ep[from], *p = &c->ep[from ^ 1];
 
     tcpst_conn_advance(c, ts, cfg);
     count_segment(c, e, p, seg, ts, frame);
@@ -297,9 +404,23 @@ unsigned tcpst_conn_update(tcpst_conn *c, unsigned from, const tcpst_segment *se
         note_syn_options(e, seg);
     }
     tcpst_segctx sc = {.seg = seg, .ts = ts, .frame = frame};
-    unsigned ev = tcpst_endpoint_process(e, p, &sc);
+    unsigned ev = rst_check(c, from, seg, ts); /* may take an earlier RST back first */
+    uint32_t events_before = c->events;
+    uint8_t rcv_state = p->state;
+    uint16_t rcv_tl = p->tl_count;
+    unsigned seg_ev = tcpst_endpoint_process(e, p, &sc);
+    ev |= seg_ev;
     c->events |= ev;
-    if (ev & TCPST_EV_RST_REJECTED) {
+    if ((seg_ev & TCPST_EV_RST_ACCEPTED) && !(events_before & TCPST_EV_RST_ACCEPTED)) {
+        rst_watch(c, from, seg, frame, rcv_state, rcv_tl);
+    }
+    if (seg_ev & TCPST_EV_RST_IGNORED) {
+        /* Decided at once (its TSecr): nothing to take back, only to report. */
+        tcpst_rst_watch *w = rst_note(c, from ^ 1, frame, rcv_state);
+        w->reason = TCPST_RNA_TSECR_NOT_SENT;
+        w->flags = TCPST_RW_PROVEN;
+    }
+    if (ev & (TCPST_EV_RST_REJECTED | TCPST_EV_RST_IGNORED)) {
         c->rst_not_accepted++;
     }
     note_sequence(e, seg);

@@ -101,6 +101,14 @@ static bool fresh(const tcpst_endpoint *e)
  * timeline is complete; otherwise the later observed transition simply
  * follows the inferred one.
  */
+/* Take the latest transition back: the endpoint is where it was before it. */
+static void pop_transition(tcpst_endpoint *e)
+{
+    e->state = e->tl[e->tl_count - 1].from;
+    e->tl_count--;
+    e->state_since = e->tl_count ? e->tl[e->tl_count - 1].ts : e->first_ts;
+}
+
 static bool retract(tcpst_endpoint *e, tcpst_state state)
 {
     if (e->tl_dropped || e->tl_count == 0 || e->state != state) {
@@ -110,10 +118,18 @@ static bool retract(tcpst_endpoint *e, tcpst_state state)
     if (!t->inferred || t->to != state) {
         return false;
     }
-    e->state = t->from;
-    e->tl_count--;
-    e->state_since = e->tl_count ? e->tl[e->tl_count - 1].ts : e->first_ts;
+    pop_transition(e);
     return true;
+}
+
+bool tcpst_endpoint_undo_frame(tcpst_endpoint *e, uint64_t frame)
+{
+    bool undone = false;
+    while (frame && !e->tl_dropped && e->tl_count && e->tl[e->tl_count - 1].frame == frame) {
+        pop_transition(e);
+        undone = true;
+    }
+    return undone;
 }
 
 static bool acks_syn(const tcpst_endpoint *p, uint32_t ack)
@@ -164,12 +180,61 @@ bool tcpst_endpoint_rst_acceptable(const tcpst_endpoint *e, const tcpst_endpoint
     return tcpst_seq_ge(seg->seq, lo) && tcpst_seq_le(seg->seq, hi);
 }
 
+/*
+ * RFC 9293 3.10.7.3: in SYN-SENT an ACK that does not acknowledge our SYN is answered with
+ * <SEQ=SEG.ACK><CTL=RST>, the segment is dropped and the state stays SYN-SENT.  A RST from
+ * SYN_SENT at the peer's acknowledgement number is that answer: it ends the peer's older
+ * connection on these ports (3.5.1 figure 10, half-open discovery; 3.5 figure 9, an old
+ * duplicate SYN), not this attempt.
+ */
+static bool answers_stale_ack(const tcpst_endpoint *e, const tcpst_endpoint *p,
+                              const tcpst_segment *seg)
+{
+    return e->state == TCPST_SYN_SENT && (p->has & TCPST_EP_ACK) && seg->seq == p->last_ack &&
+           !acks_syn(e, p->last_ack);
+}
+
+static unsigned reset_stale(tcpst_endpoint *p, const tcpst_segctx *sc)
+{
+    if (p->state == TCPST_SYN_RECEIVED && (p->has & TCPST_EP_PASSIVE)) {
+        tcpst_endpoint_set_state(p, TCPST_LISTEN, sc, true, TCPST_CAUSE_SEGMENT);
+    } else if (p->state != TCPST_LISTEN) {
+        tcpst_endpoint_set_state(p, TCPST_CLOSED, sc, true, TCPST_CAUSE_SEGMENT);
+    }
+    /* Its sequence and acknowledgement numbers were the old connection's: the listener
+     * answers the SYN again from its own new ISN. */
+    p->has = (uint16_t)(p->has & ~(TCPST_EP_NEXT | TCPST_EP_ACK));
+    return TCPST_EV_RST_STALE;
+}
+
+/*
+ * Linux checks the echoed timestamp of an ACK in SYN-SENT before it looks at the RST bit
+ * (tcp_rcv_synsent_state_process, PAWSActiveRejected): a TSecr other than 0 must lie between
+ * the TSval of its first SYN and its clock.  A RST+ACK echoing a TSval the client never
+ * sent (stale, or forged) is dropped and the handshake goes on.
+ */
+static bool tsecr_not_sent(const tcpst_endpoint *p, const tcpst_segment *seg)
+{
+    const tcpst_tcpopts *o = &seg->opts;
+    if (p->state != TCPST_SYN_SENT || !(o->present & TCPST_HAS_TS) || o->tsecr == 0 ||
+        (p->has & (TCPST_EP_TS | TCPST_EP_TSVAL)) != (TCPST_EP_TS | TCPST_EP_TSVAL)) {
+        return false;
+    }
+    return tcpst_seq_lt(o->tsecr, p->syn_tsval) || tcpst_seq_gt(o->tsecr, p->tsval);
+}
+
 static unsigned process_rst(tcpst_endpoint *e, tcpst_endpoint *p, const tcpst_segctx *sc)
 {
     const tcpst_segment *seg = sc->seg;
+    if (!(seg->flags & TCPST_SYN) && answers_stale_ack(e, p, seg)) {
+        return reset_stale(p, sc);
+    }
     if ((seg->flags & TCPST_SYN) || !tcpst_endpoint_rst_acceptable(e, p, seg)) {
         /* SYN+RST is no legal segment; an unacceptable RST changes nothing. */
         return TCPST_EV_RST_REJECTED;
+    }
+    if (tsecr_not_sent(p, seg)) {
+        return TCPST_EV_RST_IGNORED; /* changes nothing either */
     }
     e->has |= TCPST_EP_RST;
     tcpst_endpoint_set_state(e, TCPST_CLOSED, sc, false, TCPST_CAUSE_SEGMENT);

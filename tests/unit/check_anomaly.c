@@ -173,9 +173,34 @@ START_TEST(rows_are_consistent)
     ck_assert_str_eq(tcpst_anomaly_reason(TCPST_A_HALF_OPEN, TCPST_HOR_INTO_SILENCE),
                      "into_silence");
     ck_assert_str_eq(tcpst_anomaly_reason(TCPST_A_BAD_CHECKSUM, TCPST_CKR_IP), "ip");
+    ck_assert_str_eq(tcpst_anomaly_reason(TCPST_A_HALF_OPEN, TCPST_HOR_ACK_TO_SYN), "ack_to_syn");
+    ck_assert_str_eq(tcpst_anomaly_reason(TCPST_A_RST_NOT_ACCEPTED, TCPST_RNA_FIN_ALREADY_TAKEN),
+                     "fin_already_taken");
     ck_assert(tcpst_anomaly_has_duration(TCPST_A_CLOSE_WAIT_STUCK));
     ck_assert(!tcpst_anomaly_has_duration(TCPST_A_RETRANSMISSION));
     ck_assert_int_eq(tcpst_anomaly_parse("no_such_thing"), -1);
+}
+END_TEST
+
+START_TEST(remove_keeps_the_others_in_order)
+{
+    tcpst_findings fs;
+    memset(&fs, 0, sizeof fs);
+    fs.pool = test_pool();
+    tcpst_findings_add(&fs, TCPST_A_CONNECTION_RESET, TCPST_WHO_SERVER, 1, 10);
+    tcpst_findings_add(&fs, TCPST_A_DATA_AFTER_RESET, TCPST_WHO_CLIENT, 2, 11);
+    tcpst_findings_add(&fs, TCPST_A_RETRANSMISSION, TCPST_WHO_CLIENT, 3, 12);
+    ck_assert(tcpst_findings_remove(&fs, TCPST_A_DATA_AFTER_RESET, TCPST_WHO_CLIENT));
+    ck_assert(!tcpst_findings_remove(&fs, TCPST_A_DATA_AFTER_RESET, TCPST_WHO_CLIENT));
+    ck_assert(!tcpst_findings_remove(&fs, TCPST_A_CONNECTION_RESET, TCPST_WHO_CLIENT));
+    ck_assert_uint_eq(fs.n, 2);
+    ck_assert_int_eq(fs.f[0].type, TCPST_A_CONNECTION_RESET);
+    ck_assert_int_eq(fs.f[1].type, TCPST_A_RETRANSMISSION);
+    ck_assert_uint_eq(fs.f[1].first_frame, 12);
+    /* Room again for a new one. */
+    ck_assert_ptr_nonnull(tcpst_findings_add(&fs, TCPST_A_KEEPALIVE, TCPST_WHO_CLIENT, 4, 13));
+    ck_assert_uint_eq(fs.n, 3);
+    tcpst_findings_release(&fs);
 }
 END_TEST
 
@@ -235,6 +260,7 @@ static Suite *suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("findings");
     tcase_add_test(tc, evidence_once_each);
+    tcase_add_test(tc, remove_keeps_the_others_in_order);
     tcase_add_test(tc, pools);
     suite_add_tcase(s, tc);
     return s;

@@ -32,19 +32,43 @@ static tcpst_conn conn;
 static tcpst_conn_config ccfg = {.time_wait = 60 * SEC};
 static uint64_t frame;
 
-static void feed(int c2s, uint16_t flags, uint32_t seq, uint32_t ack, uint32_t len)
+static tcpst_time skipped; /* added to every later segment's time (skip()) */
+
+static void feed_seg(tcpst_segment s)
 {
-    tcpst_segment s = mkseg(c2s, flags, seq, ack, len);
     if (++frame == 1) {
         test_conn_init(&conn, 1, &s);
     }
-    tcpst_engine_conn_segment(&conn, &s, (tcpst_time)frame * SEC, frame, &ccfg);
+    tcpst_engine_conn_segment(&conn, &s, (tcpst_time)frame * SEC + skipped, frame, &ccfg);
+}
+
+static void feed(int c2s, uint16_t flags, uint32_t seq, uint32_t ack, uint32_t len)
+{
+    feed_seg(mkseg(c2s, flags, seq, ack, len));
+}
+
+/* A segment with the TCP timestamps option. */
+static void feed_ts(int c2s, uint16_t flags, uint32_t seq, uint32_t ack, uint32_t tsval,
+                    uint32_t tsecr)
+{
+    tcpst_segment s = mkseg(c2s, flags, seq, ack, 0);
+    s.opts.present |= TCPST_HAS_TS;
+    s.opts.tsval = tsval;
+    s.opts.tsecr = tsecr;
+    feed_seg(s);
+}
+
+/* The next segment comes `secs` seconds later than it would. */
+static void skip(tcpst_time secs)
+{
+    skipped += secs * SEC;
 }
 
 static void reset(void)
 {
     memset(&conn, 0, sizeof conn);
     frame = 0;
+    skipped = 0;
 }
 
 #define CL   (&conn.ep[0])
@@ -265,6 +289,172 @@ START_TEST(rst_in_syn_received_returns_to_listen)
     feed(C2S, S(RST), 1001, 0, 0);
     ck_assert_int_eq(CL->state, S(CLOSED));
     ck_assert_int_eq(SV->state, S(LISTEN));
+}
+END_TEST
+
+/* RFC 9293 3.5.1 figure 10: the server answers the SYN with an ACK of an older connection;
+ * the client's <SEQ=SEG.ACK><CTL=RST> ends that one and leaves it in SYN_SENT (3.10.7.3). */
+START_TEST(rst_from_syn_sent_at_stale_ack)
+{
+    reset();
+    feed(C2S, S(SYN), 1000, 0, 0);
+    feed(S2C, S(ACK), 7000, 3000, 0);
+    feed(C2S, S(RST), 3000, 0, 0);
+    ck_assert(conn.events & TCPST_EV_RST_STALE);
+    ck_assert(!(conn.events & TCPST_EV_RST_ACCEPTED));
+    ck_assert_int_eq(CL->state, S(SYN_SENT));
+    ck_assert(!(CL->has & TCPST_EP_RST));
+    ck_assert_int_eq(SV->state, S(LISTEN));
+    /* The old connection's numbers are gone with it. */
+    ck_assert(!(SV->has & (TCPST_EP_NEXT | TCPST_EP_ACK)));
+    ck_assert_uint_eq(conn.rst_not_accepted, 0);
+    ck_assert(!tcpst_conn_terminated(&conn));
+    tcpst_segment again = mkseg(C2S, S(SYN), 1000, 0, 0);
+    ck_assert(!tcpst_conn_syn_starts_new(&conn, 0, &again));
+    feed(C2S, S(SYN), 1000, 0, 0); /* its SYN timer */
+    ck_assert_uint_eq(CL->retrans_segments, 1);
+    feed(S2C, S(SYN) | S(ACK), 9000, 1001, 0);
+    ck_assert_uint_eq(SV->retrans_segments, 0);
+    feed(C2S, S(ACK), 1001, 9001, 0);
+    const int cs[] = {S(SYN_SENT), S(ESTABLISHED)};
+    const int ci[] = {0, 1};
+    expect_tl(CL, cs, ci, 2);
+    const int ss[] = {S(LISTEN), S(SYN_RECEIVED), S(ESTABLISHED)};
+    const int si[] = {1, 0, 1};
+    expect_tl(SV, ss, si, 3);
+
+    /* 3.5 figure 9: a SYN-ACK for an old duplicate SYN; the server returns to LISTEN. */
+    reset();
+    feed(C2S, S(SYN), 1000, 0, 0);
+    feed(S2C, S(SYN) | S(ACK), 5000, 777, 0);
+    feed(C2S, S(RST), 777, 0, 0);
+    ck_assert_int_eq(CL->state, S(SYN_SENT));
+    ck_assert_int_eq(SV->state, S(LISTEN));
+    /* A RST at another number than the peer's ACK is judged as before. */
+    reset();
+    feed(C2S, S(SYN), 1000, 0, 0);
+    feed(S2C, S(ACK), 7000, 3000, 0);
+    feed(C2S, S(RST), 3001, 0, 0);
+    ck_assert(!(conn.events & TCPST_EV_RST_STALE));
+    ck_assert_int_eq(CL->state, S(CLOSED));
+}
+END_TEST
+
+/* Linux drops a RST+ACK in SYN-SENT whose TSecr is not one of its TSvals (PAWS). */
+START_TEST(rst_in_syn_sent_tsecr_not_sent)
+{
+    reset();
+    feed_ts(C2S, S(SYN), 1000, 0, 500, 0);
+    feed_ts(C2S, S(SYN), 1000, 0, 1500, 0); /* retry: its TSvals run 500..1500 */
+    feed_ts(S2C, S(RST) | S(ACK), 0, 1001, 9, 100);
+    ck_assert(conn.events & TCPST_EV_RST_IGNORED);
+    ck_assert_int_eq(CL->state, S(SYN_SENT));
+    ck_assert_int_eq(SV->state, S(LISTEN));
+    ck_assert(!(SV->has & TCPST_EP_RST));
+    ck_assert_uint_eq(conn.rst_not_accepted, 1);
+    ck_assert_uint_eq(conn.rst.frame, 3);
+    ck_assert_int_eq(conn.rst.reason, TCPST_RNA_TSECR_NOT_SENT);
+    ck_assert_int_eq(conn.rst.state, S(SYN_SENT));
+    feed_ts(S2C, S(RST) | S(ACK), 0, 1001, 9, 1501); /* beyond its clock: not sent either */
+    ck_assert_int_eq(CL->state, S(SYN_SENT));
+    ck_assert_uint_eq(conn.rst_not_accepted, 2);
+    feed_ts(S2C, S(SYN) | S(ACK), 5000, 1001, 10, 1500);
+    ck_assert_int_eq(CL->state, S(ESTABLISHED));
+
+    /* An echo of a TSval it sent, or none (TSecr 0), and the RST is taken. */
+    for (uint32_t tsecr = 0; tsecr <= 1000; tsecr += 1000) {
+        reset();
+        feed_ts(C2S, S(SYN), 1000, 0, 500, 0);
+        feed_ts(C2S, S(SYN), 1000, 0, 1500, 0);
+        feed_ts(S2C, S(RST) | S(ACK), 0, 1001, 9, tsecr);
+        ck_assert_int_eq(CL->state, S(CLOSED));
+        ck_assert_uint_eq(conn.rst_not_accepted, 0);
+    }
+}
+END_TEST
+
+/* The client's ACK of a SYN-ACK sent after the RST shows it never took the RST. */
+START_TEST(rst_ignored_proven_by_ack_of_later_segment)
+{
+    reset();
+    feed(C2S, S(SYN), 1000, 0, 0);
+    feed(S2C, S(RST) | S(ACK), 0, 1001, 0);
+    ck_assert_int_eq(CL->state, S(CLOSED));
+    feed(S2C, S(SYN) | S(ACK), 5000, 1001, 0);
+    ck_assert_uint_eq(conn.rst_not_accepted, 0);
+    feed(C2S, S(ACK), 1001, 5001, 0);
+    ck_assert(conn.events & TCPST_EV_RST_IGNORED);
+    ck_assert(!(conn.events & TCPST_EV_RST_ACCEPTED));
+    ck_assert_uint_eq(conn.rst_not_accepted, 1);
+    ck_assert_int_eq(conn.rst.reason, TCPST_RNA_PEER_WENT_ON);
+    ck_assert_int_eq(CL->state, S(ESTABLISHED));
+    ck_assert_int_eq(SV->state, S(ESTABLISHED));
+    /* The client's CLOSED is withdrawn; the server had moved on since its RST. */
+    const int cs[] = {S(SYN_SENT), S(ESTABLISHED)};
+    const int ci[] = {0, 0};
+    expect_tl(CL, cs, ci, 2);
+    const int ss[] = {S(LISTEN), S(CLOSED), S(SYN_RECEIVED), S(ESTABLISHED)};
+    const int si[] = {1, 0, 0, 1};
+    expect_tl(SV, ss, si, 4);
+}
+END_TEST
+
+/* The FINs crossed; a RST at the server's FIN, which the client had taken (RCV.NXT is one
+ * past it), is ignored: the client repeats its FIN long after, acknowledging that FIN. */
+START_TEST(rst_at_taken_fin_proven_by_fin_again)
+{
+    reset();
+    handshake(100, 200); /* round trip at the capture point: 2 s */
+    feed(C2S, S(ACK) | S(PSH), 101, 201, 10);
+    feed(S2C, S(ACK), 201, 111, 0);
+    feed(C2S, S(FIN) | S(ACK), 111, 201, 0);
+    feed(S2C, S(FIN) | S(ACK), 201, 111, 0);
+    ck_assert_int_eq(CL->state, S(CLOSING));
+    feed(S2C, S(RST), 201, 0, 0);
+    ck_assert_int_eq(CL->state, S(CLOSED));
+    ck_assert_int_eq(SV->state, S(CLOSED));
+    skip(10);
+    feed(C2S, S(FIN) | S(ACK), 111, 202, 0);
+    ck_assert(conn.events & TCPST_EV_RST_IGNORED);
+    ck_assert_uint_eq(conn.rst_not_accepted, 1);
+    ck_assert_int_eq(conn.rst.reason, TCPST_RNA_FIN_ALREADY_TAKEN);
+    ck_assert_int_eq(conn.rst.state, S(CLOSING));
+    ck_assert_int_eq(CL->state, S(CLOSING));
+    /* Nothing came from the server after its RST: it is taken back there too. */
+    ck_assert(!(SV->has & TCPST_EP_RST));
+    ck_assert_int_eq(SV->state, S(TIME_WAIT));
+    feed(S2C, S(ACK), 202, 112, 0);
+    ck_assert_int_eq(CL->state, S(TIME_WAIT));
+    ck_assert_int_eq(CL->tl[CL->tl_count - 2].to, S(CLOSING));
+}
+END_TEST
+
+/* A segment crossing the RST (within a round trip) proves nothing, and a RST from the
+ * receiver shows it had no connection: no later segment takes the RST back. */
+START_TEST(rst_crossing_segment_proves_nothing)
+{
+    reset();
+    handshake(100, 200);
+    feed(C2S, S(RST) | S(ACK), 101, 201, 0);
+    ck_assert_int_eq(SV->state, S(CLOSED));
+    feed(S2C, S(ACK) | S(PSH), 201, 101, 10);
+    ck_assert_int_eq(SV->state, S(CLOSED));
+    ck_assert_uint_eq(conn.rst_not_accepted, 0);
+    ck_assert_uint_eq(conn.rst.frame, 4);
+    feed(S2C, S(RST), 211, 0, 0);
+    ck_assert_uint_eq(conn.rst.frame, 0);
+    skip(10);
+    feed(S2C, S(ACK), 211, 101, 0);
+    ck_assert_int_eq(SV->state, S(CLOSED));
+    ck_assert(!(conn.events & TCPST_EV_RST_IGNORED));
+    /* Nor does a late segment of another sequence space. */
+    reset();
+    handshake(100, 200);
+    feed(C2S, S(RST) | S(ACK), 101, 201, 0);
+    skip(10);
+    feed(S2C, S(ACK), 900000, 101, 0);
+    ck_assert_int_eq(SV->state, S(CLOSED));
+    ck_assert_uint_eq(conn.rst_not_accepted, 0);
 }
 END_TEST
 
@@ -502,6 +692,35 @@ START_TEST(port_reuse_starts_new_record)
     ck_assert_int_eq(emitted[2].ep[0].state, TCPST_SYN_SENT);
     ck_assert_uint_eq(emitted[2].ep[0].retrans_segments, 1);
     ck_assert_int_eq(emitted[2].end_reason, TCPST_END_CAPTURE_END);
+    tcpst_engine_fini(&e);
+}
+END_TEST
+
+/* The client's RST to a stale ACK ends the server's old connection, not the attempt: the
+ * SYN again is its retransmission in the same record, not a new connection (port_reuse). */
+START_TEST(stale_ack_rst_keeps_one_record)
+{
+    tcpst_engine e;
+    eng_start(&e, 64);
+    eng_feed(&e, C2S, S(SYN), 1000, 0, 1 * SEC, 40000);
+    eng_feed(&e, S2C, S(ACK), 7000, 3000, 1 * SEC + 1, 40000);
+    eng_feed(&e, C2S, S(RST), 3000, 0, 1 * SEC + 2, 40000);
+    eng_feed(&e, C2S, S(SYN), 1000, 0, 2 * SEC, 40000);
+    eng_feed(&e, S2C, S(SYN) | S(ACK), 9000, 1001, 2 * SEC + 1, 40000);
+    eng_feed(&e, C2S, S(ACK), 1001, 9001, 2 * SEC + 2, 40000);
+    ck_assert_uint_eq(e.stats.connections, 1);
+    tcpst_engine_finish(&e);
+    ck_assert_int_eq(nemitted, 1);
+    tcpst_conn *c = &emitted[0];
+    ck_assert_int_eq(c->ep[0].state, TCPST_ESTABLISHED);
+    ck_assert_int_eq(c->ep[1].state, TCPST_ESTABLISHED);
+    ck_assert_uint_eq(c->ep[0].retrans_segments, 1);
+    const tcpst_finding *f = tcpst_findings_get(&c->findings, TCPST_A_HALF_OPEN, TCPST_WHO_SERVER);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(f->fact[0], TCPST_HOR_ACK_TO_SYN);
+    ck_assert_ptr_null(tcpst_findings_get(&c->findings, TCPST_A_PORT_REUSE, TCPST_WHO_CLIENT));
+    ck_assert_ptr_null(
+        tcpst_findings_get(&c->findings, TCPST_A_CONNECTION_RESET, TCPST_WHO_CLIENT));
     tcpst_engine_fini(&e);
 }
 END_TEST
@@ -751,6 +970,11 @@ static Suite *suite(void)
     tcase_add_test(t, rst_acceptability_rfc5961);
     tcase_add_test(t, rst_with_data_in_flight);
     tcase_add_test(t, rst_in_syn_received_returns_to_listen);
+    tcase_add_test(t, rst_from_syn_sent_at_stale_ack);
+    tcase_add_test(t, rst_in_syn_sent_tsecr_not_sent);
+    tcase_add_test(t, rst_ignored_proven_by_ack_of_later_segment);
+    tcase_add_test(t, rst_at_taken_fin_proven_by_fin_again);
+    tcase_add_test(t, rst_crossing_segment_proves_nothing);
     tcase_add_test(t, midstream_pickup);
     tcase_add_test(t, synack_without_syn);
     tcase_add_test(t, synack_after_ack_not_taken);
@@ -763,6 +987,7 @@ static Suite *suite(void)
     suite_add_tcase(s, t);
     TCase *en = tcase_create("engine");
     tcase_add_test(en, port_reuse_starts_new_record);
+    tcase_add_test(en, stale_ack_rst_keeps_one_record);
     tcase_add_test(en, time_wait_takes_a_new_syn);
     tcase_add_test(en, zeek_split_mode);
     tcase_add_test(en, new_isn_on_unanswered_attempt);

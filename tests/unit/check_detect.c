@@ -262,6 +262,102 @@ START_TEST(reset_and_data_after_reset)
 }
 END_TEST
 
+/* The rst_not_accepted finding of `who`, with its reason and the state it kept. */
+static const tcpst_finding *rst_not_accepted(tcpst_who who, const char *reason, int state)
+{
+    const tcpst_finding *f = get(TCPST_A_RST_NOT_ACCEPTED, who);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_str_eq(tcpst_anomaly_reason(TCPST_A_RST_NOT_ACCEPTED, f->fact[0]), reason);
+    ck_assert_int_eq(f->fact[1], state);
+    return f;
+}
+
+/* The server's RST looked accepted; the client's repeat of its data a second later (50
+ * round trips) shows it never took it: the reset and the data after it are withdrawn. */
+START_TEST(rst_not_accepted_withdraws_what_it_caused)
+{
+    reset();
+    handshake();                                     /* round trip 20 ms */
+    feed(0.01, C2S, S(ACK) | S(PSH), 101, 501, 100); /* frame 4 */
+    feed(0.01, S2C, S(RST) | S(ACK), 501, 201, 0);   /* frame 5 */
+    ck_assert_ptr_nonnull(get(TCPST_A_CONNECTION_RESET, TCPST_WHO_SERVER));
+    tcpst_time rst_at = now;
+    feed(0.001, C2S, S(ACK) | S(PSH), 201, 501, 50); /* crossing the RST */
+    ck_assert_ptr_nonnull(get(TCPST_A_DATA_AFTER_RESET, TCPST_WHO_CLIENT));
+    feed(1.0, C2S, S(ACK) | S(PSH), 201, 501, 50); /* frame 7: its RTO */
+    ck_assert_ptr_null(get(TCPST_A_CONNECTION_RESET, TCPST_WHO_SERVER));
+    ck_assert_ptr_null(get(TCPST_A_DATA_AFTER_RESET, TCPST_WHO_CLIENT));
+    ck_assert_ptr_null(get(TCPST_A_DATA_AFTER_CLOSE, TCPST_WHO_CLIENT));
+    const tcpst_finding *f = rst_not_accepted(TCPST_WHO_CLIENT, "peer_went_on", TCPST_ESTABLISHED);
+    ck_assert_uint_eq(f->first_frame, 5);
+    ck_assert_int_eq(f->first_ts, rst_at);
+    ck_assert_uint_eq(f->last_frame, 7);
+    ck_assert_int_eq(f->last_ts, now);
+    ck_assert_uint_eq(f->nevidence, 2);
+    ck_assert_uint_eq(f->evidence[1], 7);
+    ck_assert_uint_eq(conn.rst_not_accepted, 1);
+    ck_assert_int_eq(conn.ep[0].state, TCPST_ESTABLISHED);
+    ck_assert_int_eq(conn.ep[1].state, TCPST_ESTABLISHED);
+    /* What comes after is the connection's own data again. */
+    feed(0.01, C2S, S(ACK) | S(PSH), 251, 501, 50);
+    ck_assert_ptr_null(get(TCPST_A_DATA_AFTER_RESET, TCPST_WHO_CLIENT));
+    ck_assert_int_eq(tcpst_anomaly_severity(TCPST_A_RST_NOT_ACCEPTED), TCPST_SEV_WARNING);
+}
+END_TEST
+
+/* A RST+ACK echoing a TSecr the client never sent: no rejection, a RST not accepted. */
+START_TEST(rst_not_accepted_tsecr)
+{
+    reset();
+    tcpst_segment syn = mkseg(C2S, S(SYN), 100, 0, 0);
+    syn.opts.present |= TCPST_HAS_TS;
+    syn.opts.tsval = 7000;
+    feed_seg(0, syn);
+    tcpst_segment rst = mkseg(S2C, S(RST) | S(ACK), 0, 101, 0);
+    rst.opts.present |= TCPST_HAS_TS;
+    rst.opts.tsval = 1;
+    rst.opts.tsecr = 6000;
+    feed_seg(0.0003, rst);
+    ck_assert_ptr_null(get(TCPST_A_CONNECTION_REJECTED, TCPST_WHO_SERVER));
+    ck_assert_ptr_null(get(TCPST_A_RST_OUT_OF_WINDOW, TCPST_WHO_SERVER));
+    const tcpst_finding *f = rst_not_accepted(TCPST_WHO_CLIENT, "tsecr_not_sent", TCPST_SYN_SENT);
+    ck_assert_uint_eq(f->nevidence, 1);
+    feed(0.002, S2C, S(SYN) | S(ACK), 500, 101, 0);
+    feed(0.002, C2S, S(ACK), 101, 501, 0);
+    feed(0.002, S2C, S(ACK) | S(PSH), 501, 101, 100);
+    ck_assert_ptr_null(get(TCPST_A_DATA_AFTER_RESET, TCPST_WHO_SERVER));
+}
+END_TEST
+
+/* The server answers the SYN with an ACK of an older connection (RFC 9293 3.5.1 figure 10). */
+START_TEST(half_open_ack_to_syn)
+{
+    reset();
+    feed(0, C2S, S(SYN), 100, 0, 0);
+    feed(0.01, S2C, S(ACK), 7000, 3000, 0);
+    feed(0.0001, C2S, S(RST), 3000, 0, 0); /* frame 3 */
+    const tcpst_finding *f = get(TCPST_A_HALF_OPEN, TCPST_WHO_SERVER);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_str_eq(tcpst_anomaly_reason(TCPST_A_HALF_OPEN, f->fact[0]), "ack_to_syn");
+    ck_assert_uint_eq(f->first_frame, 3);
+    ck_assert_ptr_null(get(TCPST_A_CONNECTION_RESET, TCPST_WHO_CLIENT));
+    ck_assert_ptr_null(get(TCPST_A_RST_OUT_OF_WINDOW, TCPST_WHO_CLIENT));
+    feed(1, C2S, S(SYN), 100, 0, 0);
+    feed(0.01, S2C, S(SYN) | S(ACK), 500, 101, 0);
+    feed(0.01, C2S, S(ACK), 101, 501, 0);
+    feed(0.01, C2S, S(ACK) | S(PSH), 101, 501, 100);
+    ck_assert_ptr_null(get(TCPST_A_DATA_AFTER_RESET, TCPST_WHO_CLIENT));
+    ck_assert_ptr_null(get(TCPST_A_HANDSHAKE_INVALID, TCPST_WHO_SERVER));
+    /* The old duplicate SYN of figure 9 is no half-open connection. */
+    reset();
+    feed(0, C2S, S(SYN), 100, 0, 0);
+    feed(0.01, S2C, S(SYN) | S(ACK), 500, 77, 0);
+    feed(0.0001, C2S, S(RST), 77, 0, 0);
+    ck_assert_ptr_null(get(TCPST_A_HALF_OPEN, TCPST_WHO_SERVER));
+    ck_assert_ptr_null(get(TCPST_A_CONNECTION_RESET, TCPST_WHO_CLIENT));
+}
+END_TEST
+
 START_TEST(rst_out_of_window_and_rst_with_data)
 {
     reset();
@@ -513,6 +609,9 @@ int main(void)
     tcase_add_test(t, handshake_invalid);
     tcase_add_test(t, reset_and_data_after_reset);
     tcase_add_test(t, rst_out_of_window_and_rst_with_data);
+    tcase_add_test(t, rst_not_accepted_withdraws_what_it_caused);
+    tcase_add_test(t, rst_not_accepted_tsecr);
+    tcase_add_test(t, half_open_ack_to_syn);
     tcase_add_test(t, half_open_peer_lost_connection);
     tcase_add_test(t, half_open_into_silence);
     tcase_add_test(t, data_after_close_and_before_established);
