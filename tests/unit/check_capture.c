@@ -764,13 +764,13 @@ END_TEST
 
 START_TEST(test_unsupported_linktype)
 {
-    write_pcap_ex(tp("wifi.pcap"), 127, false, false, all6, 2);
+    write_pcap_ex(tp("usb.pcap"), 189, false, false, all6, 2);
     write_pcap(tp("ok.pcap"), all6, 2);
-    const char *files[] = {tp("ok.pcap"), tp("wifi.pcap")};
+    const char *files[] = {tp("ok.pcap"), tp("usb.pcap")};
     tcpst_error err;
     ck_assert_int_eq(open_fail(files, 2, NULL, &err), TCPST_ELINKTYPE);
     char want[600];
-    snprintf(want, sizeof(want), "%s: unsupported link type IEEE802_11_RADIO (127)", files[1]);
+    snprintf(want, sizeof(want), "%s: unsupported link type USB_LINUX (189)", files[1]);
     ck_assert_str_eq(err.msg, want);
 
     /* A number libpcap has no name for. */
