@@ -74,7 +74,8 @@ def main():
     with open(usb, "wb") as fh:
         fh.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 189))  # USB_LINUX
     p = run([usb])
-    check("unsupported link type named", one_line_error(p, usb, "link type", "189"),
+    check("unsupported link type named, with how to convert it, on one line",
+          one_line_error(p, usb, "USB_LINUX (189); convert it with `editcap -T ether`"),
           p.stderr)
     p = run(["-f", "tcp port nonsense", sample("refused.pcap")])
     check("bad filter", one_line_error(p, "filter", "tcp port nonsense"), p.stderr)
