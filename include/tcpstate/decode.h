@@ -9,8 +9,10 @@
  * the captured bytes, so snapped captures (e.g. snaplen 96) still track state.
  *
  * Link types: Ethernet (802.1Q/802.1ad/QinQ tags), Linux cooked v1 and v2,
- * raw IPv4/IPv6 (LINKTYPE_RAW, IPV4, IPV6), BSD loopback/NULL, OpenBSD LOOP, and
- * FDDI (LLC/SNAP).
+ * raw IPv4/IPv6 (LINKTYPE_RAW, IPV4, IPV6), BSD loopback/NULL, OpenBSD LOOP,
+ * FDDI (LLC/SNAP), PPP, PPP_SERIAL, PPP_ETHER, Cisco HDLC, Linux NFLOG, 802.11
+ * data frames (plain, radiotap, PPI, Prism and AVS headers), OpenBSD PFLOG and
+ * ENC, Linux ARCnet, Juniper Ethernet, IP over InfiniBand and Endace ERF.
  *
  * Encapsulations (docs/encapsulations.md), followed to the innermost TCP
  * segment and recorded in seg->encap[]: VLAN tags, 802.3 LLC/SNAP, MPLS (with
@@ -52,7 +54,8 @@
     X(VLAN_DEPTH, "vlan_depth_exceeded")                                                           \
     X(ENCAP_DEPTH, "encapsulation_depth_exceeded")                                                 \
     X(TRUNC_ENCAP, "truncated_encapsulation_header")                                               \
-    X(BAD_ENCAP, "bad_encapsulation_header")
+    X(BAD_ENCAP, "bad_encapsulation_header")                                                       \
+    X(ENCRYPTED, "encrypted_frame")
 
 typedef enum tcpst_decode_status {
 #define TCPST_X_ENUM(name, str) TCPST_DEC_##name,
@@ -91,10 +94,21 @@ enum tcpst_linktype {
     TCPST_LT_C_HDLC = 104,   /* Cisco HDLC: address, control, ethertype */
     TCPST_LT_NFLOG = 239,    /* Linux NFLOG: a header, then TLVs, the packet in one */
     TCPST_LT_RAW = 101,
+    TCPST_LT_IEEE802_11 = 105, /* 802.11 MAC header, data frames in LLC/SNAP */
     TCPST_LT_LOOP = 108,
+    TCPST_LT_ENC = 109, /* OpenBSD enc(4): AF, SPI, flags, then IP */
     TCPST_LT_LINUX_SLL = 113,
+    TCPST_LT_PFLOG = 117,         /* OpenBSD pflog(4): its own header length, AF, then IP */
+    TCPST_LT_PRISM = 119,         /* Prism monitor header (or AVS), then 802.11 */
+    TCPST_LT_RADIOTAP = 127,      /* radiotap header, then 802.11 */
+    TCPST_LT_ARCNET_LINUX = 129,  /* Linux ARCnet: RFC 1201 and RFC 1051 framing */
+    TCPST_LT_AVS = 163,           /* AVS WLAN capture header, then 802.11 */
+    TCPST_LT_JUNIPER_ETHER = 178, /* Juniper "MGC" header, extension TLVs, then Ethernet */
+    TCPST_LT_PPI = 192,           /* Per-Packet Information header, then 802.11 or Ethernet */
+    TCPST_LT_ERF = 197,           /* Endace ERF record: Ethernet, HDLC or IP by record type */
     TCPST_LT_IPV4 = 228,
     TCPST_LT_IPV6 = 229,
+    TCPST_LT_IPOIB = 242, /* IP over InfiniBand: 40-byte address pseudo-header, then RFC 4391 */
     TCPST_LT_LINUX_SLL2 = 276,
     /* Some platforms write the DLT value 12 (or 14) for raw IP. */
     TCPST_LT_DLT_RAW_12 = 12,
@@ -240,6 +254,27 @@ typedef struct tcpst_segment {
  *    AF_INET6 24, 28, 30); LOOP is network byte order.  SLL/SLL2 may carry
  *    VLAN tags after the header.  FDDI needs LLC/SNAP (AA AA 03, OUI 0 or
  *    0xF8), else NOT_IP.
+ *  - 802.11 (alone, or after a radiotap, PPI, Prism or AVS header): only data
+ *    frames of protocol version 0 that carry data are read (QoS control, HT
+ *    control in QoS frames with Order set, the fourth address when ToDS and
+ *    FromDS are both set), then LLC/SNAP as for FDDI; management, control,
+ *    null-data and extension frames -> NOT_IP; protocol version other than 0,
+ *    an A-MSDU (several packets in one frame) -> BAD_LINK; the Protected bit
+ *    -> ENCRYPTED (the body is not guessed at).  A radiotap or PPI header
+ *    that says the frame failed its FCS check -> BAD_LINK (the receiver
+ *    dropped it); one that says the frame ends in an FCS takes its 4 bytes
+ *    off the frame.  Radiotap version other than 0 or a length below 8, PPI
+ *    version other than 0 or fields past its length, an inner PPI link type
+ *    other than 802.11 and Ethernet, an AVS header with an unknown magic or a
+ *    length below 8 -> BAD_LINK.
+ *  - PFLOG: header length below 45 -> BAD_LINK (it is rounded up to 4);
+ *    ENC: the AF in either byte order.  Both take the AF values of NULL.
+ *  - ARCnet: protocol 0xD4/0xF0 IPv4, 0xC4 IPv6, anything else NOT_IP.
+ *    Juniper: magic other than "MGC" -> BAD_LINK; without a link header, the
+ *    JUNOS protocol (IPv4, IPv6, MPLS) in either byte order, others NOT_IP.
+ *    IPOIB: the ethertype after the pseudo-header.  ERF: a record flagged as
+ *    received with a link or data stream error -> BAD_LINK; Ethernet, HDLC
+ *    (PPP or Cisco) and IPv4/IPv6 record types are read, other types NOT_IP.
  *  - Ethernet headers and VLAN tags (and FabricPath's header) are link
  *    headers (TRUNC_LINK/BAD_LINK) until another encapsulation has been
  *    crossed, encapsulation headers (TRUNC_ENCAP/BAD_ENCAP) after one.

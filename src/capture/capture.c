@@ -31,6 +31,7 @@
 /* LINKTYPE numbers whose DLT value differs on common platforms. */
 #define LINKTYPE_RAW  101
 #define LINKTYPE_LOOP 108
+#define LINKTYPE_ENC  109
 
 /* ---- helpers for the sources ---------------------------------------------- */
 
@@ -70,6 +71,11 @@ static int dlt_to_linktype(int dlt)
         return LINKTYPE_LOOP;
     }
 #endif
+#if defined(DLT_ENC) && DLT_ENC != LINKTYPE_ENC
+    if (dlt == DLT_ENC) { /* 13 on OpenBSD, whose files say 109 */
+        return LINKTYPE_ENC;
+    }
+#endif
     return dlt;
 }
 
@@ -81,6 +87,11 @@ int tcpst__linktype_to_dlt(int linktype)
 #ifdef DLT_LOOP
     if (linktype == LINKTYPE_LOOP) {
         return DLT_LOOP;
+    }
+#endif
+#if defined(DLT_ENC) && DLT_ENC != LINKTYPE_ENC
+    if (linktype == LINKTYPE_ENC) {
+        return DLT_ENC;
     }
 #endif
     return linktype;
@@ -102,8 +113,12 @@ int tcpst__input_check_linktype(const tcpst__input *in, const char *shown,
                                 tcpst_linktype_fn linktype_ok, tcpst_error *err)
 {
     if (linktype_ok != NULL && !linktype_ok(in->info.linktype)) {
-        return tcpst_error_set(err, TCPST_ELINKTYPE, "%s: unsupported link type %s (%d)", shown,
-                               in->info.linktype_name, in->info.linktype);
+        /* What to do next, on the same line: a tool that labelled Ethernet frames with
+         * another link type is the common case that a relabelling mends. */
+        return tcpst_error_set(err, TCPST_ELINKTYPE,
+                               "%s: unsupported link type %s (%d); convert it with `editcap -T "
+                               "ether` if its frames are Ethernet",
+                               shown, in->info.linktype_name, in->info.linktype);
     }
     return 0;
 }

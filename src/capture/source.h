@@ -225,7 +225,8 @@ int tcpst__linktype_to_dlt(int linktype);
 
 /* Set in->dlt and the input's link type number and name from libpcap's DLT value. */
 void tcpst__input_set_linktype(tcpst__input *in, int dlt);
-/* The error "SHOWN: unsupported link type NAME (N)" if linktype_ok rejects the input's. */
+/* The error "SHOWN: unsupported link type NAME (N); convert it with `editcap -T ether` ..." if
+ * linktype_ok rejects the input's. */
 int tcpst__input_check_linktype(const tcpst__input *in, const char *shown,
                                 tcpst_linktype_fn linktype_ok, tcpst_error *err);
 /* The input ends early: truncated, and why. */

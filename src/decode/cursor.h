@@ -187,6 +187,16 @@ extern const size_t tcpst__nlinktypes;
 
 /* linktype.c: the capture's link header, by link type (BAD_LINK for an unknown one). */
 tcpst_decode_status tcpst__link(int linktype, dctx *c, cursor *cur);
+/* linktype.c: 802.2 LLC/SNAP at off as a link's own framing (FDDI, 802.11): AA AA 03, OUI 0
+ * or 0xF8, then the ethertype; any other LLC is NOT_IP. */
+tcpst_decode_status tcpst__link_snap(dctx *c, cursor *cur, size_t off);
+
+/* wlan.c: the 802.11 link types, each a parser of the link-type table. */
+tcpst_decode_status tcpst__ieee802_11(dctx *c, cursor *cur);
+tcpst_decode_status tcpst__radiotap(dctx *c, cursor *cur);
+tcpst_decode_status tcpst__ppi(dctx *c, cursor *cur);
+tcpst_decode_status tcpst__prism(dctx *c, cursor *cur);
+tcpst_decode_status tcpst__avs(dctx *c, cursor *cur);
 
 /* link.c: an Ethernet header at cur->off (AT_ETHER). */
 tcpst_decode_status tcpst__ether(dctx *c, cursor *cur);

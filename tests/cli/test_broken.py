@@ -188,10 +188,10 @@ def main():
           and doc["stats"]["connections"] == 2 and valid(doc), (st, err))
     st, err, doc = run([f("link_eth.pcap"), f("link_unsupported.pcap")])
     lines = err.strip().splitlines()
-    check("Ethernet + 802.11 radiotap: exit 2 naming the unsupported file",
+    check("Ethernet + Linux USB: exit 2 naming the unsupported file",
           st == 2 and len(lines) == 1 and lines[0].startswith(
               f"tcpstate: {f('link_unsupported.pcap')}: unsupported link type")
-          and "127" in lines[0] and doc is None, (st, err))
+          and "189" in lines[0] and doc is None, (st, err))
 
     # ---- header damage: counted per reason, the clean sessions around it still tracked
     for case, pk, reason, n in (("ipv4_ihl_lt5", 19, "bad_ip_header_length", 3),

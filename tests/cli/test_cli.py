@@ -70,11 +70,12 @@ def main():
         fh.write(b"this is not a capture file at all\n" * 4)
     p = run([junk])
     check("garbage file names the file", one_line_error(p, junk), p.stderr)
-    radiotap = os.path.join(tmp, "radiotap.pcap")
-    with open(radiotap, "wb") as fh:
-        fh.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 127))
-    p = run([radiotap])
-    check("unsupported link type named", one_line_error(p, radiotap, "link type", "127"),
+    usb = os.path.join(tmp, "usb.pcap")
+    with open(usb, "wb") as fh:
+        fh.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 189))  # USB_LINUX
+    p = run([usb])
+    check("unsupported link type named, with how to convert it, on one line",
+          one_line_error(p, usb, "USB_LINUX (189); convert it with `editcap -T ether`"),
           p.stderr)
     p = run(["-f", "tcp port nonsense", sample("refused.pcap")])
     check("bad filter", one_line_error(p, "filter", "tcp port nonsense"), p.stderr)
@@ -86,7 +87,7 @@ def main():
     check("-o writes a complete report", p.returncode == 0 and p.stdout == "" and rep
           and rep["schema_version"] == 1 and len(rep["connections"]) == 1)
     check("-o leaves no temporary file", sorted(os.listdir(tmp)) ==
-          sorted(["nope.pcap"][:0] + ["junk.pcap", "radiotap.pcap", "report.json"]),
+          sorted(["nope.pcap"][:0] + ["junk.pcap", "report.json", "usb.pcap"]),
           str(os.listdir(tmp)))
     p = run(["-o", os.path.join(tmp, "no", "such", "dir", "r.json"), sample("refused.pcap")])
     check("unwritable output is a clear error", one_line_error(p, "r.json", "cannot create"),

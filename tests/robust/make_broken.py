@@ -183,7 +183,7 @@ def generate(outdir):
     write(outdir, "link_eth.pcap", pcap(session(43000)))
     raw = [fr[14:] for fr in session(43001)]
     write(outdir, "link_raw.pcap", pcap(raw, linktype=101, t0=T0 + 0))
-    write(outdir, "link_unsupported.pcap", pcap(session(43002), linktype=127))
+    write(outdir, "link_unsupported.pcap", pcap(session(43002), linktype=189))  # USB_LINUX
 
     # --- IP/TCP header damage: one bad frame each, amid two clean sessions
     def amid(name, bad_frames):

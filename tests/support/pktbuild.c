@@ -17,15 +17,25 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define ETH_HLEN   14
-#define SLL_HLEN   16
-#define SLL2_HLEN  20
-#define NULL_HLEN  4
-#define FDDI_HLEN  21 /* FC + 2 MACs + LLC/SNAP */
-#define IPV4_HLEN  20
-#define IPV6_HLEN  40
-#define TCP_HLEN   20
-#define MAX_OPTLEN 40
+#define ETH_HLEN     14
+#define SLL_HLEN     16
+#define SLL2_HLEN    20
+#define NULL_HLEN    4
+#define FDDI_HLEN    21 /* FC + 2 MACs + LLC/SNAP */
+#define WLAN_HLEN    32 /* 802.11 data header + LLC/SNAP */
+#define QOS_HLEN     34 /* 802.11 QoS data header + LLC/SNAP */
+#define RT_HLEN      10 /* radiotap with Flags and Rate */
+#define PPI_HLEN     32 /* PPI header + an 802.11-Common field */
+#define PRISM_HLEN   144
+#define AVS_HLEN     64
+#define PFLOG_HLEN   64 /* a 61-byte header (NetBSD, older OpenBSD) padded to 4 */
+#define JUNIPER_HLEN 12 /* magic, flags, extension length, one 6-byte TLV */
+#define IPOIB_HLEN   44
+#define ERF_HLEN     18 /* record header + the Ethernet record's 2 pad bytes */
+#define IPV4_HLEN    20
+#define IPV6_HLEN    40
+#define TCP_HLEN     20
+#define MAX_OPTLEN   40
 
 static const uint8_t mac_src[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
 static const uint8_t mac_dst[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
@@ -125,6 +135,28 @@ static size_t link_hlen(int linktype, int ntags)
             return 8;
         case TCPST_LT_NFLOG:
             return 4 + 12 + 4; /* header, an NFULA_PREFIX TLV, the payload TLV's header */
+        case TCPST_LT_IEEE802_11:
+            return WLAN_HLEN;
+        case TCPST_LT_RADIOTAP:
+            return RT_HLEN + QOS_HLEN;
+        case TCPST_LT_PPI:
+            return PPI_HLEN + WLAN_HLEN;
+        case TCPST_LT_PRISM:
+            return PRISM_HLEN + WLAN_HLEN;
+        case TCPST_LT_AVS:
+            return AVS_HLEN + WLAN_HLEN;
+        case TCPST_LT_PFLOG:
+            return PFLOG_HLEN;
+        case TCPST_LT_ENC:
+            return 12;
+        case TCPST_LT_ARCNET_LINUX:
+            return 8;
+        case TCPST_LT_JUNIPER_ETHER:
+            return JUNIPER_HLEN + ETH_HLEN;
+        case TCPST_LT_IPOIB:
+            return IPOIB_HLEN;
+        case TCPST_LT_ERF:
+            return ERF_HLEN + ETH_HLEN;
         case TCPST_LT_RAW:
         case TCPST_LT_DLT_RAW_12:
         case TCPST_LT_DLT_RAW_14:
@@ -155,11 +187,43 @@ static uint16_t outer_type(int ntags, uint16_t inner)
     return ntags == 1 ? 0x8100u : 0x88A8u;
 }
 
+static void put32le(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+/* An 802.11 data frame to the AP (ToDS), QoS or not, then LLC/SNAP with ethertype et. */
+static void put_wlan(uint8_t *p, bool qos, uint16_t et)
+{
+    p[0] = qos ? 0x88 : 0x08;  /* data, subtype QoS data or data */
+    p[1] = 0x01;               /* ToDS */
+    memcpy(p + 4, mac_dst, 6); /* BSSID, source, destination */
+    memcpy(p + 10, mac_src, 6);
+    memcpy(p + 16, mac_dst, 6);
+    p += qos ? 26 : 24; /* QoS control 0: TID 0, normal ack, no A-MSDU */
+    p[0] = 0xAA;
+    p[1] = 0xAA;
+    p[2] = 0x03;
+    put16(p + 6, et);
+}
+
+static void put_ether(uint8_t *p, uint16_t et)
+{
+    memcpy(p, mac_dst, 6);
+    memcpy(p + 6, mac_src, 6);
+    put16(p + 12, et);
+}
+
+/* The link header for an IP packet of `total` bytes. */
 static void put_link(uint8_t *buf, int linktype, const uint16_t *tags, int ntags, const pb_seg *s,
-                     int fam)
+                     int fam, size_t total)
 {
     uint16_t et = s->ethertype ? s->ethertype : (fam == 4 ? 0x0800u : 0x86DDu);
     uint32_t af = s->link_af ? s->link_af : (fam == 4 ? 2u : 30u);
+    uint32_t bsd_af = s->link_af ? s->link_af : (fam == 4 ? 2u : 24u); /* OpenBSD's AF_INET6 */
 
     switch (linktype) {
         case TCPST_LT_ETHERNET:
@@ -225,7 +289,81 @@ static void put_link(uint8_t *buf, int linktype, const uint16_t *tags, int ntags
             buf[4] = 10;                /* NFULA_PREFIX, little-endian as on x86 */
             buf[6] = 10;
             memcpy(buf + 8, "tcpst\0", 6);
-            buf[18] = 9; /* NFULA_PAYLOAD; its length is set once the packet's is known */
+            buf[16] = (uint8_t)((total + 4) & 0xFF); /* NFULA_PAYLOAD */
+            buf[17] = (uint8_t)((total + 4) >> 8);
+            buf[18] = 9;
+            break;
+        case TCPST_LT_IEEE802_11:
+            put_wlan(buf, false, et);
+            break;
+        case TCPST_LT_RADIOTAP:
+            buf[2] = RT_HLEN;              /* version 0, length */
+            put32le(buf + 4, 0x00000006u); /* present: Flags, Rate */
+            buf[9] = 2;                    /* 1 Mb/s; Flags 0: no FCS */
+            put_wlan(buf + RT_HLEN, true, et);
+            break;
+        case TCPST_LT_PPI:
+            buf[2] = PPI_HLEN;     /* version 0, flags 0, length */
+            put32le(buf + 4, 105); /* 802.11 inside */
+            buf[8] = 2;            /* 802.11-Common, 20 bytes, flags 0 */
+            buf[10] = 20;
+            put16(buf + 24, 0x8509); /* 2437 MHz, little-endian */
+            put_wlan(buf + PPI_HLEN, false, et);
+            break;
+        case TCPST_LT_PRISM:
+            put32le(buf, 0x44); /* msgcode, msglen: host order */
+            put32le(buf + 4, PRISM_HLEN);
+            memcpy(buf + 8, "wlan0", 5);
+            put_wlan(buf + PRISM_HLEN, false, et);
+            break;
+        case TCPST_LT_AVS:
+            put32(buf, 0x80211001u); /* version 1, length: big-endian */
+            put32(buf + 4, AVS_HLEN);
+            put_wlan(buf + AVS_HLEN, false, et);
+            break;
+        case TCPST_LT_PFLOG:
+            buf[0] = 61; /* header length, padded to 64 */
+            buf[1] = (uint8_t)bsd_af;
+            memcpy(buf + 4, "em0", 3);
+            buf[60] = 1; /* direction: in */
+            break;
+        case TCPST_LT_ENC:
+            if (s->null_be) {
+                put32(buf, bsd_af);
+            } else {
+                put32le(buf, bsd_af); /* host order of an x86 OpenBSD */
+            }
+            put32(buf + 4, 0x1000u);   /* SPI */
+            put32le(buf + 8, 0x0C00u); /* M_CONF | M_AUTH */
+            break;
+        case TCPST_LT_ARCNET_LINUX:
+            buf[0] = 0x01; /* source, destination, offset 0 */
+            buf[1] = 0x02;
+            buf[4] = fam == 4 ? 0xD4 : 0xC4; /* RFC 1201 IP, RFC 2497 IPv6; split flag 0 */
+            put16(buf + 6, 1);               /* sequence */
+            break;
+        case TCPST_LT_JUNIPER_ETHER:
+            memcpy(buf, "MGC", 3);
+            buf[3] = 0x81;     /* extensions, inbound */
+            put16(buf + 4, 6); /* extensions: one TLV, the interface index */
+            buf[6] = 1;
+            buf[7] = 4;
+            put32le(buf + 8, 7);
+            put_ether(buf + JUNIPER_HLEN, et);
+            break;
+        case TCPST_LT_IPOIB:
+            put32(buf + 20, 0x00000048u); /* no GRH; destination QPN, then its GID */
+            buf[24] = 0xFE;
+            buf[25] = 0x80;
+            put16(buf + 40, et);
+            break;
+        case TCPST_LT_ERF:
+            put32le(buf + 4, 1795548772u); /* timestamp seconds (little-endian, 32.32) */
+            buf[8] = 2;                    /* ETH record, interface 0, variable length */
+            buf[9] = 0x04;
+            put16(buf + 10, (uint32_t)(ERF_HLEN + ETH_HLEN + total));
+            put16(buf + 14, (uint32_t)(ETH_HLEN + total));
+            put_ether(buf + ERF_HLEN, et);
             break;
         case TCPST_LT_FDDI:
             buf[0] = 0x50; /* frame control: async LLC */
@@ -378,11 +516,7 @@ size_t pb_build_ex(uint8_t *buf, size_t cap, int linktype, const uint16_t *tags,
     l.l4 = lh + iph;
     l.payload = l.l4 + tcph;
     l.len = frame;
-    put_link(buf, linktype, tags, ntags, s, fam);
-    if (linktype == TCPST_LT_NFLOG) {
-        buf[lh - 4] = (uint8_t)((total + 4) & 0xFF);
-        buf[lh - 3] = (uint8_t)((total + 4) >> 8);
-    }
+    put_link(buf, linktype, tags, ntags, s, fam, total);
 
     if (fam == 4) {
         uint8_t *ip = buf + l.l3;

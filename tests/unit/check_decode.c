@@ -167,6 +167,32 @@ static const struct lt_case {
     {"cisco hdlc v6", TCPST_LT_C_HDLC, 6, 0, false},
     {"nflog v4", TCPST_LT_NFLOG, 4, 0, false},
     {"nflog v6", TCPST_LT_NFLOG, 6, 0, false},
+    {"802.11 v4", TCPST_LT_IEEE802_11, 4, 0, false},
+    {"802.11 v6", TCPST_LT_IEEE802_11, 6, 0, false},
+    {"radiotap qos v4", TCPST_LT_RADIOTAP, 4, 0, false},
+    {"radiotap qos v6", TCPST_LT_RADIOTAP, 6, 0, false},
+    {"ppi v4", TCPST_LT_PPI, 4, 0, false},
+    {"ppi v6", TCPST_LT_PPI, 6, 0, false},
+    {"prism v4", TCPST_LT_PRISM, 4, 0, false},
+    {"prism v6", TCPST_LT_PRISM, 6, 0, false},
+    {"avs v4", TCPST_LT_AVS, 4, 0, false},
+    {"avs v6", TCPST_LT_AVS, 6, 0, false},
+    {"pflog v4", TCPST_LT_PFLOG, 4, 0, false},
+    {"pflog v6 24", TCPST_LT_PFLOG, 6, 0, false},
+    {"pflog v6 28", TCPST_LT_PFLOG, 6, 28, false},
+    {"pflog v6 30", TCPST_LT_PFLOG, 6, 30, false},
+    {"enc le v4", TCPST_LT_ENC, 4, 0, false},
+    {"enc be v4", TCPST_LT_ENC, 4, 0, true},
+    {"enc le v6", TCPST_LT_ENC, 6, 0, false},
+    {"enc be v6", TCPST_LT_ENC, 6, 0, true},
+    {"arcnet v4", TCPST_LT_ARCNET_LINUX, 4, 0, false},
+    {"arcnet v6", TCPST_LT_ARCNET_LINUX, 6, 0, false},
+    {"juniper ether v4", TCPST_LT_JUNIPER_ETHER, 4, 0, false},
+    {"juniper ether v6", TCPST_LT_JUNIPER_ETHER, 6, 0, false},
+    {"ipoib v4", TCPST_LT_IPOIB, 4, 0, false},
+    {"ipoib v6", TCPST_LT_IPOIB, 6, 0, false},
+    {"erf ethernet v4", TCPST_LT_ERF, 4, 0, false},
+    {"erf ethernet v6", TCPST_LT_ERF, 6, 0, false},
 };
 
 START_TEST(test_linktypes)
@@ -222,9 +248,279 @@ START_TEST(test_linktype_ppp_nflog_edges)
 }
 END_TEST
 
+/* The IPv4 segment of base(4) behind the link header hdr (hlen bytes), and `tail` bytes after
+ * it (an FCS), in fb; returns the frame's length.  lay describes the bare IP packet. */
+static size_t behind(const uint8_t *hdr, size_t hlen, size_t tail)
+{
+    static uint8_t ip[256];
+    pb_seg s = base(4);
+    size_t n = pb_build_ex(ip, sizeof ip, TCPST_LT_RAW, NULL, 0, &s, &lay);
+
+    ck_assert_uint_ne(n, 0);
+    memcpy(fb, hdr, hlen);
+    memcpy(fb + hlen, ip, n);
+    memset(fb + hlen + n, 0xA5, tail);
+    return hlen + n + tail;
+}
+
+/* Decodes to the segment of base(4) with its IP header at l3. */
+static void assert_ok_at(int lt, size_t n, size_t l3)
+{
+    ASSERT_ST(dec(lt, n), TCPST_DEC_OK);
+    ck_assert_uint_eq(seg.l3_off, l3);
+    ck_assert_uint_eq(seg.payload_len, 10);
+    ck_assert_uint_eq(seg.payload_caplen, 10);
+    ck_assert_uint_eq(seg.sport, 40000);
+}
+
+#define WLAN_DATA(fc0, fc1)                                                                        \
+    (fc0), (fc1), 0, 0, 1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 7, 1, 2, 3, 4, 5, 6, 0, 0
+#define SNAP_V4 0xAA, 0xAA, 0x03, 0, 0, 0, 0x08, 0x00
+
+/* 802.11 frames that carry no IP, are protected, cut or malformed; the header's variants. */
+START_TEST(test_linktype_wlan_edges)
+{
+    static const uint8_t addr4[] = {WLAN_DATA(0x08, 0x03), 1, 2, 3, 4, 5, 8, SNAP_V4};
+    static const uint8_t qos_htc[] = {WLAN_DATA(0x88, 0x82), 0x05, 0, 0, 0, 0, 0, SNAP_V4};
+    static const uint8_t order[] = {WLAN_DATA(0x08, 0x81), SNAP_V4}; /* no QoS: no HT control */
+    static const uint8_t amsdu[] = {WLAN_DATA(0x88, 0x01), 0x80, 0, SNAP_V4};
+    static const uint8_t eapol[] = {WLAN_DATA(0x08, 0x01), 0xAA, 0xAA, 0x03, 0, 0, 0, 0x88, 0x8E};
+    static const uint8_t cisco[] = {WLAN_DATA(0x08, 0x01), 0xAA, 0xAA, 0x03, 0, 0, 0x0C, 8, 0};
+    static const uint8_t stp[] = {WLAN_DATA(0x08, 0x01), 0x42, 0x42, 0x03, 0, 0, 0, 0, 0};
+    static const struct {
+        uint8_t fc0, fc1;
+        tcpst_decode_status want;
+    } fc[] = {
+        {0x80, 0x00, TCPST_DEC_NOT_IP},    /* beacon */
+        {0xD4, 0x00, TCPST_DEC_NOT_IP},    /* ACK */
+        {0x48, 0x01, TCPST_DEC_NOT_IP},    /* null function */
+        {0xC8, 0x01, TCPST_DEC_NOT_IP},    /* QoS null */
+        {0x0C, 0x01, TCPST_DEC_NOT_IP},    /* extension frame */
+        {0x09, 0x01, TCPST_DEC_BAD_LINK},  /* protocol version 1 */
+        {0x08, 0x41, TCPST_DEC_ENCRYPTED}, /* protected */
+        {0x08, 0x42, TCPST_DEC_ENCRYPTED},
+    };
+    pb_seg s = base(4);
+    size_t n = build(TCPST_LT_IEEE802_11, &s);
+
+    for (size_t i = 0; i < sizeof fc / sizeof fc[0]; i++) {
+        fb[0] = fc[i].fc0;
+        fb[1] = fc[i].fc1;
+        ck_assert_msg(dec(TCPST_LT_IEEE802_11, n) == fc[i].want, "fc %02x %02x", fc[i].fc0,
+                      fc[i].fc1);
+    }
+    ASSERT_ST(dec2(TCPST_LT_IEEE802_11, fb, 1, n), TCPST_DEC_TRUNC_LINK);
+    /* A protected QoS frame cut before its QoS control: the header is cut first. */
+    fb[0] = 0x88;
+    fb[1] = 0x41;
+    ASSERT_ST(dec2(TCPST_LT_IEEE802_11, fb, 25, n), TCPST_DEC_TRUNC_LINK);
+    assert_ok_at(TCPST_LT_IEEE802_11, behind(addr4, sizeof addr4, 0), sizeof addr4);
+    assert_ok_at(TCPST_LT_IEEE802_11, behind(qos_htc, sizeof qos_htc, 0), sizeof qos_htc);
+    assert_ok_at(TCPST_LT_IEEE802_11, behind(order, sizeof order, 0), sizeof order);
+    ASSERT_ST(dec(TCPST_LT_IEEE802_11, behind(amsdu, sizeof amsdu, 0)), TCPST_DEC_BAD_LINK);
+    ASSERT_ST(dec(TCPST_LT_IEEE802_11, behind(eapol, sizeof eapol, 0)), TCPST_DEC_NOT_IP);
+    ASSERT_ST(dec(TCPST_LT_IEEE802_11, behind(cisco, sizeof cisco, 0)), TCPST_DEC_NOT_IP);
+    ASSERT_ST(dec(TCPST_LT_IEEE802_11, behind(stp, sizeof stp, 0)), TCPST_DEC_NOT_IP);
+}
+END_TEST
+
+/* Radiotap, PPI, Prism and AVS: FCS and data pad flags, field walks, bad headers. */
+START_TEST(test_linktype_radio_edges)
+{
+    /* Flags (FCS at the end), then a data frame. */
+    static const uint8_t rt_fcs[] = {0,      0, 9, 0, 0x02, 0, 0, 0, 0x10, WLAN_DATA(0x08, 0x01),
+                                     SNAP_V4};
+    /* TSFT, Flags, a second present word: TSFT at 16 (aligned to 8), Flags (FCS) at 24. */
+    static const uint8_t rt_tsft[] = {
+        0,      0, 25, 0, 0x03, 0, 0, 0x80, 0, 0, 0, 0,    0,
+        0,      0, 0,  1, 2,    3, 4, 5,    6, 7, 8, 0x10, WLAN_DATA(0x08, 0x01),
+        SNAP_V4};
+    /* Data pad: the 26-byte QoS header is padded to 28. */
+    static const uint8_t rt_pad[] = {0, 0, 9, 0, 0x02,   0, 0, 0, 0x20, WLAN_DATA(0x88, 0x01),
+                                     0, 0, 0, 0, SNAP_V4};
+    static const uint8_t rt_badfcs[] = {0,      0, 9, 0, 0x02, 0, 0, 0, 0x40, WLAN_DATA(0x08, 0x01),
+                                        SNAP_V4};
+    static const uint8_t rt_words[] = {0, 0, 8, 0, 0, 0, 0, 0x80}; /* present words past it_len */
+    static const uint8_t rt_v1[] = {1, 0, 8, 0, 0, 0, 0, 0};
+    static const uint8_t rt_short[] = {0, 0, 4, 0, 0, 0, 0, 0};
+    static const uint8_t rt_long[] = {0, 0, 200, 0, 0, 0, 0, 0};
+    /* PPI: Ethernet inside; an odd field padded (aligned flag), then 802.11-Common with FCS. */
+    static const uint8_t ppi_eth[] = {0, 0, 8, 0, 1, 0, 0, 0, 2, 0,    0,
+                                      0, 0, 1, 4, 0, 0, 0, 0, 2, 0x08, 0x00};
+    static const uint8_t ppi_fcs[] = {0,
+                                      1,
+                                      40,
+                                      0,
+                                      105,
+                                      0,
+                                      0,
+                                      0,
+                                      99,
+                                      0,
+                                      1,
+                                      0,
+                                      0x5A,
+                                      0,
+                                      0,
+                                      0,
+                                      2,
+                                      0,
+                                      20,
+                                      0,
+                                      0,
+                                      0,
+                                      0,
+                                      0,
+                                      0,
+                                      0,
+                                      0,
+                                      0,
+                                      0x01,
+                                      0,
+                                      0,
+                                      0,
+                                      0,
+                                      0,
+                                      0,
+                                      0,
+                                      0,
+                                      0,
+                                      0,
+                                      0,
+                                      WLAN_DATA(0x08, 0x01),
+                                      SNAP_V4};
+    static const uint8_t ppi_inner[] = {0, 0, 8, 0, 127, 0, 0, 0};
+    static const uint8_t ppi_field[] = {0, 0, 12, 0, 105, 0, 0, 0, 2, 0, 20, 0};
+    static const uint8_t avs[] = {0x80,   0x21, 0x10, 0x02, 0, 0, 0, 8, WLAN_DATA(0x08, 0x01),
+                                  SNAP_V4};
+    static const uint8_t avs_magic[] = {0x80, 0x21, 0x10, 0x07, 0, 0, 0, 8};
+    static const uint8_t avs_short[] = {0x80, 0x21, 0x10, 0x01, 0, 0, 0, 4};
+    uint8_t hdr[64];
+    size_t n;
+
+    n = behind(rt_fcs, sizeof rt_fcs, 4);
+    assert_ok_at(TCPST_LT_RADIOTAP, n, sizeof rt_fcs);
+    /* An IPv4 total length of 0 (TSO) is the frame's length: without the FCS. */
+    fb[sizeof rt_fcs + 2] = 0;
+    fb[sizeof rt_fcs + 3] = 0;
+    ASSERT_ST(dec(TCPST_LT_RADIOTAP, n), TCPST_DEC_OK);
+    ck_assert_uint_eq(seg.ip_len, n - sizeof rt_fcs - 4);
+    ck_assert_uint_eq(seg.payload_caplen, 10);
+    assert_ok_at(TCPST_LT_RADIOTAP, behind(rt_tsft, sizeof rt_tsft, 4), sizeof rt_tsft);
+    assert_ok_at(TCPST_LT_RADIOTAP, behind(rt_pad, sizeof rt_pad, 0), sizeof rt_pad);
+    ASSERT_ST(dec(TCPST_LT_RADIOTAP, behind(rt_badfcs, sizeof rt_badfcs, 4)), TCPST_DEC_BAD_LINK);
+    ASSERT_ST(dec2(TCPST_LT_RADIOTAP, rt_words, sizeof rt_words, 64), TCPST_DEC_BAD_LINK);
+    ASSERT_ST(dec2(TCPST_LT_RADIOTAP, rt_v1, sizeof rt_v1, 64), TCPST_DEC_BAD_LINK);
+    ASSERT_ST(dec2(TCPST_LT_RADIOTAP, rt_short, sizeof rt_short, 64), TCPST_DEC_BAD_LINK);
+    ASSERT_ST(dec2(TCPST_LT_RADIOTAP, rt_long, sizeof rt_long, 300), TCPST_DEC_TRUNC_LINK);
+
+    assert_ok_at(TCPST_LT_PPI, behind(ppi_eth, sizeof ppi_eth, 0), sizeof ppi_eth);
+    n = behind(ppi_fcs, sizeof ppi_fcs, 4);
+    assert_ok_at(TCPST_LT_PPI, n, sizeof ppi_fcs);
+    fb[28] = 0x04; /* FCS invalid */
+    ASSERT_ST(dec(TCPST_LT_PPI, n), TCPST_DEC_BAD_LINK);
+    ASSERT_ST(dec(TCPST_LT_PPI, behind(ppi_inner, sizeof ppi_inner, 0)), TCPST_DEC_BAD_LINK);
+    ASSERT_ST(dec(TCPST_LT_PPI, behind(ppi_field, sizeof ppi_field, 0)), TCPST_DEC_BAD_LINK);
+    memcpy(hdr, ppi_eth, sizeof ppi_eth);
+    hdr[0] = 1; /* version */
+    ASSERT_ST(dec(TCPST_LT_PPI, behind(hdr, sizeof ppi_eth, 0)), TCPST_DEC_BAD_LINK);
+
+    /* Linux writes AVS headers under the Prism link type too. */
+    assert_ok_at(TCPST_LT_PRISM, behind(avs, sizeof avs, 0), sizeof avs);
+    assert_ok_at(TCPST_LT_AVS, behind(avs, sizeof avs, 0), sizeof avs);
+    n = build(TCPST_LT_PRISM, &(pb_seg){.src = V4A, .dst = V4B, .sport = 1, .dport = 2});
+    ASSERT_ST(dec2(TCPST_LT_PRISM, fb, 100, n), TCPST_DEC_TRUNC_LINK);
+    ASSERT_ST(dec2(TCPST_LT_AVS, avs_magic, sizeof avs_magic, 64), TCPST_DEC_BAD_LINK);
+    ASSERT_ST(dec2(TCPST_LT_AVS, avs_short, sizeof avs_short, 64), TCPST_DEC_BAD_LINK);
+}
+END_TEST
+
+/* PFLOG, ENC, ARCnet, Juniper and ERF: their variants, frames without IP, bad headers. */
+START_TEST(test_linktype_bsd_arcnet_juniper_erf_edges)
+{
+    static const uint8_t arc1051[] = {1, 2, 0, 0, 0xF0};
+    static const uint8_t arc_arp[] = {1, 2, 0, 0, 0xD5, 0, 0, 1, 0, 7, 0x08, 0, 1, 4, 0, 1};
+    static const uint8_t arc_cut[] = {1, 2, 0, 0, 0xD4, 0};
+    static const uint8_t jnx_plain[] = {'M', 'G', 'C', 0x00, 2, 2, 2, 2,    2,
+                                        2,   4,   4,   4,    4, 4, 4, 0x08, 0x00};
+    static const uint8_t jnx_nol2[] = {'M', 'G', 'C', 0x82, 0, 3, 1, 1, 9, 2, 0, 0, 0};
+    static const uint8_t jnx_mpls[] = {'M', 'G', 'C', 0x02, 0, 0, 0, 5, 0, 0, 0x11, 0x40};
+    static const uint8_t jnx_clnp[] = {'M', 'G', 'C', 0x02, 10, 0, 0, 0, 0x81, 0, 0, 0};
+    static const uint8_t jnx_magic[] = {'M', 'G', 'X', 0x00, 2, 2, 2, 2, 2, 2, 4, 4};
+    static const uint8_t jnx_ext[] = {'M', 'G', 'C', 0x80, 0x01, 0x00, 1, 4};
+    static const uint8_t erf_v4[] = {0, 0, 0, 0, 0, 0, 0, 0, 22, 0x04, 0, 0, 0, 0, 0, 0};
+    static const uint8_t erf_pos[] = {0, 0, 0, 0, 0, 0, 0,    0,    1,    0x04,
+                                      0, 0, 0, 0, 0, 0, 0xFF, 0x03, 0x00, 0x21};
+    static const uint8_t erf_chdlc[] = {0, 0, 0, 0, 0, 0, 0,    0,    15,   0,
+                                        0, 0, 0, 0, 0, 0, 0x0F, 0x00, 0x08, 0x00};
+    static const uint8_t erf_mc[] = {0, 0, 0, 0, 0, 0, 0, 0, 5,    0,    0,    0,
+                                     0, 0, 0, 0, 0, 0, 0, 3, 0xFF, 0x03, 0x00, 0x21};
+    /* Two extension headers (the first says another follows), then an Ethernet record. */
+    static const uint8_t erf_ext[] = {0,    0, 0, 0, 0, 0, 0, 0, 0x82, 0, 0, 0, 0, 0, 0,    0,
+                                      0x81, 1, 2, 3, 4, 5, 6, 7, 0x01, 1, 2, 3, 4, 5, 6,    7,
+                                      0,    0, 2, 2, 2, 2, 2, 2, 4,    4, 4, 4, 4, 4, 0x08, 0x00};
+    static const uint8_t erf_ext_cut[] = {0, 0, 0,    0, 0, 0, 0, 0, 0x82, 0, 0,    0, 0, 0,
+                                          0, 0, 0x81, 1, 2, 3, 4, 5, 6,    7, 0x01, 1, 2};
+    static const uint8_t erf_rxe[] = {0, 0, 0, 0, 0, 0, 0, 0, 22, 0x10, 0, 0, 0, 0, 0, 0};
+    static const uint8_t erf_atm[] = {0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0};
+    static const uint8_t erf_pad[] = {0, 0, 0, 0, 0, 0, 0, 0, 48, 0, 0, 0, 0, 0, 0, 0};
+    pb_seg s = base(4);
+    uint8_t hdr[100] = {0};
+    size_t n;
+
+    /* PFLOG: its own length (OpenBSD's 100 here), at least 45; the AF after it. */
+    hdr[0] = 100;
+    hdr[1] = 2;
+    assert_ok_at(TCPST_LT_PFLOG, behind(hdr, 100, 0), 100);
+    hdr[0] = 45; /* rounded up to 48 */
+    assert_ok_at(TCPST_LT_PFLOG, behind(hdr, 48, 0), 48);
+    hdr[0] = 44;
+    ASSERT_ST(dec(TCPST_LT_PFLOG, behind(hdr, 48, 0)), TCPST_DEC_BAD_LINK);
+    hdr[0] = 61;
+    hdr[1] = 10; /* Linux's AF_INET6 is no BSD's */
+    ASSERT_ST(dec(TCPST_LT_PFLOG, behind(hdr, 64, 0)), TCPST_DEC_NOT_IP);
+    ASSERT_ST(dec2(TCPST_LT_PFLOG, hdr, 50, 200), TCPST_DEC_TRUNC_LINK);
+    ASSERT_ST(dec2(TCPST_LT_PFLOG, hdr, 1, 200), TCPST_DEC_TRUNC_LINK);
+
+    /* ENC: an AF that is neither; a cut header. */
+    s.link_af = 7;
+    n = build(TCPST_LT_ENC, &s);
+    ASSERT_ST(dec(TCPST_LT_ENC, n), TCPST_DEC_NOT_IP);
+    ASSERT_ST(dec2(TCPST_LT_ENC, fb, 8, n), TCPST_DEC_TRUNC_LINK);
+
+    /* ARCnet: RFC 1051 IP has no fragmentation header; ARP is not IP. */
+    assert_ok_at(TCPST_LT_ARCNET_LINUX, behind(arc1051, sizeof arc1051, 0), sizeof arc1051);
+    ASSERT_ST(dec2(TCPST_LT_ARCNET_LINUX, arc_arp, sizeof arc_arp, sizeof arc_arp),
+              TCPST_DEC_NOT_IP);
+    ASSERT_ST(dec2(TCPST_LT_ARCNET_LINUX, arc_cut, sizeof arc_cut, 60), TCPST_DEC_TRUNC_LINK);
+
+    /* Juniper: without extensions; without a link header (IPv4 little-endian, MPLS
+     * big-endian, CLNP); a bad magic; extensions longer than the frame. */
+    assert_ok_at(TCPST_LT_JUNIPER_ETHER, behind(jnx_plain, sizeof jnx_plain, 0), sizeof jnx_plain);
+    assert_ok_at(TCPST_LT_JUNIPER_ETHER, behind(jnx_nol2, sizeof jnx_nol2, 0), sizeof jnx_nol2);
+    assert_ok_at(TCPST_LT_JUNIPER_ETHER, behind(jnx_mpls, sizeof jnx_mpls, 0), sizeof jnx_mpls);
+    ck_assert_uint_eq(seg.nencap, 1);
+    ck_assert_uint_eq(seg.encap[0].type, TCPST_ENCAP_MPLS);
+    ASSERT_ST(dec2(TCPST_LT_JUNIPER_ETHER, jnx_clnp, sizeof jnx_clnp, 60), TCPST_DEC_NOT_IP);
+    ASSERT_ST(dec2(TCPST_LT_JUNIPER_ETHER, jnx_magic, sizeof jnx_magic, 60), TCPST_DEC_BAD_LINK);
+    ASSERT_ST(dec2(TCPST_LT_JUNIPER_ETHER, jnx_ext, sizeof jnx_ext, 400), TCPST_DEC_TRUNC_LINK);
+
+    /* ERF: raw IP, PoS HDLC (PPP and Cisco), multichannel HDLC, extension headers. */
+    assert_ok_at(TCPST_LT_ERF, behind(erf_v4, sizeof erf_v4, 0), sizeof erf_v4);
+    assert_ok_at(TCPST_LT_ERF, behind(erf_pos, sizeof erf_pos, 0), sizeof erf_pos);
+    assert_ok_at(TCPST_LT_ERF, behind(erf_chdlc, sizeof erf_chdlc, 0), sizeof erf_chdlc);
+    assert_ok_at(TCPST_LT_ERF, behind(erf_mc, sizeof erf_mc, 0), sizeof erf_mc);
+    assert_ok_at(TCPST_LT_ERF, behind(erf_ext, sizeof erf_ext, 0), sizeof erf_ext);
+    ASSERT_ST(dec2(TCPST_LT_ERF, erf_ext_cut, sizeof erf_ext_cut, 100), TCPST_DEC_TRUNC_LINK);
+    ASSERT_ST(dec(TCPST_LT_ERF, behind(erf_rxe, sizeof erf_rxe, 0)), TCPST_DEC_BAD_LINK);
+    ASSERT_ST(dec2(TCPST_LT_ERF, erf_atm, sizeof erf_atm, 68), TCPST_DEC_NOT_IP);
+    ASSERT_ST(dec2(TCPST_LT_ERF, erf_pad, sizeof erf_pad, 64), TCPST_DEC_NOT_IP);
+}
+END_TEST
+
 START_TEST(test_linktype_supported)
 {
-    static const int unsupported[] = {-1, 2, 8, 11, 100, 105, 113 + 1, 127, 228 + 2, 275, 277};
+    static const int unsupported[] = {-1, 2, 8, 11, 100, 106, 113 + 1, 126, 228 + 2, 275, 277};
 
     for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++) {
         ck_assert_msg(!tcpst_decode_linktype_supported(unsupported[i]), "%d", unsupported[i]);
@@ -303,7 +599,10 @@ START_TEST(test_non_ip_link)
         {TCPST_LT_ETHERNET, 0x05DC},                                 /* 1500, still a length */
         {TCPST_LT_LINUX_SLL, 0x0806},  {TCPST_LT_LINUX_SLL, 0x0004}, /* 802.2 LLC in cooked captures
                                                                       */
-        {TCPST_LT_LINUX_SLL2, 0x0806}, {TCPST_LT_LINUX_SLL2, 0x0003}, {TCPST_LT_FDDI, 0x0806},
+        {TCPST_LT_LINUX_SLL2, 0x0806}, {TCPST_LT_LINUX_SLL2, 0x0003},    {TCPST_LT_FDDI, 0x0806},
+        {TCPST_LT_IEEE802_11, 0x0806}, {TCPST_LT_RADIOTAP, 0x888E}, /* EAPOL */
+        {TCPST_LT_PPI, 0x0806},        {TCPST_LT_JUNIPER_ETHER, 0x0806}, {TCPST_LT_IPOIB, 0x0806},
+        {TCPST_LT_ERF, 0x88CC},
     };
     pb_seg s = base(4);
 
@@ -345,8 +644,12 @@ START_TEST(test_trunc_link)
         int lt;
         size_t hlen;
     } cases[] = {
-        {TCPST_LT_ETHERNET, 14}, {TCPST_LT_LINUX_SLL, 16}, {TCPST_LT_LINUX_SLL2, 20},
-        {TCPST_LT_NULL, 4},      {TCPST_LT_LOOP, 4},       {TCPST_LT_FDDI, 21},
+        {TCPST_LT_ETHERNET, 14},   {TCPST_LT_LINUX_SLL, 16},   {TCPST_LT_LINUX_SLL2, 20},
+        {TCPST_LT_NULL, 4},        {TCPST_LT_LOOP, 4},         {TCPST_LT_FDDI, 21},
+        {TCPST_LT_IEEE802_11, 32}, {TCPST_LT_RADIOTAP, 44},    {TCPST_LT_PPI, 64},
+        {TCPST_LT_PRISM, 176},     {TCPST_LT_AVS, 96},         {TCPST_LT_PFLOG, 64},
+        {TCPST_LT_ENC, 12},        {TCPST_LT_ARCNET_LINUX, 8}, {TCPST_LT_JUNIPER_ETHER, 26},
+        {TCPST_LT_IPOIB, 44},      {TCPST_LT_ERF, 32},
     };
     pb_seg s = base(4);
 
@@ -972,8 +1275,11 @@ END_TEST
 /* ---- sweeps --------------------------------------------------------------- */
 
 static const int sweep_lts[] = {
-    TCPST_LT_ETHERNET, TCPST_LT_LINUX_SLL, TCPST_LT_LINUX_SLL2, TCPST_LT_RAW,  TCPST_LT_IPV4,
-    TCPST_LT_IPV6,     TCPST_LT_NULL,      TCPST_LT_LOOP,       TCPST_LT_FDDI,
+    TCPST_LT_ETHERNET,     TCPST_LT_LINUX_SLL,     TCPST_LT_LINUX_SLL2, TCPST_LT_RAW,
+    TCPST_LT_IPV4,         TCPST_LT_IPV6,          TCPST_LT_NULL,       TCPST_LT_LOOP,
+    TCPST_LT_FDDI,         TCPST_LT_IEEE802_11,    TCPST_LT_RADIOTAP,   TCPST_LT_PPI,
+    TCPST_LT_PRISM,        TCPST_LT_AVS,           TCPST_LT_PFLOG,      TCPST_LT_ENC,
+    TCPST_LT_ARCNET_LINUX, TCPST_LT_JUNIPER_ETHER, TCPST_LT_IPOIB,      TCPST_LT_ERF,
 };
 
 /* Frame variant v (0..3) for family fam. */
@@ -1327,6 +1633,9 @@ static Suite *decode_suite(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_loop_test(tc, test_linktypes, 0, (int)(sizeof lt_cases / sizeof lt_cases[0]));
     tcase_add_test(tc, test_linktype_ppp_nflog_edges);
+    tcase_add_test(tc, test_linktype_wlan_edges);
+    tcase_add_test(tc, test_linktype_radio_edges);
+    tcase_add_test(tc, test_linktype_bsd_arcnet_juniper_erf_edges);
     tcase_add_test(tc, test_linktype_supported);
     tcase_add_test(tc, test_linktype_table);
     tcase_add_test(tc, test_ip_version_mismatch);
