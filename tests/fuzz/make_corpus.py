@@ -15,13 +15,26 @@ import hashlib
 import os
 import struct
 import sys
+import zlib
 
 ARGS = [a for a in sys.argv[1:] if not a.startswith('--')]
 ROOT = ARGS[0] if ARGS else os.path.join(os.path.dirname(__file__), '..', '..')
 SAMPLES = os.path.join(ROOT, 'samples')
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'corpus')
-# Same order as linktypes[] in fuzz_decode.c / fuzz_engine.c.
-LINKTYPES = [0, 1, 10, 12, 14, 101, 108, 113, 228, 229, 276, 147]
+# Same order as linktypes[] in fuzz_engine.c (which has room for 16: a nibble), and as the
+# start of linktypes[] in fuzz_decode.c ...
+ENGINE_LINKTYPES = [0, 1, 10, 12, 14, 101, 108, 113, 228, 229, 276, 147]
+# ... whose rest are the PPP family, NFLOG, the 802.11 family, PFLOG, ENC, ARCnet, Juniper,
+# IPoIB and ERF.
+LINKTYPES = ENGINE_LINKTYPES + [9, 50, 51, 104, 239, 105, 127, 192, 119, 163, 117, 109, 129,
+                                178, 242, 197]
+# Shapes of IP packet each of those gets (the twelve get every one): the fuzzer mutates them.
+SHAPES_PER_LINKTYPE = 6
+WLAN = b'\x08\x01\x00\x00' + b'\x02' * 18 + b'\x00\x00'  # data frame to the AP
+
+
+def snap(et):
+    return b'\xaa\xaa\x03\x00\x00\x00' + et
 
 
 def read_pcap(path):
@@ -73,6 +86,39 @@ def wrap(lt, ip):
         return et + b'\x00\x00' + b'\x00\x00\x00\x02' + b'\x00\x01\x00\x06' + b'\x02' * 8 + ip
     if lt == 228 and v6 or lt == 229 and not v6:
         return None
+    ppp = b'\x00\x57' if v6 else b'\x00\x21'
+    if lt in (9, 50):
+        return b'\xff\x03' + ppp + ip
+    if lt == 51:
+        return b'\x11\x00\x00\x01' + struct.pack('>H', len(ip) + 2) + ppp + ip
+    if lt == 104:
+        return b'\x0f\x00' + et + ip
+    if lt == 239:
+        return bytes([10 if v6 else 2, 0, 0, 5]) + struct.pack('<HH', len(ip) + 4, 9) + ip
+    if lt == 105:
+        return WLAN + snap(et) + ip
+    if lt == 127:  # Flags: FCS at the end
+        frame = WLAN + snap(et) + ip
+        return struct.pack('<BBHIB', 0, 0, 9, 2, 0x10) + frame + struct.pack('<I', zlib.crc32(frame))
+    if lt == 192:
+        return struct.pack('<BBHI', 0, 0, 8, 105) + WLAN + snap(et) + ip
+    if lt == 119:
+        return struct.pack('<II', 0x44, 144) + bytes(136) + WLAN + snap(et) + ip
+    if lt == 163:
+        return struct.pack('>II', 0x80211001, 64) + bytes(56) + WLAN + snap(et) + ip
+    if lt == 117:
+        return bytes([61, 24 if v6 else 2]) + bytes(62) + ip
+    if lt == 109:
+        return struct.pack('<III', 24 if v6 else 2, 1, 0x0c00) + ip
+    if lt == 129:
+        return b'\x01\x02\x00\x00' + (b'\xc4' if v6 else b'\xd4') + b'\x00\x00\x01' + ip
+    if lt == 178:
+        return b'MGC\x80\x00\x03\x05\x01\x00' + b'\x02' * 6 + b'\x04' * 6 + et + ip
+    if lt == 242:
+        return bytes(40) + et + b'\x00\x00' + ip
+    if lt == 197:
+        return bytes(8) + struct.pack('>BBHHH', 2, 4, 32 + len(ip), 0, 14 + len(ip)) + \
+            b'\x00\x00' + b'\x02' * 6 + b'\x04' * 6 + et + ip
     return ip  # 12, 14, 101, 228, 229, unsupported
 
 
@@ -110,18 +156,26 @@ def main():
             seen_ip.add(ip[:60])
             for idx, t in enumerate(LINKTYPES):
                 fr = wrap(t, ip)
-                if fr is not None:
+                if fr is not None and (t in ENGINE_LINKTYPES or
+                                       len(seen_ip) <= SHAPES_PER_LINKTYPE):
                     put('decode', bytes([idx]) + fr, 'lt%d' % t)
             put('decode', bytes([LINKTYPES.index(lt)]) + frame, 'orig-lt%d' % lt)
-        # engine: the whole capture in the framed format.
-        idx = LINKTYPES.index(lt)
-        out, prev = bytearray([idx]), pkts[0][0] if pkts else 0
-        for ts, frame, wl in pkts:
-            extra = min(255, max(0, (wl - len(frame) + 3) // 4))
-            out += struct.pack('>HBB', len(frame), time_byte(ts - prev), extra) + frame
-            prev = ts
-        if len(out) < 12000:
-            put('engine', bytes(out), tag)
+        if lt not in ENGINE_LINKTYPES:
+            # Captures of the other link types (samples/linktype-*.pcap): every frame as it
+            # is, beacons and protected frames among them; the engine target cannot take
+            # them.
+            for _, frame, _ in pkts:
+                put('decode', bytes([LINKTYPES.index(lt)]) + frame, 'orig-lt%d' % lt)
+        else:
+            # engine: the whole capture in the framed format.
+            idx = ENGINE_LINKTYPES.index(lt)
+            out, prev = bytearray([idx]), pkts[0][0] if pkts else 0
+            for ts, frame, wl in pkts:
+                extra = min(255, max(0, (wl - len(frame) + 3) // 4))
+                out += struct.pack('>HBB', len(frame), time_byte(ts - prev), extra) + frame
+                prev = ts
+            if len(out) < 12000:
+                put('engine', bytes(out), tag)
         # pcap: small whole captures and damaged variants.
         if len(raw) <= 5100:
             put('pcap', raw, tag)
