@@ -23,7 +23,6 @@ side) and 198.19.0.2 (server side).
 Usage: python3 samples/make-asymmetric.py [DIR]   (default: next to this script)
 """
 
-import importlib.util
 import os
 import struct
 import sys
@@ -31,16 +30,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def load_crafted():
-    """make-crafted.py as a module (its name has a hyphen)."""
-    spec = importlib.util.spec_from_file_location("make_crafted",
-                                                  os.path.join(HERE, "make-crafted.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-crafted = load_crafted()
+from crafted_lib import crafted  # noqa: E402
 
 VTEP_IP = {"c": bytes([198, 19, 0, 1]), "s": bytes([198, 19, 0, 2])}
 VTEP_MAC = {"c": bytes.fromhex("020000000011"), "s": bytes.fromhex("020000000012")}

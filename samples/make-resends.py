@@ -25,14 +25,8 @@ with the frame builder of make-crafted.py (same addresses, ISN scheme and determ
 Usage: python3 samples/make-resends.py [OUTPUT]   (default: resends-vs-copies.pcap here).
 """
 
-import importlib.util
-import os
-import sys
+from crafted_lib import crafted
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-_spec = importlib.util.spec_from_file_location("crafted", os.path.join(HERE, "make-crafted.py"))
-crafted = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(crafted)
 Conn, Capture, request, response = crafted.Conn, crafted.Capture, crafted.request, crafted.response
 opt_mss, opt_ts = crafted.opt_mss, crafted.opt_ts
 

@@ -29,23 +29,13 @@ privileges, Python standard library only. samples/README.md describes what each 
 Usage: python3 samples/make-rst-cases.py [DIR]   (default: the directory of this script)
 """
 
-import importlib.util
 import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def load_crafted():
-    """make-crafted.py, imported by path (its name has a hyphen)."""
-    spec = importlib.util.spec_from_file_location("make_crafted",
-                                                  os.path.join(HERE, "make-crafted.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-mc = load_crafted()
+from crafted_lib import crafted as mc  # noqa: E402
 
 
 def exchange(k, n, c=None, s=None):

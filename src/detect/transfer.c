@@ -64,6 +64,7 @@ typedef struct judge {
     bool ooo;     /* classified out-of-order */
     bool probe;   /* classified zero-window probe */
     tcpst_repeat verdict;
+    uint32_t fp; /* fingerprint(seg), for segments with sequence space */
 } judge;
 
 static tcpst_finding *add(const judge *j, tcpst_anomaly_type t, unsigned who)
@@ -359,7 +360,7 @@ static bool capture_copy(const judge *j, const tcpst_xfer_dir *d)
     const tcpst_time window = TCPST_XFER_COPY_WINDOW;
     tcpst_time dt = j->ts - d->last_ts; /* merged captures may hold the copy first */
     return j->end == d->last_end && (j->seg->flags & (TCPST_SYN | TCPST_FIN)) == d->last_ctl &&
-           fingerprint(j->seg) == d->last_fp && dt <= window && dt >= -window;
+           j->fp == d->last_fp && dt <= window && dt >= -window;
 }
 
 /*
@@ -393,7 +394,7 @@ static void note_latest(tcpst_xfer_dir *d, const judge *j)
     d->last_ts = j->ts;
     d->last_end = j->end;
     d->last_ctl = (uint8_t)(j->seg->flags & (TCPST_SYN | TCPST_FIN));
-    d->last_fp = fingerprint(j->seg);
+    d->last_fp = j->fp;
 }
 
 static void sender_side(judge *j)
@@ -685,7 +686,8 @@ tcpst_repeat tcpst_xfer_segment(tcpst_conn *c, unsigned from, const tcpst_segmen
                .end = seg->seq + tcpst_seg_seqlen(seg),
                .ooo = false,
                .probe = false,
-               .verdict = TCPST_RP_NONE};
+               .verdict = TCPST_RP_NONE,
+               .fp = tcpst_seg_seqlen(seg) ? fingerprint(seg) : 0};
     sender_side(&j);
     timestamps(&j);
     if ((seg->flags & (TCPST_ACK | TCPST_SYN)) == TCPST_ACK) {
