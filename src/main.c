@@ -9,8 +9,10 @@
  * read loop) and finished (the end of the capture judged, reports written, the verdict);
  * whatever was set up is released in one place.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,9 @@
 #include "tcpstate/report.h"
 #include "tcpstate/textout.h"
 
+#include "harness.h"
+#include "hostview.h"
+
 /* 3: the report is complete for what could be read, but an input was cut short
  * (docs/robustness.md); --allow-truncated makes that 0.  4: an offline run was stopped by
  * a signal before the end of its input: its report is partial, and a CI gate killed on
@@ -38,9 +43,35 @@ enum { EXIT_OK = 0, EXIT_POLICY = 1, EXIT_USAGE = 2, EXIT_TRUNCATED = 3, EXIT_IN
 
 static volatile sig_atomic_t stop_requested;
 static tcpst_capture *volatile signal_cap; /* woken from the handler (live capture) */
+/* -- COMMAND: the child, and what the handlers tell the read loop about it. */
+static tcpst_child child;
+static volatile sig_atomic_t command_running; /* the child was started and not reaped */
+static volatile sig_atomic_t command_signalled; /* a first SIGINT/SIGTERM went to it */
+static volatile sig_atomic_t child_event;       /* SIGCHLD: poll the child */
 
-static void on_signal(int sig)
+static void wake(void)
 {
+    if (signal_cap) {
+        tcpst_capture_interrupt(signal_cap);
+    }
+}
+
+static void on_signal(int sig, siginfo_t *si, void *uctx)
+{
+    (void)uctx;
+    if (command_running && !command_signalled && !stop_requested) {
+        /* The first one is COMMAND's: it stops, and the capture ends after it as usual.  A
+         * terminal's Ctrl-C (SI_KERNEL) reached it already, as the same process group. */
+        command_signalled = 1;
+        if (si == NULL || si->si_code != SI_KERNEL) {
+            tcpst_child_signal(&child, sig);
+        }
+        wake();
+        return;
+    }
+    if (command_running && !stop_requested) {
+        tcpst_child_signal(&child, sig); /* the second: stop now, with the report */
+    }
     if (stop_requested) {
         /* Second signal: the user wants out now, but without a temporary report left. */
         tcpst_outfile_panic();
@@ -49,9 +80,14 @@ static void on_signal(int sig)
         return;
     }
     stop_requested = 1;
-    if (signal_cap) {
-        tcpst_capture_interrupt(signal_cap);
-    }
+    wake();
+}
+
+static void on_sigchld(int sig)
+{
+    (void)sig;
+    child_event = 1;
+    wake();
 }
 
 /* The reader of a streamed report went away (`| head`): stop as for SIGINT so
@@ -69,12 +105,17 @@ static void install_signals(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
+    sa.sa_sigaction = on_signal;
+    sa.sa_flags = SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_flags = 0;
     sa.sa_handler = on_sigpipe;
     sigaction(SIGPIPE, &sa, NULL);
+    sa.sa_handler = on_sigchld;
+    sa.sa_flags = SA_NOCLDSTOP;
+    sigaction(SIGCHLD, &sa, NULL);
 }
 
 static tcpst_time clock_ns(clockid_t id)
@@ -113,6 +154,8 @@ typedef struct run {
     tcpst_input_info *inputs;
     const char *stop; /* why reading stopped */
     bool live_stream; /* a pipe or FIFO that carries a capture as it is made */
+    tcpst_hostsock *host; /* live: the host's sockets and their owners */
+    tcpst_time grace_end; /* -- COMMAND: when the capture stops (monotonic; 0: running) */
 } run;
 
 /* The capture (files or live), privileges, and the -w copy. */
@@ -142,8 +185,19 @@ static int open_analysis(run *r)
 {
     tcpst_options *o = &r->opt;
     tcpst_junit_init(&r->junit, &o->policy);
-    tcpst_report_opts ropts = {
-        .pretty = o->pretty, .policy = &o->policy, .which = o->connections, .format = o->format};
+    if (o->live) {
+        /* Which process holds each local endpoint, and in which state the kernel has it. */
+        if (tcpst_hostsock_new(&r->host, &r->err) != 0) {
+            return TCPST_ENOMEM;
+        }
+        o->engine.host = tcpst_hostview_hook;
+        o->engine.host_ctx = r->host;
+    }
+    tcpst_report_opts ropts = {.pretty = o->pretty,
+                               .policy = &o->policy,
+                               .which = o->connections,
+                               .format = o->format,
+                               .host = r->host};
     if (tcpst_report_open(&r->rep, o->output, &ropts, &r->err) != 0) {
         return TCPST_EWRITE;
     }
@@ -204,7 +258,25 @@ static bool is_live_stream(const run *r, const tcpst_pkt *first)
     return skew > -LIVE_STREAM_SKEW && skew < LIVE_STREAM_SKEW;
 }
 
-/* Read until the input ends or a stop condition (signal, --count, --duration) holds. */
+/* -- COMMAND: has the run ended?  Once COMMAND exited, the capture goes on for --grace so
+ * that its last FINs and RSTs arrive; a signal after that ends the wait. */
+static bool command_done(run *r)
+{
+    if (child_event) {
+        child_event = 0;
+        if (tcpst_child_poll(&child) && r->grace_end == 0) {
+            command_running = 0;
+            r->grace_end = clock_ns(CLOCK_MONOTONIC) + r->opt.grace;
+        }
+    }
+    if (r->grace_end == 0) {
+        return false;
+    }
+    return clock_ns(CLOCK_MONOTONIC) >= r->grace_end;
+}
+
+/* Read until the input ends or a stop condition (signal, --count, --duration, the end of
+ * COMMAND) holds. */
 static void read_loop(run *r)
 {
     const tcpst_options *o = &r->opt;
@@ -218,6 +290,10 @@ static void read_loop(run *r)
     for (;;) {
         if (stop_requested) {
             r->stop = "signal";
+            break;
+        }
+        if (o->command && command_done(r)) {
+            r->stop = "command_exited";
             break;
         }
         if (o->count && seen >= o->count) {
@@ -331,11 +407,14 @@ static int finish_run(run *r)
         .n_inputs = n,
         .filter = o->filter,
         .filtered = tcpst_capture_filtered(r->cap),
-        .interrupted = stop_requested != 0,
+        .interrupted = stop_requested != 0 || command_signalled,
         .stop = r->stop,
         .interface = o->live ? o->live_cfg.iface : NULL,
         .time_wait = o->engine.conn.time_wait,
         .truncated = truncated,
+        .host = r->host,
+        .command = o->command,
+        .command_status = o->command && child.exited ? tcpst_child_status(&child) : -1,
     };
     tcpst_capture_get_counters(r->cap, &meta.counters);
     capture_drops(r, &meta, n);
@@ -365,6 +444,10 @@ static int finish_run(run *r)
             at = r->eng.now + o->end_at;
         }
         tcpst_engine_advance(&r->eng, at);
+    }
+    if (r->host) {
+        /* The kernel's own view at the end of the run, which the records are judged by. */
+        (void)tcpst_hostsock_refresh(r->host);
     }
     r->eng.end_undecidable =
         (uint8_t)(meta.drops_known && meta.dropped > 0 ? TCPST_UNDEC_PACKETS_DROPPED
@@ -427,6 +510,40 @@ static int finish_run(run *r)
     return truncated && !o->allow_truncated ? EXIT_TRUNCATED : EXIT_OK;
 }
 
+/* -- COMMAND: start it now that the capture receives (its first SYN is captured). */
+static int start_command(run *r, int *status)
+{
+    if (tcpst_child_start(&child, r->opt.command, r->opt.run_as, &r->err) != 0) {
+        fprintf(stderr, "tcpstate: %s\n", r->err.msg);
+        *status = child.exited ? tcpst_child_status(&child) : EXIT_USAGE;
+        return -1;
+    }
+    command_running = 1;
+    child_event = 1; /* it may have exited before the handler could tell */
+    return 0;
+}
+
+/* The capture stopped with COMMAND still running (a second signal, --duration, --count): it
+ * is stopped too, SIGTERM then SIGKILL, so that nothing outlives the run. */
+static void end_command(run *r)
+{
+    if (!r->opt.command || tcpst_child_poll(&child)) {
+        command_running = 0;
+        return;
+    }
+    tcpst_child_signal(&child, SIGTERM);
+    for (int i = 0; i < 200 && !tcpst_child_poll(&child); i++) {
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    if (!tcpst_child_poll(&child)) {
+        tcpst_child_signal(&child, SIGKILL);
+        while (waitpid(child.pid, &child.wstatus, 0) < 0 && errno == EINTR) {
+        }
+        child.exited = true;
+    }
+    command_running = 0;
+}
+
 static void cleanup(run *r)
 {
     tcpst_report_discard(r->rep);
@@ -436,6 +553,7 @@ static void cleanup(run *r)
     }
     tcpst_junit_fini(&r->junit);
     tcpst_capture_close(r->cap);
+    tcpst_hostsock_free(r->host);
     tcpst_cli_free(&r->opt);
 }
 
@@ -472,8 +590,15 @@ int main(int argc, char **argv)
     if (stop_requested) {
         tcpst_capture_interrupt(r.cap); /* it came while the capture was being opened */
     }
+    if (r.opt.command && start_command(&r, &status) != 0) {
+        goto out;
+    }
     read_loop(&r);
+    end_command(&r);
     status = finish_run(&r);
+    if (r.opt.command && child.exited && tcpst_child_status(&child) != 0) {
+        status = tcpst_child_status(&child); /* a failing test suite stays failed */
+    }
 out:
     cleanup(&r);
     return status;

@@ -38,6 +38,12 @@ typedef struct tcpst_options {
     tcpst_time end_at;         /* with TCPST_ENDG_AT (a time) or _AFTER_LAST (a duration) */
     const char *end_text;      /* --capture-end as given, for messages */
     bool allow_truncated;      /* --allow-truncated: a damaged input is not a failure */
+    /* -i IFACE -- COMMAND [ARGS...] (docs/ci.md): argv after "--", NULL-terminated and
+     * borrowed; NULL when there is no command. */
+    char **command;
+    tcpst_time grace;   /* --grace: capture on this long after COMMAND exited */
+    bool grace_given;
+    const char *run_as; /* --run-as USER: whom COMMAND runs as (default: the sudo user) */
     tcpst_engine_config engine;
     tcpst_policy policy; /* --fail-on rules (owned) */
 } tcpst_options;

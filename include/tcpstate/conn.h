@@ -51,7 +51,31 @@ typedef struct tcpst_conn_config {
     /* An endpoint that stays in state S at least stuck_after[S] is "stuck" (anomalies). */
     tcpst_time stuck_after[TCPST_STATE__COUNT];
     tcpst_xfer_config xfer;
+    /* `-- COMMAND` runs (docs/ci.md): at the end of the capture a side still in a state that
+     * means "never finished" (CLOSE_WAIT, FIN_WAIT_1/2, LAST_ACK, SYN_SENT, SYN_RECEIVED) is
+     * reported whatever its age; stuck_after still judges the intervals it left. */
+    bool end_any_age;
 } tcpst_conn_config;
+
+/*
+ * The host's own view of one endpoint (live captures: hostsock.h), set by the engine's host
+ * hook when the record is written out or a stuck state is found.  Kept small: a record's
+ * size sets the table's.
+ */
+typedef struct tcpst_hostview {
+    uint32_t pid;   /* owning process; 0: unknown */
+    uint32_t uid;   /* the socket's uid, with TCPST_HV_KSTATE and a socket */
+    uint8_t flags;  /* TCPST_HV_* */
+    uint8_t kstate; /* tcpst_state the kernel has it in, with TCPST_HV_KSTATE */
+} tcpst_hostview;
+
+enum tcpst_hostview_flags {
+    TCPST_HV_ASKED = 1u << 0,   /* the run looks at the host: the report has the fields */
+    TCPST_HV_LOCAL = 1u << 1,   /* the endpoint's address is this host's */
+    TCPST_HV_KSTATE = 1u << 2,  /* a snapshot newer than the record's last packet saw it */
+    TCPST_HV_SETTLED = 1u << 3, /* ... taken TCPST_HOST_SETTLE after it: states comparable */
+    TCPST_HV_SOCKET = 1u << 4   /* the kernel had a socket for it */
+};
 
 /*
  * An accepted-looking RST whose receiver may yet show that it ignored it (conn.c): what is
@@ -106,6 +130,7 @@ typedef struct tcpst_conn {
     uint8_t nencap_alt;
     uint32_t key_alt;
     tcpst_encap encap_alt[TCPST_ENCAP_MAX];
+    tcpst_hostview host[2]; /* all zero unless a host hook ran (engine.h) */
 } tcpst_conn;
 
 /* conn.announced holds a bit per (type, endpoint): room for every type of the catalogue. */

@@ -61,6 +61,11 @@ void tcpst_detect_bad_checksum(tcpst_conn *c, unsigned from, tcpst_csum cs, tcps
  */
 void tcpst_detect_finish(tcpst_conn *c, const tcpst_conn_config *cfg);
 
+/* After the host hook (engine.h) filled c->host: kernel_state_mismatch where the kernel's
+ * own state of a local endpoint, read well after the record's last packet, is not the one
+ * inferred.  Calling it twice adds nothing the second time. */
+void tcpst_detect_host(tcpst_conn *c);
+
 /* Could tcpst_detect_finish() find a duration (a stuck state, an unanswered SYN, a
  * zero-window stall) if c ended at `now`?  Cheap; false is certain, true is a maybe. */
 bool tcpst_detect_duration_due(const tcpst_conn *c, tcpst_time now, const tcpst_conn_config *cfg);

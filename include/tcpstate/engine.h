@@ -23,8 +23,17 @@
 #include "tcpstate/ipreasm.h"
 #include "tcpstate/summary.h"
 
+/*
+ * Fills c->host from the host the capture runs on (live captures; main.c sets it): called
+ * when a record is written out, and in the duration scans on a provisional copy that is
+ * about to announce a new finding (`scan` true).  kernel_state_mismatch follows from it.
+ */
+typedef void (*tcpst_host_fn)(void *ctx, tcpst_conn *c, bool scan);
+
 typedef struct tcpst_engine_config {
     tcpst_conn_config conn;
+    tcpst_host_fn host; /* NULL: records carry no host view (offline) */
+    void *host_ctx;
     tcpst_time timeout[TCPST_LRU__COUNT]; /* idle timeouts per age class */
     uint32_t max_connections;
     /* Records beyond this many make room first (0 = none): finished connections are written

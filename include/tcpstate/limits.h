@@ -98,6 +98,15 @@
 /* RFC 5681 3.2 DupThresh: this many duplicate ACKs trigger fast retransmit. */
 #define TCPST_XFER_DUPTHRESH 3
 
+/* `-- COMMAND` (docs/ci.md): how long the capture goes on after COMMAND exited, so that
+ * its last FINs and RSTs arrive (--grace). */
+#define TCPST_DEFAULT_GRACE (1 * TCPST_NS_PER_SEC)
+/* The host's socket table is read again at most this often while a live run goes on. */
+#define TCPST_HOST_REFRESH (1 * TCPST_NS_PER_SEC)
+/* A snapshot this long after a record's last packet compares its states: any sooner and a
+ * segment the kernel has sent may not be in the capture yet. */
+#define TCPST_HOST_SETTLE (200 * TCPST_NS_PER_SEC / 1000)
+
 /* ---- internal caps ---- */
 
 /* State changes kept per endpoint; a full lifecycle needs at most 7. */

@@ -28,6 +28,14 @@ typedef struct tcpst_offender {
     uint8_t nframes;
     uint32_t matches;
     uint64_t frames[TCPST_VERDICT_FRAMES];
+    /* Its first matching finding, for the verdict's sentence: "server 127.0.0.1:8080 (pid
+     * 1234 python3) stuck in CLOSE_WAIT for 3.2 s".  has_finding false: a state or
+     * handshake rule, told by its frames. */
+    bool has_finding;
+    uint8_t type, who;   /* tcpst_anomaly_type, tcpst_who */
+    int64_t fact[3];     /* its first three facts */
+    uint8_t state;       /* the state of the endpoint it is about (who < 2), at the end */
+    uint32_t pid;        /* that endpoint's owning process (live captures); 0: unknown */
 } tcpst_offender;
 
 typedef enum tcpst_rule_kind {

@@ -23,6 +23,7 @@
 #include "tcpstate/conn.h"
 #include "tcpstate/engine.h"
 #include "tcpstate/error.h"
+#include "tcpstate/hostsock.h"
 #include "tcpstate/policy.h"
 #include "tcpstate/summary.h"
 
@@ -52,6 +53,9 @@ typedef struct tcpst_report_opts {
     /* Records wait for lower ids (still open connections) in memory up to this many bytes,
      * then in an unlinked temporary file in $TMPDIR (or /tmp); 0: TCPST_PENDING_MEM_DEFAULT. */
     size_t pending_mem_max;
+    /* Live: the host's sockets, whose process facts the records name (kept by the caller
+     * until the report is finished); NULL offline. */
+    const tcpst_hostsock *host;
 } tcpst_report_opts;
 
 #define TCPST_PENDING_MEM_DEFAULT ((size_t)8 << 20)
@@ -74,6 +78,9 @@ typedef struct tcpst_report_meta {
     uint64_t dropped;
     const char *drops_source; /* "pcapng-isb" or "live" (static) */
     bool truncated;           /* an input was cut short (damage, or a cut file) */
+    const tcpst_hostsock *host; /* live: the host's sockets (stats.host_sockets); or NULL */
+    char *const *command;       /* -- COMMAND: its argv (stats.command); or NULL */
+    int command_status;         /* its exit status as a shell's; -1 while unknown */
 } tcpst_report_meta;
 
 /* path NULL or "-" = standard output.  NDJSON to a file: written in place, not renamed.

@@ -1,7 +1,7 @@
 /*
  * live.c - live capture on an interface, as a source of records.
  *
- * One handle in immediate mode with the filter in the kernel, so every packet
+ * One handle, not in immediate mode (see configure()), with the filter in the kernel, so every packet
  * delivered is handed out (and numbered).  The handle is put in non-blocking
  * mode and waited for with poll() on its selectable descriptor plus a
  * self-pipe, because a blocking pcap_next_ex() need not honour the packet
@@ -33,6 +33,11 @@
 #include <pcap/pcap.h>
 
 #include "source.h"
+
+/* The kernel's ring for packets not read yet (-B overrides), and how long a packet may wait
+ * in it for its block to be handed over (TPACKET_V3's retire timeout). */
+#define LIVE_BUFFER_BYTES (8 << 20)
+#define LIVE_BLOCK_MS     20
 
 /* Default live poll interval: short enough for timely stats and timeouts,
  * long enough that an idle capture costs nothing measurable. */
@@ -301,11 +306,14 @@ static bool configure(pcap_t *p, const tcpst_live_config *cfg)
     /* The setters fail only on an activated handle, which this is not. */
     (void)pcap_set_snaplen(p, snaplen);
     (void)pcap_set_promisc(p, cfg->promisc ? 1 : 0);
-    (void)pcap_set_immediate_mode(p, 1);
-    (void)pcap_set_timeout(p, cfg->poll_ms > 0 ? cfg->poll_ms : LIVE_POLL_MS);
-    if (cfg->buffer_size > 0) {
-        (void)pcap_set_buffer_size(p, cfg->buffer_size);
-    }
+    /* Not immediate mode: on Linux that is a TPACKET_V2 ring of one snaplen-sized frame per
+     * packet, about 30 frames in the default 2 MiB at loopback's 64 KiB MTU, so a burst of
+     * a dozen segments (each seen twice on lo) overflowed it while this process waited for
+     * the CPU, and the kernel did not count the loss.  TPACKET_V3 packs packets into blocks
+     * by their captured length, as tcpdump's capture does; a block is handed over when full
+     * or after the timeout, which bounds the latency. */
+    (void)pcap_set_timeout(p, LIVE_BLOCK_MS);
+    (void)pcap_set_buffer_size(p, cfg->buffer_size > 0 ? cfg->buffer_size : LIVE_BUFFER_BYTES);
     /* Not every platform has nanosecond time stamps; micro is the fallback. */
     return pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO) == 0;
 }

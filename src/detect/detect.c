@@ -338,6 +338,13 @@ bool tcpst_detect_duration_due(const tcpst_conn *c, tcpst_time now, const tcpst_
     return tcpst__xfer_zero_window_open(&c->xfer);
 }
 
+/* How long state `to` may be held: an interval still open at the end of a `-- COMMAND`
+ * run is a leak whatever its age (end_any_age, docs/ci.md). */
+static tcpst_time threshold(const tcpst_conn_config *cfg, uint8_t to, bool open_at_end)
+{
+    return cfg->end_any_age && open_at_end ? 0 : cfg->stuck_after[to];
+}
+
 /* One finding per interval an endpoint spent in a watched state for too long. */
 static void stuck_intervals(tcpst_conn *c, unsigned who, const tcpst_conn_config *cfg,
                             bool at_capture_end)
@@ -356,7 +363,7 @@ static void stuck_intervals(tcpst_conn *c, unsigned who, const tcpst_conn_config
         tcpst_time until = last ? c->end_ts : e->tl[i + 1].ts;
         uint64_t until_frame = last ? c->last_frame : e->tl[i + 1].frame;
         tcpst_time held = until - t->ts;
-        if (held < cfg->stuck_after[t->to]) {
+        if (held < threshold(cfg, t->to, last && at_capture_end)) {
             continue;
         }
         if (type == TCPST_A_HANDSHAKE_INCOMPLETE && !last && e->tl[i + 1].to == TCPST_ESTABLISHED) {
@@ -391,7 +398,7 @@ static void syn_unanswered(tcpst_conn *c, const tcpst_conn_config *cfg, bool at_
     }
     const tcpst_transition *t = &cl->tl[cl->tl_count - 1];
     tcpst_time waited = c->end_ts - t->ts;
-    if (waited < cfg->stuck_after[TCPST_SYN_SENT]) {
+    if (waited < threshold(cfg, TCPST_SYN_SENT, at_capture_end)) {
         return;
     }
     tcpst_finding *x = add(c, TCPST_A_SYN_UNANSWERED, TCPST_WHO_CLIENT, t->ts, t->frame);
@@ -443,6 +450,32 @@ void tcpst_detect_finish(tcpst_conn *c, const tcpst_conn_config *cfg)
     syn_unanswered(c, cfg, at_end);
     into_silence(c, cfg);
     tcpst__xfer_finish(&c->xfer, &c->findings, c->end_ts, at_end, &cfg->xfer);
+}
+
+/* States the kernel and the capture name differently for the same fact: no socket, or
+ * only a listener, is CLOSED; a TIME_WAIT may be ended early by either (RFC 6191 reuse,
+ * --time-wait shorter than the kernel's). */
+static unsigned state_class(unsigned s)
+{
+    return s == TCPST_LISTEN || s == TCPST_TIME_WAIT ? TCPST_CLOSED : s;
+}
+
+void tcpst_detect_host(tcpst_conn *c)
+{
+    for (unsigned who = 0; who < 2; who++) {
+        const tcpst_hostview *v = &c->host[who];
+        unsigned want = TCPST_HV_KSTATE | TCPST_HV_SETTLED;
+        if ((v->flags & want) != want ||
+            state_class(v->kstate) == state_class(c->ep[who].state) ||
+            tcpst_findings_get(&c->findings, TCPST_A_KERNEL_STATE_MISMATCH, who)) {
+            continue;
+        }
+        tcpst_finding *x = add(c, TCPST_A_KERNEL_STATE_MISMATCH, who, c->end_ts, c->last_frame);
+        if (x) {
+            x->fact[0] = c->ep[who].state;
+            x->fact[1] = v->kstate;
+        }
+    }
 }
 
 void tcpst_detect_before_reuse(tcpst_conn *old, unsigned from, const tcpst_segment *seg,

@@ -326,6 +326,22 @@ json_t *tcpst__doc_stats(const tcpst__run_end *e)
     if (m->interface) {
         json_object_set_new(o, "interface", text_json(m->interface, NULL));
     }
+    if (m->host) {
+        /* Why records' process and kernel_state may be null: said once, here. */
+        const char *why = tcpst_hostsock_unavailable(m->host);
+        json_object_set_new(o, "host_sockets",
+                            json_pack("{s:I, s:o}", "snapshots",
+                                      (json_int_t)tcpst_hostsock_snapshots(m->host),
+                                      "unavailable", why ? text_json(why, NULL) : json_null()));
+    }
+    if (m->command) {
+        json_t *argv = json_array();
+        for (char *const *a = m->command; *a; a++) {
+            json_array_append_new(argv, text_json(*a, NULL));
+        }
+        json_t *code = m->command_status >= 0 ? json_integer(m->command_status) : json_null();
+        json_object_set_new(o, "command", json_pack("{s:o, s:o}", "argv", argv, "exit_status", code));
+    }
     if (m->counters.valid) {
         json_object_set_new(o, "capture", counters_json(&m->counters));
     }

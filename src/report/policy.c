@@ -285,6 +285,17 @@ uint64_t tcpst_policy_check(tcpst_policy *p, const tcpst_conn *c)
             if (!o) {
                 continue;
             }
+            if (!o->has_finding) {
+                o->has_finding = true;
+                o->type = f->type;
+                o->who = f->who;
+                o->fact[0] = f->fact[0];
+                o->fact[1] = f->fact[1];
+                o->fact[2] = f->fact[2];
+                unsigned side = f->who == TCPST_WHO_CLIENT ? 0 : 1;
+                o->state = c->ep[side].state;
+                o->pid = c->host[side].pid;
+            }
             o->matches++;
             for (unsigned e = 0; e < f->nevidence && o->nframes < TCPST_VERDICT_FRAMES; e++) {
                 o->frames[o->nframes++] = f->evidence[e];

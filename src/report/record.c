@@ -78,6 +78,47 @@ static void w_maybe_uint(tcpst_jw *w, const char *key, bool have, uint64_t v)
     }
 }
 
+/* The run's host sockets (live captures), whose process facts records name.  One per
+ * process, as the report is: records are written by several formats and receivers. */
+static const tcpst_hostsock *host_table;
+
+void tcpst__w_use_host(const tcpst_hostsock *h)
+{
+    host_table = h;
+}
+
+const tcpst_hostproc *tcpst__host_proc(uint32_t pid)
+{
+    return tcpst_hostsock_proc(host_table, pid);
+}
+
+/* The host's view of a local endpoint (live captures only: docs/report-schema.md). */
+static void w_hostview(tcpst_jw *w, const tcpst_hostview *v)
+{
+    if (v->flags & TCPST_HV_KSTATE) {
+        tcpst__jw_kname(w, "kernel_state", tcpst_state_name((tcpst_state)v->kstate));
+    } else {
+        tcpst__jw_knull(w, "kernel_state");
+    }
+    const tcpst_hostproc *p = tcpst_hostsock_proc(host_table, v->pid);
+    tcpst__jw_key(w, "process");
+    if (!p) {
+        tcpst__jw_null(w);
+        return;
+    }
+    tcpst__jw_obj_begin(w);
+    tcpst__jw_kuint(w, "pid", p->pid);
+    tcpst__jw_kstr(w, "command", p->command);
+    tcpst__jw_kstr(w, "cmdline", p->cmdline);
+    tcpst__jw_kuint(w, "uid", p->uid);
+    if (p->cgroup) {
+        tcpst__jw_kstr(w, "cgroup", p->cgroup);
+    } else {
+        tcpst__jw_knull(w, "cgroup");
+    }
+    tcpst__jw_obj_end(w);
+}
+
 static void w_endpoint(tcpst_jw *w, const tcpst_conn *c, const tcpst_endpoint *e, bool open_at_end)
 {
     bool sent = e->packets > 0;
@@ -122,6 +163,10 @@ static void w_endpoint(tcpst_jw *w, const tcpst_conn *c, const tcpst_endpoint *e
     }
     tcpst__jw_arr_end(w);
     tcpst__jw_kuint(w, "transitions_dropped", e->tl_dropped);
+    const tcpst_hostview *v = &c->host[e == &c->ep[0] ? 0 : 1];
+    if (v->flags & TCPST_HV_ASKED) {
+        w_hostview(w, v);
+    }
     tcpst__jw_obj_end(w);
 }
 

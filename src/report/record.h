@@ -6,6 +6,7 @@
 #define TCPSTATE_REPORT_RECORD_H
 
 #include "jsonw.h"
+#include "tcpstate/hostsock.h"
 #include "tcpstate/conn.h"
 
 /* Times are epoch seconds rounded to the microsecond: a double holds that exactly for any
@@ -24,5 +25,11 @@ void tcpst__w_addr(tcpst_jw *w, const char *key, const tcpst_addr *a);
 void tcpst__w_finding(tcpst_jw *w, const tcpst_finding *f);
 /* VLAN ids and encapsulation layers (outermost first, decode.h), only when there are any. */
 void tcpst__w_layers(tcpst_jw *w, const tcpst_conn *c);
+
+/* The host sockets whose process facts records name from now on (NULL: none). */
+void tcpst__w_use_host(const tcpst_hostsock *h);
+
+/* That table's process `pid`, or NULL (none, or not known). */
+const tcpst_hostproc *tcpst__host_proc(uint32_t pid);
 
 #endif

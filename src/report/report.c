@@ -113,6 +113,7 @@ int tcpst_report_open(tcpst_report **out, const char *path, const tcpst_report_o
     if (opts) {
         r->opts = *opts;
     }
+    tcpst__w_use_host(r->opts.host);
     int rc = tcpst__sink_open(
         &r->sink, path, fmt->streams ? TCPST__SINK_STREAM : TCPST__SINK_ATOMIC, "report", err);
     if (rc != 0) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "format.h"
+#include "record.h"
 #include "tcpstate/anomaly.h"
 #include "tcpstate/textout.h"
 #include "tcpstate/timefmt.h"
@@ -27,7 +28,7 @@ static char *row_text(const tcpst_conn *c)
     tcpst_addrport_format(&c->ep[0].addr, c->ep[0].port, cl);
     tcpst_addrport_format(&c->ep[1].addr, c->ep[1].port, sv);
     snprintf(pair, sizeof pair, "%s -> %s", cl, sv);
-    size_t cap = 256 + TCPST_FINDINGS_MAX * 48;
+    size_t cap = 256 + TCPST_FINDINGS_MAX * 96;
     char *line = malloc(cap);
     if (!line) {
         return NULL;
@@ -43,9 +44,15 @@ static char *row_text(const tcpst_conn *c)
     }
     for (unsigned i = 0; i < c->findings.n && used < cap; i++) {
         const tcpst_finding *f = &c->findings.f[i];
-        used += (size_t)snprintf(line + used, cap - used, " %s(%s)",
+        /* Live captures name the endpoint's process: who to go and fix. */
+        const tcpst_hostproc *hp = f->who < 2 ? tcpst__host_proc(c->host[f->who].pid) : NULL;
+        char proc[48] = "";
+        if (hp) {
+            snprintf(proc, sizeof proc, " pid %u %s", (unsigned)hp->pid, hp->command);
+        }
+        used += (size_t)snprintf(line + used, cap - used, " %s(%s%s)",
                                  tcpst_anomaly_id((tcpst_anomaly_type)f->type),
-                                 who[f->who < 3 ? f->who : 2]);
+                                 who[f->who < 3 ? f->who : 2], proc);
     }
     if (used + 2 > cap) {
         used = cap - 2;

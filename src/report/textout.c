@@ -7,7 +7,64 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "record.h"
 #include "tcpstate/anomaly.h"
+
+/* What a finding says of its endpoint, in words: "stuck in CLOSE_WAIT for 3.2 s". */
+static void finding_phrase(const tcpst_offender *o, char *buf, size_t n)
+{
+    tcpst_anomaly_type t = (tcpst_anomaly_type)o->type;
+    double secs = (double)o->fact[0] / 1e9;
+    switch (t) {
+        case TCPST_A_CLOSE_WAIT_STUCK:
+        case TCPST_A_FIN_WAIT_1_STUCK:
+        case TCPST_A_FIN_WAIT_2_STUCK:
+        case TCPST_A_LAST_ACK_STUCK:
+        case TCPST_A_HANDSHAKE_INCOMPLETE: {
+            static const tcpst_state held[] = {
+                [TCPST_A_CLOSE_WAIT_STUCK] = TCPST_CLOSE_WAIT,
+                [TCPST_A_FIN_WAIT_1_STUCK] = TCPST_FIN_WAIT_1,
+                [TCPST_A_FIN_WAIT_2_STUCK] = TCPST_FIN_WAIT_2,
+                [TCPST_A_LAST_ACK_STUCK] = TCPST_LAST_ACK,
+                [TCPST_A_HANDSHAKE_INCOMPLETE] = TCPST_SYN_RECEIVED};
+            snprintf(buf, n, "stuck in %s for %.1f s (%s)", tcpst_state_name(held[t]), secs,
+                     tcpst_anomaly_id(t));
+            return;
+        }
+        case TCPST_A_SYN_UNANSWERED:
+            snprintf(buf, n, "SYN unanswered for %.1f s (%s)", (double)o->fact[2] / 1e9,
+                     tcpst_anomaly_id(t));
+            return;
+        case TCPST_A_KERNEL_STATE_MISMATCH:
+            snprintf(buf, n, "inferred %s, the kernel has %s (%s)",
+                     tcpst_state_name((tcpst_state)o->fact[0]),
+                     tcpst_state_name((tcpst_state)o->fact[1]), tcpst_anomaly_id(t));
+            return;
+        default:
+            snprintf(buf, n, "%s in %s", tcpst_anomaly_id(t), tcpst_state_name((tcpst_state)o->state));
+            return;
+    }
+}
+
+void tcpst_text_offender(const tcpst_offender *o, char *buf, size_t n)
+{
+    char ep[TCPST_ADDRPORT_STRLEN], proc[64] = "", what[96];
+    unsigned side = o->who == TCPST_WHO_CLIENT ? 0 : 1;
+    if (side == 0) {
+        tcpst_addrport_format(&o->ref.caddr, o->ref.cport, ep);
+    } else {
+        tcpst_addrport_format(&o->ref.saddr, o->ref.sport, ep);
+    }
+    const tcpst_hostproc *hp = tcpst__host_proc(o->pid);
+    if (hp) {
+        snprintf(proc, sizeof proc, " (pid %u %s)", (unsigned)hp->pid, hp->command);
+    } else if (o->pid) {
+        snprintf(proc, sizeof proc, " (pid %u)", (unsigned)o->pid);
+    }
+    finding_phrase(o, what, sizeof what);
+    snprintf(buf, n, "%s %s%s %s", o->who == TCPST_WHO_BOTH ? "connection" : side ? "server" : "client",
+             ep, proc, what);
+}
 
 void tcpst_text_verdict(FILE *out, const char *prefix, const tcpst_policy *p, bool colour)
 {
@@ -37,6 +94,14 @@ void tcpst_text_verdict(FILE *out, const char *prefix, const tcpst_policy *p, bo
             }
         }
         fputc('\n', out);
+        for (unsigned k = 0; k < r->noff && k < 3; k++) {
+            if (r->off[k].has_finding) {
+                char line[256];
+                tcpst_text_offender(&r->off[k], line, sizeof line);
+                fprintf(out, "%s    #%llu %s\n", prefix, (unsigned long long)r->off[k].ref.id,
+                        line);
+            }
+        }
     }
 }
 

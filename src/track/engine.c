@@ -135,9 +135,23 @@ static void announce(tcpst_engine *e, tcpst_conn *c, const tcpst_conn *view)
  * announce what they find.  The real record is untouched; when it is written
  * out, the same finding (with its final duration) is not announced twice.
  */
+/* Does `view` hold a finding c has not announced? */
+static bool news(const tcpst_conn *c, const tcpst_conn *view)
+{
+    for (unsigned i = 0; i < view->findings.n; i++) {
+        if (!announced(c, &view->findings.f[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void scan_durations(tcpst_engine *e)
 {
     e->next_scan = e->now + TCPST_SCAN_INTERVAL;
+    /* A scan asks what holds now, not what the end of the run would judge. */
+    tcpst_conn_config cfg = e->cfg.conn;
+    cfg.end_any_age = false;
     for (uint32_t i = 1; i <= e->ft.hwm; i++) {
         tcpst_conn *c = &e->ft.conns[i];
         if (c->id == 0 || !tcpst_detect_duration_due(c, e->now, &e->cfg.conn)) {
@@ -149,7 +163,12 @@ static void scan_durations(tcpst_engine *e)
         tcpst_conn_advance(e->scratch, e->now, &e->cfg.conn);
         e->scratch->end_reason = TCPST_END_CAPTURE_END; /* "still holds now" */
         e->scratch->end_ts = e->now > c->last_ts ? e->now : c->last_ts;
-        tcpst_detect_finish(e->scratch, &e->cfg.conn);
+        tcpst_detect_finish(e->scratch, &cfg);
+        if (e->cfg.host && news(c, e->scratch)) {
+            /* The moment a stuck state is found is when its owner is worth naming. */
+            e->cfg.host(e->cfg.host_ctx, e->scratch, true);
+            tcpst_detect_host(e->scratch);
+        }
         announce(e, c, e->scratch);
     }
 }
@@ -200,6 +219,10 @@ static void retire(tcpst_engine *e, tcpst_conn *c, tcpst_end_reason why, tcpst_t
     }
     e->stats.rst_not_accepted += c->rst_not_accepted;
     tcpst_detect_finish(c, &e->cfg.conn);
+    if (e->cfg.host) {
+        e->cfg.host(e->cfg.host_ctx, c, false);
+        tcpst_detect_host(c);
+    }
     if (e->announce) {
         announce(e, c, c);
     }

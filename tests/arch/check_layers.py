@@ -32,7 +32,7 @@ MAX_LINES = 800
 LAYER_OF = {
     "types.h": "base", "error.h": "base", "limits.h": "base", "seq.h": "base",
     "heap.h": "base", "hash.h": "base", "timefmt.h": "base", "outfile.h": "base",
-    "capture.h": "capture", "privdrop.h": "capture",
+    "capture.h": "capture", "privdrop.h": "capture", "hostsock.h": "capture",
     "decode.h": "decode", "tcpopt.h": "decode", "ipreasm.h": "decode",
     # The connection record and what it carries: both endpoints, Zeek's summary, the
     # findings with their catalogue, the transfer detectors' bookkeeping (types only).
@@ -58,7 +58,8 @@ MAY_SEE = {
 FOLDER_LAYER = {"base": "base", "capture": "capture", "decode": "decode", "track": "track",
                 "detect": "detect", "report": "report"}
 FILE_LAYER = {"track/engine.c": "engine", "main.c": "root", "cli.c": "root",
-              "cli_table.h": "root"}
+              "cli_table.h": "root", "hostview.c": "root", "hostview.h": "root",
+              "harness.c": "root", "harness.h": "root"}
 
 DETECTOR_CALL = re.compile(r"\btcpst_(detect|xfer|summary)_[a-z_]+\s*\(")
 JUDGING_CALL = re.compile(r"\btcpst_(detect_[a-z_]+|xfer_[a-z_]+|summary_add|summary_judge|"
