@@ -385,6 +385,60 @@ START_TEST(operands)
 }
 END_TEST
 
+/* -i IFACE -- COMMAND: what follows the first "--" that is no option's value is COMMAND's,
+ * options and all; without -i "--" only ends the options. */
+START_TEST(command_split)
+{
+    const char *a[] = {"-i", "lo", "--grace", "2.5", "--", "sh", "-c", "exit 7", "-o", "x"};
+    ck_assert_int_eq(parse(10, a), 0);
+    ck_assert_ptr_nonnull(o.command);
+    ck_assert_str_eq(o.command[0], "sh");
+    ck_assert_str_eq(o.command[1], "-c");
+    ck_assert_str_eq(o.command[2], "exit 7");
+    ck_assert_str_eq(o.command[4], "x");
+    ck_assert_ptr_null(o.command[5]);
+    ck_assert_ptr_null(o.output); /* "-o x" is the command's */
+    ck_assert_int_eq(o.grace, 2500 * 1000 * 1000LL);
+    ck_assert(o.engine.conn.end_any_age);
+    /* Without rules of its own, a finding of severity error fails the run. */
+    ck_assert_uint_eq(o.policy.n, 1);
+    ck_assert_str_eq(o.policy.rules[0].text, "severity>=error");
+    /* An option's value "--" is a value, not the split; rules given replace the default. */
+    const char *b[] = {"-i", "lo", "-f", "--", "--fail-on", "close_wait_stuck", "--", "true"};
+    ck_assert_int_eq(parse(8, b), 0);
+    ck_assert_str_eq(o.filter, "--");
+    ck_assert_str_eq(o.command[0], "true");
+    ck_assert_uint_eq(o.policy.n, 1);
+    ck_assert_str_eq(o.policy.rules[0].text, "close_wait_stuck");
+    const char *c[] = {"-ilo", "--run-as", "nobody", "--", "id"};
+    ck_assert_int_eq(parse(5, c), 0);
+    ck_assert_str_eq(o.run_as, "nobody");
+    ck_assert_str_eq(o.command[0], "id");
+    ck_assert_int_eq(o.grace, TCPST_DEFAULT_GRACE);
+    /* Plain -i: no command, no end judgement of its own, no default rule. */
+    const char *d[] = {"-i", "lo"};
+    ck_assert_int_eq(parse(2, d), 0);
+    ck_assert_ptr_null(o.command);
+    ck_assert(!o.engine.conn.end_any_age);
+    ck_assert_uint_eq(o.policy.n, 0);
+    const char *bad[][4] = {{"-i", "lo", "--", NULL},
+                            {"a.pcap", "--grace", "1", NULL},
+                            {"--run-as", "nobody", "a.pcap", NULL},
+                            {"-i", "lo", "--grace", "soon"}};
+    const char *why[] = {"no command given", "only with -i", "only with -i", "invalid duration"};
+    for (unsigned i = 0; i < 4; i++) {
+        int n = bad[i][3] ? 4 : 3;
+        ck_assert_int_eq(parse(n, bad[i]), TCPST_EUSAGE);
+        ck_assert_msg(strstr(err.msg, why[i]), "case %u: %s", i, err.msg);
+    }
+    const char *e[] = {"--", "a.pcap"};
+    ck_assert_int_eq(parse(2, e), 0);
+    ck_assert_ptr_null(o.command);
+    ck_assert_uint_eq(o.nfiles, 1);
+    tcpst_cli_free(&o);
+}
+END_TEST
+
 /* Every STRING row keeps the argument itself (borrowed from argv). */
 START_TEST(string_rows)
 {
@@ -396,8 +450,9 @@ START_TEST(string_rows)
         }
         char opt[64];
         snprintf(opt, sizeof opt, "--%s", rows[i].name);
-        const char *a[] = {"-i", "eth0", opt, "value"};
-        ck_assert_msg(parse(4, a) == 0, "%s: %s", opt, err.msg);
+        /* Rows for a wrapped command only are given one. */
+        const char *a[] = {"-i", "eth0", opt, "value", "--", "true"};
+        ck_assert_msg(parse(6, a) == 0, "%s: %s", opt, err.msg);
         const char *got;
         memcpy(&got, (const char *)&o + rows[i].at, sizeof got);
         ck_assert_msg(got == a[3], "%s: not stored", opt);
@@ -649,8 +704,8 @@ END_TEST
 
 static void expect_seconds(const char *opt, const char *value, tcpst_time want, size_t at)
 {
-    const char *a[] = {opt, value, "f"};
-    int rc = parse(3, a);
+    const char *a[] = {"-i", "eth0", opt, value, "--", "true"};
+    int rc = parse(6, a);
     if (want >= 0) {
         ck_assert_msg(rc == 0, "%s %s: %s", opt, value, err.msg);
         ck_assert_uint_eq(field_at(at, sizeof(tcpst_time)), (uint64_t)want);
@@ -855,6 +910,7 @@ int main(void)
     tcase_add_test(t, formats);
     tcase_add_loop_test(t, accepted, 0, (int)(sizeof good / sizeof good[0]));
     tcase_add_test(t, operands);
+    tcase_add_test(t, command_split);
     tcase_add_test(t, string_rows);
     tcase_add_test(t, flag_rows);
     tcase_add_test(t, name_rows);
