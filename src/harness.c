@@ -122,16 +122,14 @@ int tcpst_child_start(tcpst_child *ch, char **argv, const char *run_as, tcpst_er
     int p[2];
     if (pipe(p) != 0 || fcntl(p[0], F_SETFD, FD_CLOEXEC) != 0 ||
         fcntl(p[1], F_SETFD, FD_CLOEXEC) != 0) {
-        return tcpst_error_set(err, TCPST_EPERM, "%s: cannot start: %s", argv[0],
-                               strerror(errno));
+        return tcpst_error_set(err, TCPST_EPERM, "%s: cannot start: %s", argv[0], strerror(errno));
     }
     fflush(NULL); /* nothing buffered is written twice */
     pid_t pid = fork();
     if (pid < 0) {
         close(p[0]);
         close(p[1]);
-        return tcpst_error_set(err, TCPST_EPERM, "%s: cannot start: %s", argv[0],
-                               strerror(errno));
+        return tcpst_error_set(err, TCPST_EPERM, "%s: cannot start: %s", argv[0], strerror(errno));
     }
     if (pid == 0) {
         close(p[0]);

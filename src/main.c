@@ -12,10 +12,10 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,7 +45,7 @@ static volatile sig_atomic_t stop_requested;
 static tcpst_capture *volatile signal_cap; /* woken from the handler (live capture) */
 /* -- COMMAND: the child, and what the handlers tell the read loop about it. */
 static tcpst_child child;
-static volatile sig_atomic_t command_running; /* the child was started and not reaped */
+static volatile sig_atomic_t command_running;   /* the child was started and not reaped */
 static volatile sig_atomic_t command_signalled; /* a first SIGINT/SIGTERM went to it */
 static volatile sig_atomic_t child_event;       /* SIGCHLD: poll the child */
 
@@ -152,8 +152,8 @@ typedef struct run {
     tcpst_engine eng;
     bool eng_ready;
     tcpst_input_info *inputs;
-    const char *stop; /* why reading stopped */
-    bool live_stream; /* a pipe or FIFO that carries a capture as it is made */
+    const char *stop;     /* why reading stopped */
+    bool live_stream;     /* a pipe or FIFO that carries a capture as it is made */
     tcpst_hostsock *host; /* live: the host's sockets and their owners */
     tcpst_time grace_end; /* -- COMMAND: when the capture stops (monotonic; 0: running) */
 } run;
@@ -275,6 +275,33 @@ static bool command_done(run *r)
     return clock_ns(CLOCK_MONOTONIC) >= r->grace_end;
 }
 
+static void feed(run *r, const tcpst_pkt *pkt)
+{
+    if (pkt->prep != NULL) {
+        tcpst_engine_prepared(&r->eng, pkt->prep, pkt->data, pkt->caplen, pkt->ts, pkt->frame);
+    } else {
+        tcpst_engine_packet(&r->eng, pkt->linktype, pkt->data, pkt->caplen, pkt->wirelen, pkt->ts,
+                            pkt->frame);
+    }
+}
+
+/* A live capture stopped by time or a signal: the packets of its last block, which the
+ * kernel hands over TCPST_LIVE_BLOCK_MS after they came, belong to the run too. */
+static void drain_live(run *r)
+{
+    tcpst_time until = clock_ns(CLOCK_MONOTONIC) + 2 * TCPST_LIVE_BLOCK_MS * 1000 * 1000;
+    tcpst_pkt pkt;
+    while (clock_ns(CLOCK_MONOTONIC) < until) {
+        int got = tcpst_capture_next(r->cap, &pkt);
+        if (got == 0) {
+            break;
+        }
+        if (got == 1) {
+            feed(r, &pkt);
+        }
+    }
+}
+
 /* Read until the input ends or a stop condition (signal, --count, --duration, the end of
  * COMMAND) holds. */
 static void read_loop(run *r)
@@ -320,12 +347,7 @@ static void read_loop(run *r)
                 break;
             }
             seen++;
-            if (pkt.prep != NULL) {
-                tcpst_engine_prepared(&r->eng, pkt.prep, pkt.data, pkt.caplen, pkt.ts, pkt.frame);
-            } else {
-                tcpst_engine_packet(&r->eng, pkt.linktype, pkt.data, pkt.caplen, pkt.wirelen,
-                                    pkt.ts, pkt.frame);
-            }
+            feed(r, &pkt);
             /* A live stream's silence must still move the clock: from its second packet on
              * a thread reads it and the loop gets idle turns (docs/capture-end.md).  Only
              * now: the thread's reads reuse the buffer the first packet was in. */
@@ -343,6 +365,9 @@ static void read_loop(run *r)
         if (stats_due) {
             maybe_stats(r, &next_stats);
         }
+    }
+    if (o->live && strcmp(r->stop, "count") != 0 && strcmp(r->stop, "end_of_input") != 0) {
+        drain_live(r);
     }
 }
 

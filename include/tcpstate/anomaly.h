@@ -100,7 +100,7 @@ typedef enum tcpst_severity {
       FACTS(F("client_id", INT), F("server_id", INT)), REASONS())                                  \
     X(RST_NOT_ACCEPTED, "rst_not_accepted", WARNING, INSTANT,                                      \
       FACTS(F("reason", REASON), F("state", STATE)),                                               \
-      REASONS("tsecr_not_sent", "fin_already_taken", "peer_went_on"))                         \
+      REASONS("tsecr_not_sent", "fin_already_taken", "peer_went_on"))                              \
     X(KERNEL_STATE_MISMATCH, "kernel_state_mismatch", WARNING, INSTANT,                            \
       FACTS(F("state", STATE), F("kernel_state", STATE)), REASONS())
 

@@ -85,6 +85,10 @@ typedef struct tcpst_live_config {
 } tcpst_live_config;
 
 #define TCPST_LIVE_SNAPLEN 262144
+/* A live capture hands packets over in blocks, each at the latest this many ms after its
+ * first packet (TPACKET_V3's retire timeout): what came just before a stop is read by
+ * waiting that long once more (main.c). */
+#define TCPST_LIVE_BLOCK_MS 20
 
 /*
  * Does the caller read packets of this LINKTYPE_* number?  Nonzero if so.

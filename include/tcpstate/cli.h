@@ -41,7 +41,7 @@ typedef struct tcpst_options {
     /* -i IFACE -- COMMAND [ARGS...] (docs/ci.md): argv after "--", NULL-terminated and
      * borrowed; NULL when there is no command. */
     char **command;
-    tcpst_time grace;   /* --grace: capture on this long after COMMAND exited */
+    tcpst_time grace; /* --grace: capture on this long after COMMAND exited */
     bool grace_given;
     const char *run_as; /* --run-as USER: whom COMMAND runs as (default: the sudo user) */
     tcpst_engine_config engine;

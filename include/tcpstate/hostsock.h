@@ -45,8 +45,7 @@ typedef struct tcpst_hostsock_hit {
 } tcpst_hostsock_hit;
 
 /* 0, or TCPST_ENOMEM. */
-__attribute__((warn_unused_result)) int tcpst_hostsock_new(tcpst_hostsock **out,
-                                                           tcpst_error *err);
+__attribute__((warn_unused_result)) int tcpst_hostsock_new(tcpst_hostsock **out, tcpst_error *err);
 void tcpst_hostsock_free(tcpst_hostsock *h);
 
 /*

@@ -32,10 +32,10 @@ typedef struct tcpst_offender {
      * 1234 python3) stuck in CLOSE_WAIT for 3.2 s".  has_finding false: a state or
      * handshake rule, told by its frames. */
     bool has_finding;
-    uint8_t type, who;   /* tcpst_anomaly_type, tcpst_who */
-    int64_t fact[3];     /* its first three facts */
-    uint8_t state;       /* the state of the endpoint it is about (who < 2), at the end */
-    uint32_t pid;        /* that endpoint's owning process (live captures); 0: unknown */
+    uint8_t type, who; /* tcpst_anomaly_type, tcpst_who */
+    int64_t fact[3];   /* its first three facts */
+    uint8_t state;     /* the state of the endpoint it is about (who < 2), at the end */
+    uint32_t pid;      /* that endpoint's owning process (live captures); 0: unknown */
 } tcpst_offender;
 
 typedef enum tcpst_rule_kind {

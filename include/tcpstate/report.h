@@ -76,8 +76,8 @@ typedef struct tcpst_report_meta {
     /* Packets the capture itself lost: pcapng ISB counters, or pcap_stats live. */
     bool drops_known;
     uint64_t dropped;
-    const char *drops_source; /* "pcapng-isb" or "live" (static) */
-    bool truncated;           /* an input was cut short (damage, or a cut file) */
+    const char *drops_source;   /* "pcapng-isb" or "live" (static) */
+    bool truncated;             /* an input was cut short (damage, or a cut file) */
     const tcpst_hostsock *host; /* live: the host's sockets (stats.host_sockets); or NULL */
     char *const *command;       /* -- COMMAND: its argv (stats.command); or NULL */
     int command_status;         /* its exit status as a shell's; -1 while unknown */

@@ -75,10 +75,10 @@ void tcpst_hostsock_free(tcpst_hostsock *h)
 /* The RFC 9293 name of a Linux TCP_* state (include/net/tcp_states.h). */
 static const char *rfc_name(uint8_t s)
 {
-    static const char *const names[] = {
-        "CLOSED",      "ESTABLISHED", "SYN_SENT",   "SYN_RECEIVED", "FIN_WAIT_1",
-        "FIN_WAIT_2",  "TIME_WAIT",   "CLOSED",     "CLOSE_WAIT",   "LAST_ACK",
-        "LISTEN",      "CLOSING",     "SYN_RECEIVED" /* TCP_NEW_SYN_RECV: a request */};
+    static const char *const names[] = {"CLOSED",      "ESTABLISHED", "SYN_SENT",  "SYN_RECEIVED",
+                                        "FIN_WAIT_1",  "FIN_WAIT_2",  "TIME_WAIT", "CLOSED",
+                                        "CLOSE_WAIT",  "LAST_ACK",    "LISTEN",    "CLOSING",
+                                        "SYN_RECEIVED" /* TCP_NEW_SYN_RECV: a request */};
     return s < sizeof names / sizeof names[0] ? names[s] : "CLOSED";
 }
 
@@ -202,8 +202,8 @@ static void read_locals(tcpst_hostsock *h)
         return;
     }
     for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
-        if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET &&
-                             i->ifa_addr->sa_family != AF_INET6)) {
+        if (!i->ifa_addr ||
+            (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6)) {
             continue;
         }
         if (!tcpst_grow(&h->locals, &h->caplocals, h->nlocals, sizeof *h->locals, 8)) {

@@ -1,15 +1,13 @@
 /*
  * live.c - live capture on an interface, as a source of records.
  *
- * One handle, not in immediate mode (see configure()), with the filter in the kernel, so every packet
- * delivered is handed out (and numbered).  The handle is put in non-blocking
- * mode and waited for with poll() on its selectable descriptor plus a
- * self-pipe, because a blocking pcap_next_ex() need not honour the packet
- * buffer timeout (pcap_set_timeout(3PCAP)): with libpcap 1.10 on Linux in
- * immediate mode it does not return at all while the interface is idle
- * (check_capture's idle test hangs without the poll), and a signal handler
- * cannot wake it portably.  The pipe lets tcpst_capture_interrupt() wake the
- * poll from a handler or another thread.
+ * One handle, not in immediate mode (see configure()), with the filter in the kernel, so every
+ * packet delivered is handed out (and numbered).  The handle is put in non-blocking mode and waited
+ * for with poll() on its selectable descriptor plus a self-pipe, because a blocking pcap_next_ex()
+ * need not honour the packet buffer timeout (pcap_set_timeout(3PCAP)): with libpcap 1.10 on Linux
+ * in immediate mode it does not return at all while the interface is idle (check_capture's idle
+ * test hangs without the poll), and a signal handler cannot wake it portably.  The pipe lets
+ * tcpst_capture_interrupt() wake the poll from a handler or another thread.
  *
  * Errors from opening are one line naming the interface and the fix (no
  * permission, no such interface, interface down).  An interface that goes
@@ -37,7 +35,7 @@
 /* The kernel's ring for packets not read yet (-B overrides), and how long a packet may wait
  * in it for its block to be handed over (TPACKET_V3's retire timeout). */
 #define LIVE_BUFFER_BYTES (8 << 20)
-#define LIVE_BLOCK_MS     20
+#define LIVE_BLOCK_MS     TCPST_LIVE_BLOCK_MS
 
 /* Default live poll interval: short enough for timely stats and timeouts,
  * long enough that an idle capture costs nothing measurable. */

@@ -465,8 +465,7 @@ void tcpst_detect_host(tcpst_conn *c)
     for (unsigned who = 0; who < 2; who++) {
         const tcpst_hostview *v = &c->host[who];
         unsigned want = TCPST_HV_KSTATE | TCPST_HV_SETTLED;
-        if ((v->flags & want) != want ||
-            state_class(v->kstate) == state_class(c->ep[who].state) ||
+        if ((v->flags & want) != want || state_class(v->kstate) == state_class(c->ep[who].state) ||
             tcpst_findings_get(&c->findings, TCPST_A_KERNEL_STATE_MISMATCH, who)) {
             continue;
         }

@@ -331,8 +331,8 @@ json_t *tcpst__doc_stats(const tcpst__run_end *e)
         const char *why = tcpst_hostsock_unavailable(m->host);
         json_object_set_new(o, "host_sockets",
                             json_pack("{s:I, s:o}", "snapshots",
-                                      (json_int_t)tcpst_hostsock_snapshots(m->host),
-                                      "unavailable", why ? text_json(why, NULL) : json_null()));
+                                      (json_int_t)tcpst_hostsock_snapshots(m->host), "unavailable",
+                                      why ? text_json(why, NULL) : json_null()));
     }
     if (m->command) {
         json_t *argv = json_array();
@@ -340,7 +340,8 @@ json_t *tcpst__doc_stats(const tcpst__run_end *e)
             json_array_append_new(argv, text_json(*a, NULL));
         }
         json_t *code = m->command_status >= 0 ? json_integer(m->command_status) : json_null();
-        json_object_set_new(o, "command", json_pack("{s:o, s:o}", "argv", argv, "exit_status", code));
+        json_object_set_new(o, "command",
+                            json_pack("{s:o, s:o}", "argv", argv, "exit_status", code));
     }
     if (m->counters.valid) {
         json_object_set_new(o, "capture", counters_json(&m->counters));

@@ -21,12 +21,11 @@ static void finding_phrase(const tcpst_offender *o, char *buf, size_t n)
         case TCPST_A_FIN_WAIT_2_STUCK:
         case TCPST_A_LAST_ACK_STUCK:
         case TCPST_A_HANDSHAKE_INCOMPLETE: {
-            static const tcpst_state held[] = {
-                [TCPST_A_CLOSE_WAIT_STUCK] = TCPST_CLOSE_WAIT,
-                [TCPST_A_FIN_WAIT_1_STUCK] = TCPST_FIN_WAIT_1,
-                [TCPST_A_FIN_WAIT_2_STUCK] = TCPST_FIN_WAIT_2,
-                [TCPST_A_LAST_ACK_STUCK] = TCPST_LAST_ACK,
-                [TCPST_A_HANDSHAKE_INCOMPLETE] = TCPST_SYN_RECEIVED};
+            static const tcpst_state held[] = {[TCPST_A_CLOSE_WAIT_STUCK] = TCPST_CLOSE_WAIT,
+                                               [TCPST_A_FIN_WAIT_1_STUCK] = TCPST_FIN_WAIT_1,
+                                               [TCPST_A_FIN_WAIT_2_STUCK] = TCPST_FIN_WAIT_2,
+                                               [TCPST_A_LAST_ACK_STUCK] = TCPST_LAST_ACK,
+                                               [TCPST_A_HANDSHAKE_INCOMPLETE] = TCPST_SYN_RECEIVED};
             snprintf(buf, n, "stuck in %s for %.1f s (%s)", tcpst_state_name(held[t]), secs,
                      tcpst_anomaly_id(t));
             return;
@@ -41,7 +40,8 @@ static void finding_phrase(const tcpst_offender *o, char *buf, size_t n)
                      tcpst_state_name((tcpst_state)o->fact[1]), tcpst_anomaly_id(t));
             return;
         default:
-            snprintf(buf, n, "%s in %s", tcpst_anomaly_id(t), tcpst_state_name((tcpst_state)o->state));
+            snprintf(buf, n, "%s in %s", tcpst_anomaly_id(t),
+                     tcpst_state_name((tcpst_state)o->state));
             return;
     }
 }
@@ -62,7 +62,10 @@ void tcpst_text_offender(const tcpst_offender *o, char *buf, size_t n)
         snprintf(proc, sizeof proc, " (pid %u)", (unsigned)o->pid);
     }
     finding_phrase(o, what, sizeof what);
-    snprintf(buf, n, "%s %s%s %s", o->who == TCPST_WHO_BOTH ? "connection" : side ? "server" : "client",
+    snprintf(buf, n, "%s %s%s %s",
+             o->who == TCPST_WHO_BOTH ? "connection"
+             : side                   ? "server"
+                                      : "client",
              ep, proc, what);
 }
 
