@@ -188,7 +188,7 @@ static int read_sockets(tcpst_hostsock *h)
         h->why[0] = '\0';
     }
     close(fd);
-    if (rc == 0) {
+    if (rc == 0 && h->nsocks > 0) {
         qsort(h->socks, h->nsocks, sizeof *h->socks, sock_cmp);
     }
     return rc;
@@ -254,8 +254,8 @@ static int proc_cmp(const void *key, const void *elem)
 
 const tcpst_hostproc *tcpst_hostsock_proc(const tcpst_hostsock *h, uint32_t pid)
 {
-    if (!h || pid == 0) {
-        return NULL;
+    if (!h || pid == 0 || h->nprocs == 0) {
+        return NULL; /* bsearch must not see a NULL array, even of none */
     }
     return bsearch(&pid, h->procs, h->nprocs, sizeof *h->procs, proc_cmp);
 }
@@ -378,7 +378,9 @@ static hs_owner *read_owners(size_t *n, unsigned *denied)
         closedir(fds);
     }
     closedir(proc);
-    qsort(own, *n, sizeof *own, owner_cmp);
+    if (*n > 0) {
+        qsort(own, *n, sizeof *own, owner_cmp);
+    }
     return own;
 }
 
@@ -477,7 +479,8 @@ bool tcpst_hostsock_find(const tcpst_hostsock *h, const tcpst_addr *laddr, uint1
         return false;
     }
     hs_sock key = {.l = *laddr, .r = *raddr, .lport = lport, .rport = rport};
-    const hs_sock *s = bsearch(&key, h->socks, h->nsocks, sizeof *h->socks, sock_cmp);
+    const hs_sock *s =
+        h->nsocks ? bsearch(&key, h->socks, h->nsocks, sizeof *h->socks, sock_cmp) : NULL;
     if (!s) {
         out->state = "CLOSED";
         return true;

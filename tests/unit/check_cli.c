@@ -24,7 +24,7 @@ static tcpst_error err;
 
 static int parse(int n, const char *const *args)
 {
-    char *argv[40];
+    static char *argv[40]; /* static: o.command points into it, as into main's argv */
     ck_assert_int_lt(n, 39);
     argv[0] = (char *)"tcpstate";
     for (int i = 0; i < n; i++) {
