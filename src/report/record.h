@@ -6,8 +6,8 @@
 #define TCPSTATE_REPORT_RECORD_H
 
 #include "jsonw.h"
-#include "tcpstate/hostsock.h"
 #include "tcpstate/conn.h"
+#include "tcpstate/hostsock.h"
 
 /* Times are epoch seconds rounded to the microsecond: a double holds that exactly for any
  * epoch time, so the JSON (jsonw.h) and jansson (doc.c) paths write the same digits. */
