@@ -11,6 +11,7 @@
 
 #include <time.h>
 
+#include "tcpstate/anomaly.h"
 #include "tcpstate/limits.h"
 
 static tcpst_time realtime(void)
@@ -20,10 +21,23 @@ static tcpst_time realtime(void)
     return (tcpst_time)ts.tv_sec * TCPST_NS_PER_SEC + ts.tv_nsec;
 }
 
+/* Does c hold a duration finding (a stuck state, an unanswered SYN, a stall)? */
+static bool has_stuck(const tcpst_conn *c)
+{
+    for (unsigned i = 0; i < c->findings.n; i++) {
+        if (tcpst_anomaly_has_duration((tcpst_anomaly_type)c->findings.f[i].type)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void tcpst_hostview_hook(void *ctx, tcpst_conn *c, bool scan)
 {
     tcpst_hostsock *h = ctx;
-    if (scan && realtime() - tcpst_hostsock_taken_at(h) >= TCPST_HOST_REFRESH) {
+    /* A stuck state is when its owner is worth naming: in a scan, or a record written out
+     * in the middle of a run (idle expiry) that holds one. */
+    if ((scan || has_stuck(c)) && realtime() - tcpst_hostsock_taken_at(h) >= TCPST_HOST_REFRESH) {
         (void)tcpst_hostsock_refresh(h); /* a failure leaves the fields unknown */
     }
     tcpst_time taken = tcpst_hostsock_taken_at(h);

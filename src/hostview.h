@@ -13,10 +13,10 @@
 #include "tcpstate/hostsock.h"
 
 /*
- * A tcpst_host_fn; ctx is the run's tcpst_hostsock.  In a scan (`scan`) the table is read
- * again when it is older than TCPST_HOST_REFRESH; when a record is written out, the latest
- * reading serves.  A reading older than the record's last packet tells nothing of it: the
- * endpoint is then only marked local or not.
+ * A tcpst_host_fn; ctx is the run's tcpst_hostsock.  In a scan (`scan`), or for a record
+ * written out with a stuck state, the table is read again when it is older than
+ * TCPST_HOST_REFRESH; for other records the latest reading serves.  A reading older than the
+ * record's last packet tells nothing of it: the endpoint is then only marked local or not.
  */
 void tcpst_hostview_hook(void *ctx, tcpst_conn *c, bool scan);
 

@@ -16,6 +16,11 @@ separate, long-lived process in the same namespace, as a CI job's service would 
             connections), --fail-on replaced by the default rule.
   fixed     the same suite against a server that closes: exit 0, no error finding, the
             server CLOSED with kernel_state CLOSED.
+  formats   --format ndjson and --policy around the leak: exit 1, the NDJSON connection line
+            names the process, the summary line's verdict has the policy's rule violated.
+  nonroot   -Z nobody: tcpstate runs unprivileged before COMMAND starts; the owner is then
+            unknown (process null), stats.host_sockets.unavailable says why ("not root"),
+            kernel_state is still read and the leak still fails the run.
   status    `-- sh -c 'exit 7'` exits 7; a command killed by SIGTERM exits 143; a command that
             does not exist exits 127 with one line naming it.
   first-syn a command that connects at once: its connection's first frame is frame 1, the
@@ -238,6 +243,52 @@ def scenario_leak(lab):
     check("process" not in o["connections"][0]["server"], "leak: offline records have no process")
 
 
+def scenario_formats(lab):
+    """NDJSON and a policy file around the same leaky suite."""
+    ns = lab.ns("o")
+    srv = lab.server(ns, 8085, "leak")
+    pol = lab.path("policy.json")
+    with open(pol, "w") as f:
+        json.dump({"rules": [{"name": "the service closes", "scope": {"server_port": 8085},
+                              "forbid": ["close_wait_stuck"]}]}, f)
+    out = lab.path("leak.ndjson")
+    p = lab.run(ns, "--format", "ndjson", "-o", out, "--policy", pol, "--",
+                *lab.me("suite", 8085, 2))
+    check(p.returncode == 1, f"formats: ndjson + --policy exits 1 ({p.returncode}, {p.stderr!r})")
+    lines = [json.loads(l) for l in open(out)]
+    conns = [l for l in lines if l["type"] == "connection" and l["server"]["port"] == 8085]
+    leak = [c for c in conns if c["server"]["state"] == "CLOSE_WAIT"]
+    check(len(conns) == 2 and len(leak) == 1, "formats: both connection lines, one leaking")
+    check(leak and (leak[0]["server"].get("process") or {}).get("pid") == srv.pid and
+          leak[0]["server"].get("kernel_state") == "CLOSE_WAIT",
+          "formats: the NDJSON connection line names the process and kernel_state")
+    summ = [l for l in lines if l["type"] == "summary"]
+    check(len(summ) == 1 and summ[0]["verdict"]["rules"][0]["violated"],
+          "formats: the summary line's verdict has the policy rule violated")
+    check("the service closes" in p.stderr or "close_wait_stuck" in p.stderr,
+          "formats: the stderr verdict names the rule")
+    check(f"(pid {srv.pid} python3) stuck in CLOSE_WAIT" in p.stderr,
+          "formats: the stderr verdict names the process")
+
+
+def scenario_nonroot(lab):
+    """-Z nobody: tcpstate gives up root before COMMAND starts; owners are then unknown,
+    which the report says once, and the gate still works."""
+    ns = lab.ns("n")
+    lab.server(ns, 8086, "leak")
+    rep = lab.path("nonroot.json")
+    p = lab.run(ns, "-Z", "nobody", "-o", rep, "--", *lab.me("suite", 8086, 1))
+    check(p.returncode == 1, f"nonroot: exit 1 ({p.returncode}, {p.stderr!r})")
+    r = json.load(open(rep))
+    c = conns_on(r, 8086)[0]
+    check(c["server"].get("process") is None and c["server"].get("kernel_state") == "CLOSE_WAIT",
+          f"nonroot: process null, kernel_state still read ({c['server'].get('process')}, "
+          f"{c['server'].get('kernel_state')})")
+    why = r["stats"]["host_sockets"]["unavailable"] or ""
+    check(why.startswith("not root"), f"nonroot: stats.host_sockets.unavailable says why ({why!r})")
+    check(findings(c, "close_wait_stuck") != [], "nonroot: the leak is still found")
+
+
 def scenario_fixed(lab):
     ns = lab.ns("f")
     lab.server(ns, 8081, "fixed")
@@ -414,8 +465,9 @@ def main():
     cleanup_on_sigterm()
     lab = Lab(tcpstate)
     try:
-        for s in (scenario_leak, scenario_fixed, scenario_status, scenario_first_syn,
-                  scenario_user, scenario_ctrl_c, scenario_mismatch):
+        for s in (scenario_leak, scenario_fixed, scenario_formats, scenario_nonroot,
+                  scenario_status, scenario_first_syn, scenario_user, scenario_ctrl_c,
+                  scenario_mismatch):
             s(lab)
     except Skip as e:
         print("skip: " + str(e))
