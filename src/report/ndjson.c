@@ -52,6 +52,9 @@ static void anomaly(tcpst__out *o, const tcpst_conn *c, const tcpst_finding *f, 
         tcpst__jw_obj_begin(w);
         tcpst__w_addr(w, "addr", &c->ep[i].addr);
         tcpst__jw_kuint(w, "port", c->ep[i].port);
+        if (c->host[i].flags & TCPST_HV_ASKED) {
+            tcpst__w_hostview(w, &c->host[i]); /* who holds it, as the finding is raised */
+        }
         tcpst__jw_obj_end(w);
     }
     tcpst__w_layers(w, c);

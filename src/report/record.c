@@ -93,7 +93,7 @@ const tcpst_hostproc *tcpst__host_proc(uint32_t pid)
 }
 
 /* The host's view of a local endpoint (live captures only: docs/report-schema.md). */
-static void w_hostview(tcpst_jw *w, const tcpst_hostview *v)
+void tcpst__w_hostview(tcpst_jw *w, const tcpst_hostview *v)
 {
     if (v->flags & TCPST_HV_KSTATE) {
         tcpst__jw_kname(w, "kernel_state", tcpst_state_name((tcpst_state)v->kstate));
@@ -165,7 +165,7 @@ static void w_endpoint(tcpst_jw *w, const tcpst_conn *c, const tcpst_endpoint *e
     tcpst__jw_kuint(w, "transitions_dropped", e->tl_dropped);
     const tcpst_hostview *v = &c->host[e == &c->ep[0] ? 0 : 1];
     if (v->flags & TCPST_HV_ASKED) {
-        w_hostview(w, v);
+        tcpst__w_hostview(w, v);
     }
     tcpst__jw_obj_end(w);
 }

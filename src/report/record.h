@@ -29,6 +29,10 @@ void tcpst__w_layers(tcpst_jw *w, const tcpst_conn *c);
 /* The host sockets whose process facts records name from now on (NULL: none). */
 void tcpst__w_use_host(const tcpst_hostsock *h);
 
+/* An endpoint's "kernel_state" and "process" members (live captures: v->flags has
+ * TCPST_HV_ASKED). */
+void tcpst__w_hostview(tcpst_jw *w, const tcpst_hostview *v);
+
 /* That table's process `pid`, or NULL (none, or not known). */
 const tcpst_hostproc *tcpst__host_proc(uint32_t pid);
 

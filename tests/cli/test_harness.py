@@ -18,6 +18,9 @@ separate, long-lived process in the same namespace, as a CI job's service would 
             server CLOSED with kernel_state CLOSED.
   formats   --format ndjson and --policy around the leak: exit 1, the NDJSON connection line
             names the process, the summary line's verdict has the policy's rule violated.
+  live      plain -i with --format ndjson and --stuck-after close_wait=2 (no COMMAND): the
+            close_wait_stuck line, streamed while tcpstate runs, names the server's process
+            and kernel_state, read when the stuck state was found.
   nonroot   -Z nobody: tcpstate runs unprivileged before COMMAND starts; the owner is then
             unknown (process null), stats.host_sockets.unavailable says why ("not root"),
             kernel_state is still read and the leak still fails the run.
@@ -35,6 +38,7 @@ separate, long-lived process in the same namespace, as a CI job's service would 
   mismatch  a capture filter hides every FIN: the inferred states (from the ACKs alone) are not
             the kernel's, and kernel_state_mismatch says so on both sides, with both states.
 
+Every report and NDJSON line is checked against docs/*.schema.json (python3-jsonschema).
 Skips (exit 77) when not root or without ip netns.  Addresses: 127.0.0.1 inside the
 namespaces only; every namespace and process is removed in all cases.
 
@@ -109,8 +113,13 @@ def helper(mode, args):
 # ---- the test ----
 
 class Lab:
-    def __init__(self, tcpstate):
+    def __init__(self, tcpstate, src):
         self.tcpstate = tcpstate
+        try:
+            from schemas import load_validators
+            self.validators = load_validators(src)
+        except ImportError:  # no python3-jsonschema: the shape is checked by the asserts only
+            self.validators = None
         self.nss, self.procs = [], []
         self.work = tempfile.mkdtemp(prefix="tcpst-harness-")
         os.chmod(self.work, 0o1777)
@@ -149,6 +158,18 @@ class Lab:
         return subprocess.run(self.tcpstate_argv(ns, *args), capture_output=True, text=True,
                               timeout=timeout, env=env, cwd=self.work)
 
+    def valid(self, doc, kind="document"):
+        if self.validators is None:
+            return
+        errs = list(self.validators[kind].iter_errors(doc))
+        check(not errs, f"schema ({kind}): {errs[0].message if errs else 'valid'}")
+
+    def report(self, name):
+        with open(self.path(name)) as f:
+            doc = json.load(f)
+        self.valid(doc)
+        return doc
+
     def path(self, name):
         return os.path.join(self.work, name)
 
@@ -186,7 +207,7 @@ def scenario_leak(lab):
     took = time.monotonic() - t0
     check(p.returncode == 1, f"leak: exit 1 (got {p.returncode}; stderr {p.stderr.strip()!r})")
     check(took < 10, f"leak: done {took:.1f} s after start (1 s grace)")
-    r = json.load(open(rep))
+    r = lab.report(os.path.basename(rep))
     cs = conns_on(r, 8080)
     check(len(cs) == 3, f"leak: 3 connections (got {len(cs)})")
     last = max(cs, key=lambda c: c["id"])
@@ -256,6 +277,8 @@ def scenario_formats(lab):
                 *lab.me("suite", 8085, 2))
     check(p.returncode == 1, f"formats: ndjson + --policy exits 1 ({p.returncode}, {p.stderr!r})")
     lines = [json.loads(l) for l in open(out)]
+    for line in lines:
+        lab.valid(line, line["type"])
     conns = [l for l in lines if l["type"] == "connection" and l["server"]["port"] == 8085]
     leak = [c for c in conns if c["server"]["state"] == "CLOSE_WAIT"]
     check(len(conns) == 2 and len(leak) == 1, "formats: both connection lines, one leaking")
@@ -279,7 +302,7 @@ def scenario_nonroot(lab):
     rep = lab.path("nonroot.json")
     p = lab.run(ns, "-Z", "nobody", "-o", rep, "--", *lab.me("suite", 8086, 1))
     check(p.returncode == 1, f"nonroot: exit 1 ({p.returncode}, {p.stderr!r})")
-    r = json.load(open(rep))
+    r = lab.report(os.path.basename(rep))
     c = conns_on(r, 8086)[0]
     check(c["server"].get("process") is None and c["server"].get("kernel_state") == "CLOSE_WAIT",
           f"nonroot: process null, kernel_state still read ({c['server'].get('process')}, "
@@ -289,13 +312,44 @@ def scenario_nonroot(lab):
     check(findings(c, "close_wait_stuck") != [], "nonroot: the leak is still found")
 
 
+def scenario_live_stuck(lab):
+    """Plain -i (no COMMAND), NDJSON: the owner is read when the stuck state is found."""
+    ns = lab.ns("i")
+    srv = lab.server(ns, 8087, "leak")
+    p = subprocess.Popen(lab.tcpstate_argv(ns, "--format", "ndjson", "--stuck-after",
+                                           "close_wait=2"),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lab.procs.append(p)
+    time.sleep(0.5)
+    subprocess.run(["ip", "netns", "exec", ns] + lab.me("suite", 8087, 1), timeout=20)
+    found, lines, end = None, [], time.monotonic() + 10
+    while time.monotonic() < end and found is None:
+        r, _, _ = select.select([p.stdout], [], [], 0.5)
+        if r:
+            line = p.stdout.readline()
+            lines.append(json.loads(line))
+            if lines[-1]["type"] == "anomaly" and \
+                    lines[-1]["anomaly"]["type"] == "close_wait_stuck":
+                found = lines[-1]
+    p.send_signal(signal.SIGINT)
+    rest, _ = p.communicate(timeout=20)
+    lines += [json.loads(l) for l in rest.splitlines()]
+    check(found is not None, "live: the close_wait_stuck line arrives while tcpstate runs")
+    sv = (found or {}).get("server", {})
+    check((sv.get("process") or {}).get("pid") == srv.pid and sv.get("kernel_state") ==
+          "CLOSE_WAIT", f"live: the anomaly line names the server's process ({sv})")
+    check(p.returncode == 0, f"live: SIGINT ends it with 0 ({p.returncode})")
+    for l in lines:
+        lab.valid(l, l["type"])
+
+
 def scenario_fixed(lab):
     ns = lab.ns("f")
     lab.server(ns, 8081, "fixed")
     rep = lab.path("fixed.json")
     p = lab.run(ns, "-o", rep, "--", *lab.me("suite", 8081, 3))
     check(p.returncode == 0, f"fixed: exit 0 (got {p.returncode}; {p.stderr.strip()!r})")
-    r = json.load(open(rep))
+    r = lab.report(os.path.basename(rep))
     cs = conns_on(r, 8081)
     check(len(cs) == 3, f"fixed: 3 connections ({len(cs)})")
     check(all(c["server"]["state"] == "CLOSED" and c["server"]["kernel_state"] == "CLOSED"
@@ -309,7 +363,7 @@ def scenario_status(lab):
     ns = lab.ns("s")
     p = lab.run(ns, "-o", lab.path("s7.json"), "--", "sh", "-c", "exit 7")
     check(p.returncode == 7, f"status: sh -c 'exit 7' exits 7 (got {p.returncode})")
-    r = json.load(open(lab.path("s7.json")))
+    r = lab.report("s7.json")
     check(r["stats"]["command"]["exit_status"] == 7, "status: the report says 7")
     p = lab.run(ns, "-o", lab.path("s143.json"), "--", "sh", "-c", "kill -TERM $$")
     check(p.returncode == 143, f"status: killed by SIGTERM exits 143 (got {p.returncode})")
@@ -328,7 +382,7 @@ def scenario_first_syn(lab):
     for i in range(5):
         rep = lab.path(f"syn{i}.json")
         p = lab.run(ns, "--grace", "0.3", "-o", rep, "--", *lab.me("suite", 8082, 1))
-        r = json.load(open(rep))
+        r = lab.report(os.path.basename(rep))
         c = r["connections"][0] if r["connections"] else None
         ok = (p.returncode == 0 and c is not None and c["first_frame"] == 1 and
               c["roles"] == "observed" and c["client"]["syn"] >= 1 and
@@ -406,7 +460,7 @@ def scenario_ctrl_c(lab):
     took = time.monotonic() - t0
     check(status == 130, f"ctrl-c: exit 130, the command killed by SIGINT (got {status})")
     check(took < 5, f"ctrl-c: stopped {took:.1f} s after Ctrl-C")
-    r = json.load(open(rep))
+    r = lab.report(os.path.basename(rep))
     cs = conns_on(r, 8083)
     check(len(cs) == 1 and r["stats"]["interrupted"] and
           r["stats"]["command"]["exit_status"] == 130,
@@ -427,7 +481,7 @@ def scenario_ctrl_c(lab):
         p.kill()
         code = p.wait()
     check(code == 143, f"sigterm: forwarded, the command's 143 is the exit status (got {code}, {pids})")
-    r = json.load(open(rep2))
+    r = lab.report(os.path.basename(rep2))
     check(len(conns_on(r, 8083)) == 1 and r["stats"]["command"]["exit_status"] == 143,
           "sigterm: complete report")
 
@@ -438,7 +492,7 @@ def scenario_mismatch(lab):
     rep = lab.path("mismatch.json")
     p = lab.run(ns, "-f", "not tcp[tcpflags] & tcp-fin != 0", "-o", rep, "--",
                 *lab.me("suite", 8084, 1))
-    r = json.load(open(rep))
+    r = lab.report(os.path.basename(rep))
     c = conns_on(r, 8084)[0]
     mm = {a["endpoint"]: a for a in findings(c, "kernel_state_mismatch")}
     check(set(mm) == {"client", "server"}, f"mismatch: on both sides ({sorted(mm)})")
@@ -463,9 +517,10 @@ def main():
         print("skip: " + why)
         return 77
     cleanup_on_sigterm()
-    lab = Lab(tcpstate)
+    lab = Lab(tcpstate, os.path.abspath(sys.argv[2]))
     try:
         for s in (scenario_leak, scenario_fixed, scenario_formats, scenario_nonroot,
+                  scenario_live_stuck,
                   scenario_status, scenario_first_syn, scenario_user, scenario_ctrl_c,
                   scenario_mismatch):
             s(lab)
