@@ -539,10 +539,18 @@ def scenario(lab, name, stop):
     check(f"{name}: close_wait_stuck line streamed {late:.2f} s after the FIN, in "
           f"[{STUCK - 0.2:g}, {STUCK + 2:g}] s, while tcpstate runs",
           STUCK - 0.2 <= late <= STUCK + 2 and proc.poll() is None, late)
+    where = {k: an[k] and {"addr": an[k]["addr"], "port": an[k]["port"]}
+             for k in ("client", "server")}
     check(f"{name}: it names the leaking connection's ports and the server endpoint",
-          an["client"] == {"addr": C_ADDR, "port": leak_port} and
-          an["server"] == {"addr": S_ADDR, "port": P_LEAK} and
+          where["client"] == {"addr": C_ADDR, "port": leak_port} and
+          where["server"] == {"addr": S_ADDR, "port": P_LEAK} and
           an["anomaly"]["endpoint"] == "server", an)
+    # tcpstate runs in the client's namespace: only the client is local, and the kernel
+    # there has it in FIN_WAIT_2 (orphaned: no owning process) as the finding is raised.
+    check(f"{name}: the host view: client kernel_state FIN_WAIT_2, server not local",
+          an["client"].get("kernel_state") == "FIN_WAIT_2" and
+          an["client"].get("process") is None and
+          an["server"].get("kernel_state") is None and an["server"].get("process") is None, an)
 
     # 2. The rest.
     normal = [lab.client("normal", P_NORMAL)[0] for _ in range(2)]
