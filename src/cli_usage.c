@@ -42,8 +42,9 @@ static void usage_options(char *text, size_t size, size_t *len)
            "  -f, --filter EXPR          BPF filter, as tcpdump takes it\n"
            "  -o, --output FILE          write the report to FILE atomically (default: stdout)\n"
            "      --pretty               indent the JSON\n"
-           "      --format FORMAT        json (default), text (a table for people) or ndjson\n"
-           "                             (a line per event, written as it happens)\n"
+           "      --format FORMAT        json (default), text (a table for people), ndjson\n"
+           "                             (a line per event, written as it happens), zeek\n"
+           "                             (a Zeek conn.log) or csv (a row per connection)\n"
            "      --stats-interval S     ndjson: a stats line every S seconds (default %lld;\n"
            "                             0 = none)\n"
            "\n",

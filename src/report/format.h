@@ -46,5 +46,7 @@ typedef struct tcpst__format {
 extern const tcpst__format tcpst__format_json;
 extern const tcpst__format tcpst__format_text;
 extern const tcpst__format tcpst__format_ndjson;
+extern const tcpst__format tcpst__format_zeek;
+extern const tcpst__format tcpst__format_csv;
 
 #endif

@@ -25,6 +25,8 @@ static const tcpst__format *const formats[] = {
     &tcpst__format_json,
     &tcpst__format_text,
     &tcpst__format_ndjson,
+    &tcpst__format_zeek,
+    &tcpst__format_csv,
 };
 #define NFORMATS (sizeof formats / sizeof formats[0])
 

@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """Zeek conformance: compare tcpstate's Zeek fields with Zeek's own baselines.
 
-Usage: run_zeek_corpus.py TCPSTATE_BIN CORPUS_DIR
+Usage: run_zeek_corpus.py [--tsv] TCPSTATE_BIN CORPUS_DIR
+
+With --tsv the same comparison reads tcpstate's own conn.log (--format zeek) instead of
+its JSON report, after checking the log's form: Zeek's header lines in order, 21 fields per
+row with the #fields and #types of Zeek's conn.log, Zeek-style uids unique in the file,
+'-' for unset, and #close last.
 
 For every trace in CORPUS_DIR/MANIFEST.tsv the tcpstate binary is run on the
 capture and its JSON report is compared with expected/<name>.tsv, the rows
@@ -96,6 +101,46 @@ def our_records(report):
             "resp_pkts": str(z.get("resp_pkts", "")),
             "first_ts": c.get("first_ts", 0),
         })
+    return out
+
+
+ZEEK_FIELDS = ("ts uid id.orig_h id.orig_p id.resp_h id.resp_p proto service duration "
+               "orig_bytes resp_bytes conn_state local_orig local_resp missed_bytes history "
+               "orig_pkts orig_ip_bytes resp_pkts resp_ip_bytes tunnel_parents").split()
+ZEEK_TYPES = ("time string addr port addr port enum string interval count count string bool "
+              "bool count string count count count count set[string]").split()
+ZEEK_HEAD = ["#separator \\x09", "#set_separator\t,", "#empty_field\t(empty)",
+             "#unset_field\t-", "#path\tconn"]
+
+
+def tsv_records(text):
+    """tcpstate's conn.log as the dicts our_records() gives, or raise ValueError."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if lines[:5] != ZEEK_HEAD:
+        raise ValueError("header lines %r" % lines[:5])
+    if not lines[5].startswith("#open\t") or lines[6] != "#fields\t" + "\t".join(ZEEK_FIELDS) \
+            or lines[7] != "#types\t" + "\t".join(ZEEK_TYPES):
+        raise ValueError("#open/#fields/#types lines")
+    if not lines[-1].startswith("#close\t"):
+        raise ValueError("no #close line last")
+    out, uids = [], set()
+    for line in lines[8:-1]:
+        v = dict(zip(ZEEK_FIELDS, line.split("\t")))
+        if len(line.split("\t")) != len(ZEEK_FIELDS):
+            raise ValueError("row with %d fields" % len(line.split("\t")))
+        uid = v["uid"]
+        if len(uid) != 18 or uid[0] != "C" or not uid[1:].isalnum() or uid in uids:
+            raise ValueError("uid %r" % uid)
+        uids.add(uid)
+        if v["proto"] != "tcp" or any(x == "" for x in v.values()):
+            raise ValueError("row %r" % line)
+        out.append({"orig_h": v["id.orig_h"], "orig_p": v["id.orig_p"],
+                    "resp_h": v["id.resp_h"], "resp_p": v["id.resp_p"],
+                    "conn_state": v["conn_state"], "history": v["history"],
+                    "orig_pkts": v["orig_pkts"], "resp_pkts": v["resp_pkts"],
+                    "first_ts": float(v["ts"])})
     return out
 
 
@@ -245,10 +290,11 @@ def compare_trace(name, rows, recs, known, tally, out):
         out.extend(lines)
 
 
-def run_trace(binary, path, verify):
+def run_trace(binary, path, verify, tsv=False):
     # Zeek drops packets with bad checksums unless run with -C (or told to
     # ignore a network's checksums); --verify-checksums does the same.
-    args = [binary, "--split", "zeek"] + (["--verify-checksums"] if verify else []) + [path]
+    args = [binary, "--split", "zeek"] + (["--verify-checksums"] if verify else []) + \
+        (["--format", "zeek"] if tsv else []) + [path]
     try:
         p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=RUN_TIMEOUT)
@@ -258,8 +304,11 @@ def run_trace(binary, path, verify):
 
 
 def main(argv):
+    tsv = len(argv) > 1 and argv[1] == "--tsv"
+    if tsv:
+        argv = argv[:1] + argv[2:]
     if len(argv) != 3:
-        sys.stderr.write("usage: %s TCPSTATE_BIN CORPUS_DIR\n" % argv[0])
+        sys.stderr.write("usage: %s [--tsv] TCPSTATE_BIN CORPUS_DIR\n" % argv[0])
         return 2
     binary, corpus = argv[1], argv[2]
     manifest = os.path.join(corpus, "MANIFEST.tsv")
@@ -276,15 +325,15 @@ def main(argv):
         rows = read_tsv(os.path.join(corpus, m["expected"]))
         opts = m.get("zeek_options", "")
         verify = "-C" not in opts.split() and "ignore_checksums" not in opts
-        rc, stdout, stderr = run_trace(binary, trace, verify)
+        rc, stdout, stderr = run_trace(binary, trace, verify, tsv)
         # Traces libpcap 1.10 cannot read (multi-interface pcapng) are read by tcpstate's own
         # pcapng reader and compared like every other.
         report = None
         if rc == 0:
             try:
-                report = json.loads(stdout)
+                report = tsv_records(stdout) if tsv else our_records(json.loads(stdout))
             except ValueError as e:
-                stderr += " (report is not JSON: %s)" % e
+                stderr += " (report is not %s: %s)" % ("a conn.log" if tsv else "JSON", e)
         if report is None:
             reason = known.match(name, "*", "run", "exit 0", "exit %s" % rc)
             tag = "known" if reason else "DIFF"
@@ -305,14 +354,14 @@ def main(argv):
                 tally.failed += len(rows)
                 tally.unexplained += 1
             continue
-        compare_trace(name, rows, our_records(report), known, tally, out)
+        compare_trace(name, rows, report, known, tally, out)
 
     for line in out:
         print(line)
     for lineno, pat in known.stale():
         print("note: known_differences.tsv line %d no longer occurs: %s" % (lineno, " ".join(pat)))
-    print("zeek corpus: conn_state %d/%d agree, history %d/%d agree, pkts %d/%d agree, "
-          "rows %d/%d matched" % (tally.ok["conn_state"], tally.n["conn_state"],
+    print("zeek corpus (%s): conn_state %d/%d agree, history %d/%d agree, pkts %d/%d agree, "
+          "rows %d/%d matched" % ("conn.log" if tsv else "JSON", tally.ok["conn_state"], tally.n["conn_state"],
                                   tally.ok["history"], tally.n["history"], tally.ok["pkts"],
                                   tally.n["pkts"], tally.ok["rows"], tally.n["rows"]))
     print("%d known differences (%d rows), %d unexplained" %
