@@ -83,6 +83,11 @@ typedef struct tcpst_report_meta {
     int command_status;         /* its exit status as a shell's; -1 while unknown */
 } tcpst_report_meta;
 
+/* A Wireshark display filter that selects exactly record c's frames (its two directions
+ * and frame range): the record's "wireshark_filter". */
+#define TCPST_WSFILTER_LEN (4 * TCPST_ADDR_STRLEN + 256)
+void tcpst_report_wireshark_filter(const tcpst_conn *c, char *out, size_t n);
+
 /* path NULL or "-" = standard output.  NDJSON to a file: written in place, not renamed.
  * An unknown format is TCPST_EUSAGE. */
 __attribute__((warn_unused_result)) int tcpst_report_open(tcpst_report **out, const char *path,

@@ -296,6 +296,43 @@ void tcpst__w_layers(tcpst_jw *w, const tcpst_conn *c)
     tcpst__jw_obj_end(w);
 }
 
+void tcpst_report_wireshark_filter(const tcpst_conn *c, char *out, size_t n)
+{
+    const char *ip = c->ip_version == 6 ? "ipv6" : "ip";
+    char a[TCPST_ADDR_STRLEN], b[TCPST_ADDR_STRLEN];
+    tcpst_addr_format(&c->ep[0].addr, a);
+    tcpst_addr_format(&c->ep[1].addr, b);
+    unsigned pa = c->ep[0].port, pb = c->ep[1].port;
+    /* Both directions exactly, then the record's frames: a 4-tuple used again later (a new
+     * record) stays out. */
+    snprintf(out, n,
+             "((%s.src==%s && tcp.srcport==%u && %s.dst==%s && tcp.dstport==%u) || "
+             "(%s.src==%s && tcp.srcport==%u && %s.dst==%s && tcp.dstport==%u)) && "
+             "frame.number>=%llu && frame.number<=%llu",
+             ip, a, pa, ip, b, pb, ip, b, pb, ip, a, pa, (unsigned long long)c->first_frame,
+             (unsigned long long)c->last_frame);
+    /* Ids that separate connections (a VNI, a VLAN) separate them in Wireshark too; a record
+     * joined across two keys has one per direction, and its frame range must do. */
+    static const char *const field[TCPST_ENCAP__COUNT] = {
+        [TCPST_ENCAP_VLAN] = "vlan.id",         [TCPST_ENCAP_GRE] = "gre.key",
+        [TCPST_ENCAP_ERSPAN] = "erspan.spanid", [TCPST_ENCAP_VXLAN] = "vxlan.vni",
+        [TCPST_ENCAP_GENEVE] = "geneve.vni",    [TCPST_ENCAP_GTPU] = "gtp.teid"};
+    for (unsigned i = 0; !c->joined && i < c->nencap && i < TCPST_ENCAP_MAX; i++) {
+        const tcpst_encap *e = &c->encap[i];
+        size_t used = strlen(out);
+        if (e->in_key && e->has_id && e->type < TCPST_ENCAP__COUNT && field[e->type] && used < n) {
+            snprintf(out + used, n - used, " && %s==%llu", field[e->type],
+                     (unsigned long long)e->id);
+        }
+    }
+    for (unsigned i = 0; !c->joined && c->nencap == 0 && i < c->nvlan && i < TCPST_MAX_VLAN; i++) {
+        size_t used = strlen(out);
+        if (used < n) {
+            snprintf(out + used, n - used, " && vlan.id==%u", (unsigned)c->vlan[i]);
+        }
+    }
+}
+
 /* The record's members, inside an object the caller opened (NDJSON puts "type" first). */
 static void w_conn_members(tcpst_jw *w, const tcpst_conn *c)
 {
@@ -312,6 +349,9 @@ static void w_conn_members(tcpst_jw *w, const tcpst_conn *c)
     tcpst__w_time(w, "duration", c->last_ts - c->first_ts);
     tcpst__jw_kuint(w, "first_frame", c->first_frame);
     tcpst__jw_kuint(w, "last_frame", c->last_frame);
+    char filter[TCPST_WSFILTER_LEN];
+    tcpst_report_wireshark_filter(c, filter, sizeof filter);
+    tcpst__jw_kstr(w, "wireshark_filter", filter);
     tcpst__jw_kbool(w, "open_at_end", open_at_end);
     tcpst__jw_kname(w, "end_reason", tcpst_end_reason_name(c->end_reason));
     const char *undec = tcpst_undecidable_name((tcpst_undecidable)c->end_undecidable);

@@ -9,7 +9,9 @@ as Zeek's conn script does; uids "C" + 17 base62 characters, unique, and the sam
 run (stable); #open/#close the first and last packet times in UTC.  The CSV must parse with
 Python's csv module into one row per record with the header's columns, and its states,
 counts, anomaly ids (each once) and worst severity must equal the JSON's.  Both respect
---connections anomalous.
+--connections anomalous.  Every record's wireshark_filter, given to Wireshark's tshark
+(when installed), selects exactly as many frames as the record has packets (on every
+sample: tunnels, VLANs and VNIs that separate equal 4-tuples included).
 
 usage: test_tables.py TCPSTATE_BIN SOURCE_DIR
 """
@@ -126,6 +128,24 @@ def main():
     _, c = run(binary, "--connections", "anomalous", "--format", "csv", crafted)
     check(f"--connections anomalous: {n} rows in the conn.log and the CSV",
           len(conn_log(z)[2]) == n and len(list(csv.DictReader(io.StringIO(c)))) == n)
+    import shutil
+    if shutil.which("tshark"):
+        wrong, n = [], 0
+        for path in samples:
+            rc, out = run(binary, path)
+            if rc not in (0, 3):
+                continue
+            for rec in json.loads(out)["connections"]:
+                p = subprocess.run(["tshark", "-r", path, "-Y", rec["wireshark_filter"]],
+                                   capture_output=True, text=True, timeout=120)
+                got = len(p.stdout.splitlines())
+                n += 1
+                if got != rec["client"]["packets"] + rec["server"]["packets"]:
+                    wrong.append((os.path.basename(path), rec["id"], got, p.stderr[-200:]))
+        check(f"wireshark_filter: tshark selects each record's frames exactly ({n} records)",
+              n > 100 and not wrong, wrong[:5])
+    else:
+        print("     note: tshark not installed: wireshark_filter not checked in Wireshark")
     rc, help_text = run(binary, "--help")
     check("--help names the zeek and csv formats", "zeek" in help_text and "csv" in help_text)
     return finish()
