@@ -44,6 +44,7 @@ static int set_capture_end(const cli_row *r, tcpst_options *o, const char *arg, 
 static int set_stuck_after(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err);
 static int add_fail_on(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err);
 static int load_policy(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err);
+static int add_selection(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err);
 
 #define FIELD_TYPE(field)                                                                          \
     _Generic(((tcpst_options *)0)->field,                                                          \
@@ -116,6 +117,7 @@ static const cli_row rows[] = {
     FLAG("no-reassembly", 0, engine.reassemble, true),
     /* Analysis. */
     NAME("connections", 0, connections, conns_names, BARE, TCPST_CONNS_ALL),
+    CUSTOM("connection", 0, add_selection),
     UINT("max-connections", 0, engine.max_connections, 1, TCPST_MAX_MAX_CONNECTIONS,
          TCPST_DEFAULT_MAX_CONNECTIONS),
     UINT_SET("memory", 0, engine.soft_connections, 0, TCPST_MAX_MEMORY_MIB,
@@ -440,6 +442,12 @@ static int add_fail_on(const cli_row *r, tcpst_options *o, const char *arg, tcps
     return tcpst_policy_add_fail_on(&o->policy, arg, err);
 }
 
+static int add_selection(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err)
+{
+    (void)r;
+    return tcpst_selection_add(&o->selection, arg, err);
+}
+
 static int load_policy(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err)
 {
     (void)r;
@@ -624,6 +632,13 @@ static int take_operands(int argc, int split, char **argv, tcpst_options *o, tcp
         return tcpst_error_set(err, TCPST_EUSAGE, "--%s: only with -i INTERFACE -- COMMAND",
                                o->run_as ? "run-as" : "grace");
     }
+    if (o->live && o->write_file && o->selection.n > 0 &&
+        !tcpst_selection_by_tuple(&o->selection)) {
+        return tcpst_error_set(err, TCPST_EUSAGE,
+                               "-w with --connection by anomaly needs capture files (a live "
+                               "capture cannot be read twice); choose by id, ADDR:PORT or "
+                               "A:P-B:P");
+    }
     if (o->live) {
         if (optind < argc) {
             return tcpst_error_set(err, TCPST_EUSAGE,
@@ -637,6 +652,18 @@ static int take_operands(int argc, int split, char **argv, tcpst_options *o, tcp
     }
     if (optind >= argc) {
         return tcpst_error_set(err, TCPST_EUSAGE, "no capture file given (try --help)");
+    }
+    if (o->write_file && o->selection.n > 0 && !tcpst_selection_by_tuple(&o->selection)) {
+        /* Chosen by finding, a record's packets are known only when it ends: -w reads the
+         * inputs a second time, which a pipe or an interface cannot give. */
+        for (int i = optind; i < argc; i++) {
+            if (i != split && strcmp(argv[i], "-") == 0) {
+                return tcpst_error_set(err, TCPST_EUSAGE,
+                                       "-w with --connection by anomaly needs capture files "
+                                       "(standard input cannot be read twice); choose by id, "
+                                       "ADDR:PORT or A:P-B:P");
+            }
+        }
     }
     /* Without -i, "--" only ends the options: what follows are files too. */
     o->nfiles = (size_t)(argc - optind - (split < argc));
@@ -693,4 +720,5 @@ void tcpst_cli_free(tcpst_options *o)
     free(o->files);
     o->files = NULL;
     tcpst_policy_fini(&o->policy);
+    tcpst_selection_fini(&o->selection);
 }

@@ -110,6 +110,9 @@ static void usage_analysis(char *text, size_t size, size_t *len)
 {
     append(text, size, len,
            "Analysis:\n"
+           "      --connection SEL       list only the records SEL picks (repeatable): an id,\n"
+           "                             ADDR:PORT (either side; [V6]:PORT), A:P-B:P, an\n"
+           "                             anomaly id, or anomalous\n"
            "      --connections WHICH    records listed: all (default), anomalous (a finding\n"
            "                             of severity warning or error) or none; summary,\n"
            "                             stats and verdict always count every connection\n"

@@ -155,6 +155,13 @@ typedef struct run {
     const char *stop;     /* why reading stopped */
     bool live_stream;     /* a pipe or FIFO that carries a capture as it is made */
     tcpst_hostsock *host; /* live: the host's sockets and their owners */
+    /* -w with --connection: the chosen records' packets only.  By id or 4-tuple they are
+     * chosen as they come (pick_now); by finding only once the records end, so the inputs
+     * are read a second time for the -w file (pick_later, with the ids chosen). */
+    bool pick_now, pick_later;
+    uint64_t *chosen;
+    size_t nchosen, capchosen;
+    tcpst_time dump_end;
     tcpst_time grace_end; /* -- COMMAND: when the capture stops (monotonic; 0: running) */
 } run;
 
@@ -174,10 +181,25 @@ static int open_capture(run *r)
     if (rc == 0 && o->user) {
         rc = tcpst_privdrop(o->user, &r->err);
     }
-    if (rc == 0 && o->write_file) {
+    r->pick_later = o->write_file && o->selection.n > 0 && !tcpst_selection_by_tuple(&o->selection);
+    r->pick_now = o->write_file && o->selection.n > 0 && !r->pick_later;
+    if (rc == 0 && o->write_file && !r->pick_later) {
         rc = tcpst_capture_dump_open(r->cap, o->write_file, &r->err);
+        if (rc == 0 && r->pick_now) {
+            tcpst_capture_dump_choose(r->cap);
+        }
     }
     return rc;
+}
+
+/* --connection with -w by finding: the ids of the records chosen, for the second read. */
+static void choose_record(void *ctx, const tcpst_conn *c)
+{
+    run *r = ctx;
+    if (tcpst_selection_matches(&r->opt.selection, c) &&
+        tcpst_grow(&r->chosen, &r->capchosen, r->nchosen, sizeof *r->chosen, 64)) {
+        r->chosen[r->nchosen++] = c->id;
+    }
 }
 
 /* The report, the engine and what receives its records: policy, JUnit, report. */
@@ -197,7 +219,8 @@ static int open_analysis(run *r)
                                .policy = &o->policy,
                                .which = o->connections,
                                .format = o->format,
-                               .host = r->host};
+                               .host = r->host,
+                               .select = &o->selection};
     if (tcpst_report_open(&r->rep, o->output, &ropts, &r->err) != 0) {
         return TCPST_EWRITE;
     }
@@ -208,8 +231,10 @@ static int open_analysis(run *r)
     tcpst_receiver policy = tcpst_policy_receiver(&o->policy);
     tcpst_receiver junit = tcpst_junit_receiver(&r->junit);
     tcpst_receiver report = tcpst_report_receiver(r->rep);
+    tcpst_receiver choose = {.record = choose_record, .ctx = r};
     if (tcpst_engine_add_receiver(&r->eng, &policy) != 0 ||
         (o->junit && tcpst_engine_add_receiver(&r->eng, &junit) != 0) ||
+        (r->pick_later && tcpst_engine_add_receiver(&r->eng, &choose) != 0) ||
         tcpst_engine_add_receiver(&r->eng, &report) != 0) {
         return tcpst_error_set(&r->err, TCPST_EUSAGE, "too many receivers");
     }
@@ -277,6 +302,17 @@ static bool command_done(run *r)
 
 static void feed(run *r, const tcpst_pkt *pkt)
 {
+    if (r->pick_now) {
+        /* -w of the records chosen by id or 4-tuple: known as each segment arrives. */
+        uint64_t tcp = r->eng.stats.tcp;
+        tcpst_engine_packet(&r->eng, pkt->linktype, pkt->data, pkt->caplen, pkt->wirelen, pkt->ts,
+                            pkt->frame);
+        if (r->eng.stats.tcp != tcp && r->eng.last_conn &&
+            tcpst_selection_matches(&r->opt.selection, r->eng.last_conn)) {
+            tcpst_capture_dump_current(r->cap);
+        }
+        return;
+    }
     if (pkt->prep != NULL) {
         tcpst_engine_prepared(&r->eng, pkt->prep, pkt->data, pkt->caplen, pkt->ts, pkt->frame);
     } else {
@@ -480,7 +516,9 @@ static int finish_run(run *r)
                                                        : TCPST_UNDEC_NONE);
     tcpst_engine_finish(&r->eng);
     /* The -w file records the end this run used, so that it gives the same verdict. */
-    if (o->write_file && tcpst_capture_dump_finish(r->cap, end.known ? end.end : 0) != 0) {
+    r->dump_end = end.known ? end.end : 0;
+    if (o->write_file && !r->pick_later &&
+        tcpst_capture_dump_finish(r->cap, end.known ? end.end : 0) != 0) {
         fprintf(stderr, "tcpstate: %s: cannot write the packets\n", o->write_file);
     }
     if (o->write_file && tcpst_capture_dump_skipped(r->cap) > 0) {
@@ -569,10 +607,63 @@ static void end_command(run *r)
     command_running = 0;
 }
 
+static int by_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * -w with --connection by finding: the inputs again, through an engine of the same
+ * configuration (so the same records, ids and frames), writing the packets of the chosen
+ * records.  The end of the capture is the first read's.
+ */
+static int write_chosen(run *r)
+{
+    tcpst_options *o = &r->opt;
+    tcpst_capture *cap = NULL;
+    static tcpst_engine eng; /* static: large */
+    tcpst_engine_config cfg = o->engine;
+    cfg.host = NULL;
+    int rc = tcpst_capture_open(&cap, o->files, o->nfiles, o->filter,
+                                tcpst_decode_linktype_supported, &r->err);
+    if (rc == 0) {
+        rc = tcpst_capture_dump_open(cap, o->write_file, &r->err);
+    }
+    if (rc == 0 && tcpst_engine_init(&eng, &cfg, &r->err) != 0) {
+        rc = TCPST_ENOMEM;
+    } else if (rc == 0) {
+        tcpst_capture_dump_choose(cap);
+        qsort(r->chosen, r->nchosen, sizeof *r->chosen, by_u64);
+        tcpst_pkt pkt;
+        int got;
+        while (!stop_requested && (got = tcpst_capture_next(cap, &pkt)) != 0) {
+            uint64_t tcp = eng.stats.tcp;
+            if (got != 1) {
+                continue;
+            }
+            tcpst_engine_packet(&eng, pkt.linktype, pkt.data, pkt.caplen, pkt.wirelen, pkt.ts,
+                                pkt.frame);
+            if (eng.stats.tcp != tcp && eng.last_conn && r->nchosen &&
+                bsearch(&eng.last_conn->id, r->chosen, r->nchosen, sizeof *r->chosen, by_u64)) {
+                tcpst_capture_dump_current(cap);
+            }
+        }
+        tcpst_engine_fini(&eng);
+        if (tcpst_capture_dump_finish(cap, r->dump_end) != 0) {
+            rc = tcpst_error_set(&r->err, TCPST_EWRITE, "%s: cannot write the packets",
+                                 o->write_file);
+        }
+    }
+    tcpst_capture_close(cap);
+    return rc;
+}
+
 static void cleanup(run *r)
 {
     tcpst_report_discard(r->rep);
     free(r->inputs);
+    free(r->chosen);
     if (r->eng_ready) {
         tcpst_engine_fini(&r->eng);
     }
@@ -621,6 +712,9 @@ int main(int argc, char **argv)
     read_loop(&r);
     end_command(&r);
     status = finish_run(&r);
+    if (r.pick_later && status != EXIT_USAGE && write_chosen(&r) != 0) {
+        status = fail(&r.err);
+    }
     if (r.opt.command && child.exited && tcpst_child_status(&child) != 0) {
         status = tcpst_child_status(&child); /* a failing test suite stays failed */
     }

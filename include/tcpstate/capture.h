@@ -189,6 +189,11 @@ int tcpst_capture_dump_flush(tcpst_capture *cap);
  * tcpst_capture_dump_flush(), whose result this returns.  Once; later calls only flush. */
 int tcpst_capture_dump_finish(tcpst_capture *cap, tcpst_time end);
 
+/* -w of chosen packets (--connection): from now on tcpst_capture_next() writes nothing
+ * itself, and tcpst_capture_dump_current() writes the packet it handed out last, once. */
+void tcpst_capture_dump_choose(tcpst_capture *cap);
+void tcpst_capture_dump_current(tcpst_capture *cap);
+
 /* Packets -w left out: a pcap file holds one link type (a pcapng file holds them all). */
 uint64_t tcpst_capture_dump_skipped(const tcpst_capture *cap);
 

@@ -13,6 +13,7 @@
 #include "tcpstate/error.h"
 #include "tcpstate/policy.h"
 #include "tcpstate/report.h"
+#include "tcpstate/select.h"
 
 typedef struct tcpst_options {
     const char **files; /* borrowed from argv */
@@ -45,7 +46,8 @@ typedef struct tcpst_options {
     bool grace_given;
     const char *run_as; /* --run-as USER: whom COMMAND runs as (default: the sudo user) */
     tcpst_engine_config engine;
-    tcpst_policy policy; /* --fail-on rules (owned) */
+    tcpst_policy policy;       /* --fail-on rules (owned) */
+    tcpst_selection selection; /* --connection selectors (owned) */
 } tcpst_options;
 
 /* Parse argv.  Returns 0, or TCPST_EUSAGE with err->msg set.  `files` is malloc'd. */

@@ -145,6 +145,10 @@ typedef struct tcpst_engine {
      * forward by `ts_offset` from there on, so durations never see time run backwards. */
     tcpst_time ts_offset;
     tcpst_time last_raw; /* the previous packet's own timestamp */
+    /* The record the latest TCP segment went to, until the next packet (-w of selected
+     * connections, main.c); NULL before the first.  Its slot may have been written out
+     * since: compare last_conn->id with what was expected. */
+    const tcpst_conn *last_conn;
 } tcpst_engine;
 
 __attribute__((warn_unused_result)) int

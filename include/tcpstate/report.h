@@ -25,6 +25,7 @@
 #include "tcpstate/error.h"
 #include "tcpstate/hostsock.h"
 #include "tcpstate/policy.h"
+#include "tcpstate/select.h"
 #include "tcpstate/summary.h"
 
 #define TCPST_SCHEMA_VERSION 1
@@ -56,6 +57,7 @@ typedef struct tcpst_report_opts {
     /* Live: the host's sockets, whose process facts the records name (kept by the caller
      * until the report is finished); NULL offline. */
     const tcpst_hostsock *host;
+    const tcpst_selection *select; /* --connection: the records listed; NULL or empty: all */
 } tcpst_report_opts;
 
 #define TCPST_PENDING_MEM_DEFAULT ((size_t)8 << 20)

@@ -266,7 +266,10 @@ int tcpst_capture_next(tcpst_capture *cap, tcpst_pkt *pkt)
                 fill_pkt(cap, &r, pkt);
                 /* Records from the read-ahead ring have no libpcap header: the thread is
                  * not started once -w is open. */
-                if (cap->dump != NULL && r.hdr != NULL) {
+                if (cap->dump != NULL && r.hdr != NULL && cap->dump_chosen) {
+                    cap->current = r; /* written if the caller chooses it */
+                    cap->have_current = true;
+                } else if (cap->dump != NULL && r.hdr != NULL) {
                     tcpst__dump_packet(cap->dump, &r);
                 }
                 return 1;
@@ -361,6 +364,19 @@ int tcpst__thread_start(pthread_t *tid, void *(*fn)(void *), void *arg)
     int rc = pthread_create(tid, NULL, fn, arg);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return rc;
+}
+
+void tcpst_capture_dump_choose(tcpst_capture *cap)
+{
+    cap->dump_chosen = true;
+}
+
+void tcpst_capture_dump_current(tcpst_capture *cap)
+{
+    if (cap->dump != NULL && cap->have_current) {
+        tcpst__dump_packet(cap->dump, &cap->current);
+        cap->have_current = false;
+    }
 }
 
 uint64_t tcpst_capture_dump_skipped(const tcpst_capture *cap)

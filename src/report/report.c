@@ -149,9 +149,10 @@ void tcpst_report_conn(void *report, const tcpst_conn *c)
 {
     tcpst_report *r = report;
     tally(r, c);
-    bool keep = r->opts.which == TCPST_CONNS_ALL ||
-                (r->opts.which == TCPST_CONNS_ANOMALOUS &&
-                 tcpst_findings_max_severity(&c->findings) >= TCPST_SEV_WARNING);
+    bool keep = (r->opts.which == TCPST_CONNS_ALL ||
+                 (r->opts.which == TCPST_CONNS_ANOMALOUS &&
+                  tcpst_findings_max_severity(&c->findings) >= TCPST_SEV_WARNING)) &&
+                tcpst_selection_matches(r->opts.select, c);
     if (r->fmt->streams) {
         /* Written as it ends: ids are not in order, and nothing is held. */
         write_record(r, keep ? c : NULL);
@@ -163,8 +164,9 @@ void tcpst_report_conn(void *report, const tcpst_conn *c)
 void tcpst_report_anomaly(void *report, const tcpst_conn *c, const tcpst_finding *f, tcpst_time now)
 {
     tcpst_report *r = report;
-    if (!r->fmt->anomaly) {
-        return;
+    if (!r->fmt->anomaly || r->opts.which == TCPST_CONNS_NONE ||
+        !tcpst_selection_matches(r->opts.select, c)) {
+        return; /* lines about the records the report lists, and only those */
     }
     if (f->type < TCPST_A__COUNT) {
         r->tallies.announced[f->type]++;

@@ -442,6 +442,7 @@ static void segment_hashed(tcpst_engine *e, const tcpst_segment *seg, uint32_t h
         }
     }
     tcpst_engine_conn_segment(c, seg, ts, frame, &e->cfg.conn);
+    e->last_conn = c;
     unsigned cls = age_class(c);
     tcpst_flowtab_touch(&e->ft, c, cls);
     note_due(e, c, cls);

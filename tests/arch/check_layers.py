@@ -40,7 +40,7 @@ LAYER_OF = {
     "anomaly.h": "track", "transfer.h": "track",
     "detect.h": "detect", "summary.h": "detect",
     "engine.h": "engine",
-    "report.h": "report", "policy.h": "report", "junit.h": "report", "textout.h": "report",
+    "report.h": "report", "policy.h": "report", "select.h": "report", "junit.h": "report", "textout.h": "report",
     "cli.h": "root",
 }
 
