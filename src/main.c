@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -202,6 +203,24 @@ static void choose_record(void *ctx, const tcpst_conn *c)
     }
 }
 
+/* Is the report going to a terminal (standard output, a tty)? */
+static bool to_terminal(const char *output)
+{
+    return (!output || strcmp(output, "-") == 0) && isatty(STDOUT_FILENO);
+}
+
+/* The width the text formats fit: COLUMNS, else the terminal's, else 0 (their default). */
+static unsigned terminal_columns(const char *output)
+{
+    const char *env = getenv("COLUMNS");
+    long n = env ? strtol(env, NULL, 10) : 0;
+    struct winsize ws;
+    if (n <= 0 && to_terminal(output) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0) {
+        n = ws.ws_col;
+    }
+    return n > 0 && n < 10000 ? (unsigned)n : 0;
+}
+
 /* The report, the engine and what receives its records: policy, JUnit, report. */
 static int open_analysis(run *r)
 {
@@ -220,7 +239,9 @@ static int open_analysis(run *r)
                                .which = o->connections,
                                .format = o->format,
                                .host = r->host,
-                               .select = &o->selection};
+                               .select = &o->selection,
+                               .columns = terminal_columns(o->output),
+                               .colour = to_terminal(o->output) && !getenv("NO_COLOR")};
     if (tcpst_report_open(&r->rep, o->output, &ropts, &r->err) != 0) {
         return TCPST_EWRITE;
     }

@@ -104,10 +104,19 @@ typedef void (*tcpst_anomaly_fn)(void *ctx, const tcpst_conn *c, const tcpst_fin
  * as they are written out, and findings as they happen.  Either function may be NULL; the
  * engine looks for findings as they happen only when some receiver takes them.
  */
+/*
+ * One TCP segment, after it was applied to its record c (whose states are those it left):
+ * `from` is its sender's endpoint.  For views of single connections (--format ladder); only
+ * called when set, and nothing is allocated for it.
+ */
+typedef void (*tcpst_segment_fn)(void *ctx, const tcpst_conn *c, unsigned from,
+                                 const tcpst_segment *seg, tcpst_time ts, uint64_t frame);
+
 typedef struct tcpst_receiver {
     tcpst_emit_fn record;
     tcpst_anomaly_fn anomaly;
     void *ctx;
+    tcpst_segment_fn segment;
 } tcpst_receiver;
 
 #define TCPST_RECEIVERS_MAX 4
@@ -130,6 +139,7 @@ typedef struct tcpst_engine {
     tcpst_receiver recv[TCPST_RECEIVERS_MAX]; /* called in the order added */
     unsigned nrecv;
     bool announce;                        /* a receiver takes findings as they happen */
+    bool per_segment;                     /* a receiver takes every segment */
     tcpst_summary summary;                /* capture-wide detectors (summary.h) */
     tcpst_time next_scan;                 /* next duration-finding scan (announce only) */
     tcpst_time expire_at;                 /* no record is due before this (never later) */

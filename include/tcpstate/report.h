@@ -58,6 +58,8 @@ typedef struct tcpst_report_opts {
      * until the report is finished); NULL offline. */
     const tcpst_hostsock *host;
     const tcpst_selection *select; /* --connection: the records listed; NULL or empty: all */
+    unsigned columns;              /* text formats' width (COLUMNS, the terminal); 0: 100 */
+    bool colour;                   /* ANSI colour (a terminal without NO_COLOR) */
 } tcpst_report_opts;
 
 #define TCPST_PENDING_MEM_DEFAULT ((size_t)8 << 20)

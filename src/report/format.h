@@ -39,6 +39,12 @@ typedef struct tcpst__format {
     void (*anomaly)(tcpst__out *o, const tcpst_conn *c, const tcpst_finding *f, tcpst_time now);
     void (*stats)(tcpst__out *o, tcpst_time now, const tcpst_engine_stats *st,
                   const tcpst_engine_open *open, const tcpst_capture_counters *cc);
+    /* Optional, for views of single connections: every segment as it is applied (the
+     * record's states are those it left), and a record the report does not list, so that
+     * what was kept for it can go. */
+    void (*segment)(tcpst__out *o, const tcpst_conn *c, unsigned from, const tcpst_segment *seg,
+                    tcpst_time ts, uint64_t frame);
+    void (*forget)(tcpst__out *o, const tcpst_conn *c);
     /* After the last record: what the run found. */
     void (*tail)(tcpst__out *o, const tcpst__run_end *e);
 } tcpst__format;
@@ -48,5 +54,6 @@ extern const tcpst__format tcpst__format_text;
 extern const tcpst__format tcpst__format_ndjson;
 extern const tcpst__format tcpst__format_zeek;
 extern const tcpst__format tcpst__format_csv;
+extern const tcpst__format tcpst__format_ladder;
 
 #endif

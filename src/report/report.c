@@ -22,11 +22,8 @@
 
 /* The output formats: adding one is a file and a row here. */
 static const tcpst__format *const formats[] = {
-    &tcpst__format_json,
-    &tcpst__format_text,
-    &tcpst__format_ndjson,
-    &tcpst__format_zeek,
-    &tcpst__format_csv,
+    &tcpst__format_json, &tcpst__format_text, &tcpst__format_ndjson,
+    &tcpst__format_zeek, &tcpst__format_csv,  &tcpst__format_ladder,
 };
 #define NFORMATS (sizeof formats / sizeof formats[0])
 
@@ -153,6 +150,9 @@ void tcpst_report_conn(void *report, const tcpst_conn *c)
                  (r->opts.which == TCPST_CONNS_ANOMALOUS &&
                   tcpst_findings_max_severity(&c->findings) >= TCPST_SEV_WARNING)) &&
                 tcpst_selection_matches(r->opts.select, c);
+    if (!keep && r->fmt->forget) {
+        r->fmt->forget(&r->out, c);
+    }
     if (r->fmt->streams) {
         /* Written as it ends: ids are not in order, and nothing is held. */
         write_record(r, keep ? c : NULL);
@@ -174,11 +174,25 @@ void tcpst_report_anomaly(void *report, const tcpst_conn *c, const tcpst_finding
     r->fmt->anomaly(&r->out, c, f, now);
 }
 
+/* Segments for the formats that show them, of the records that may be listed: by id or
+ * 4-tuple that is known at once; a choice by finding is made when the record ends. */
+static void report_segment(void *report, const tcpst_conn *c, unsigned from,
+                           const tcpst_segment *seg, tcpst_time ts, uint64_t frame)
+{
+    tcpst_report *r = report;
+    if (r->opts.which == TCPST_CONNS_NONE ||
+        (tcpst_selection_by_tuple(r->opts.select) && !tcpst_selection_matches(r->opts.select, c))) {
+        return;
+    }
+    r->fmt->segment(&r->out, c, from, seg, ts, frame);
+}
+
 tcpst_receiver tcpst_report_receiver(tcpst_report *r)
 {
     tcpst_receiver rc = {.record = tcpst_report_conn,
                          .anomaly = r->fmt->anomaly ? tcpst_report_anomaly : NULL,
-                         .ctx = r};
+                         .ctx = r,
+                         .segment = r->fmt->segment ? report_segment : NULL};
     return rc;
 }
 

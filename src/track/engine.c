@@ -95,6 +95,7 @@ int tcpst_engine_add_receiver(tcpst_engine *e, const tcpst_receiver *r)
     }
     e->recv[e->nrecv++] = *r;
     e->announce |= r->anomaly != NULL;
+    e->per_segment |= r->segment != NULL;
     return 0;
 }
 
@@ -443,6 +444,14 @@ static void segment_hashed(tcpst_engine *e, const tcpst_segment *seg, uint32_t h
     }
     tcpst_engine_conn_segment(c, seg, ts, frame, &e->cfg.conn);
     e->last_conn = c;
+    if (e->per_segment) {
+        unsigned from = tcpst_conn_dir(c, seg);
+        for (unsigned k = 0; k < e->nrecv; k++) {
+            if (e->recv[k].segment) {
+                e->recv[k].segment(e->recv[k].ctx, c, from, seg, ts, frame);
+            }
+        }
+    }
     unsigned cls = age_class(c);
     tcpst_flowtab_touch(&e->ft, c, cls);
     note_due(e, c, cls);
