@@ -243,9 +243,7 @@ static int set_capture_end(const cli_row *r, tcpst_options *o, const char *arg, 
     return 0;
 }
 
-/* Appends printf-style at *len, truncating at the end of buf. */
-__attribute__((format(printf, 4, 5))) static void append(char *buf, size_t size, size_t *len,
-                                                         const char *fmt, ...)
+void tcpst__cli_append(char *buf, size_t size, size_t *len, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -294,7 +292,7 @@ static int set_name(const cli_row *r, void *field, const char *arg, tcpst_error 
     const char *q = r->quoted ? "'" : "";
     for (const tcpst__cli_name *n = r->names; n->name; n++) {
         const char *sep = n == r->names ? "" : n[1].name ? ", " : " or ";
-        append(list, sizeof list, &len, "%s%s%s%s", sep, q, n->name, q);
+        tcpst__cli_append(list, sizeof list, &len, "%s%s%s%s", sep, q, n->name, q);
     }
     return tcpst_error_set(err, TCPST_EUSAGE, "--%s: expected %s, got '%s'", r->name, list, arg);
 }

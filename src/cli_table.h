@@ -15,6 +15,11 @@
 
 #include "tcpstate/cli.h"
 
+/* Appends printf-style at *len, truncating at the end of buf (cli.c; the help text in
+ * cli_usage.c is built with it too). */
+__attribute__((format(printf, 4, 5))) void tcpst__cli_append(char *buf, size_t size, size_t *len,
+                                                             const char *fmt, ...);
+
 /* How an option's value is read. */
 typedef enum tcpst__cli_kind {
     TCPST__CLI_FLAG,    /* no value: stores the opposite of `def` */

@@ -3,16 +3,17 @@
  * harness.c - start, watch and signal the command a capture wraps.
  *
  * The child learns its user before fork (getpwnam is not async-signal-safe) and, after
- * fork, switches as privdrop.c does: supplementary groups, group, then user id.  An exec
- * failure travels back over a close-on-exec pipe: an empty read means the exec happened,
- * an errno means it did not, so "no such command" is tcpstate's one-line error, not a
- * shell's.
+ * fork, switches with privdrop.c's tcpst_switch_user(): supplementary groups, group, then
+ * user id, and the checks.  A failure travels back over a close-on-exec pipe: an empty read
+ * means the exec happened, a message means it did not, so "no such command" is tcpstate's
+ * one-line error, not a shell's.
  */
 #include "harness.h"
 
+#include "tcpstate/privdrop.h"
+
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -64,26 +65,19 @@ static int resolve_user(const char *run_as, who *w, tcpst_error *err)
     return 0;
 }
 
-/* In the child: become `w`.  0, or an errno. */
-static int become(const who *w)
+/* In the child: become `w` (privdrop.c's switch), with the environment sudo would give. */
+static int become(const who *w, tcpst_error *err)
 {
     if (!w->switch_user || (getuid() == w->uid && geteuid() == w->uid && getgid() == w->gid)) {
         return 0;
     }
-    int rc = w->name[0] ? initgroups(w->name, w->gid) : setgroups(1, &w->gid);
-    if (rc != 0 || setgid(w->gid) != 0 || setuid(w->uid) != 0) {
-        return errno ? errno : EPERM;
-    }
-    if (w->uid != 0 && setuid(0) == 0) {
-        return EPERM; /* root could be regained */
-    }
-    if (w->name[0]) {
-        /* What sudo would have given the command had it run it itself. */
+    int rc = tcpst_switch_user(w->name[0] ? w->name : NULL, w->uid, w->gid, err);
+    if (rc == 0 && w->name[0]) {
         setenv("USER", w->name, 1);
         setenv("LOGNAME", w->name, 1);
         setenv("HOME", w->home, 1);
     }
-    return 0;
+    return rc;
 }
 
 static void child_exec(char **argv, const who *w, int report)
@@ -99,15 +93,19 @@ static void child_exec(char **argv, const who *w, int report)
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    int e = become(w);
+    tcpst_error err = {0};
+    int e = 0;
     char tag = 'u';
-    if (e == 0) {
+    if (become(w, &err) == 0) {
         execvp(argv[0], argv);
         e = errno;
         tag = 'x';
+        snprintf(err.msg, sizeof err.msg, "%s: %s", argv[0],
+                 e == ENOENT ? "command not found" : strerror(e));
     }
+    /* The parent reads the tag and the one-line message. */
     (void)!write(report, &tag, 1);
-    (void)!write(report, &e, sizeof e);
+    (void)!write(report, err.msg, strlen(err.msg) + 1);
     _exit(tag == 'x' && (e == ENOENT || e == ENOTDIR) ? 127 : 126);
 }
 
@@ -138,14 +136,19 @@ int tcpst_child_start(tcpst_child *ch, char **argv, const char *run_as, tcpst_er
     close(p[1]);
     ch->pid = pid;
     char tag = 0;
-    int e = 0;
     ssize_t n;
     do {
         n = read(p[0], &tag, 1);
     } while (n < 0 && errno == EINTR);
     if (n == 1) {
-        while (read(p[0], &e, sizeof e) < 0 && errno == EINTR) {
+        size_t got = 0;
+        ssize_t k;
+        while (got + 1 < sizeof err->msg &&
+               ((k = read(p[0], err->msg + got, sizeof err->msg - 1 - got)) > 0 ||
+                (k < 0 && errno == EINTR))) {
+            got += k > 0 ? (size_t)k : 0;
         }
+        err->msg[got] = '\0';
     }
     close(p[0]);
     if (n != 1) {
@@ -154,12 +157,8 @@ int tcpst_child_start(tcpst_child *ch, char **argv, const char *run_as, tcpst_er
     while (waitpid(pid, &ch->wstatus, 0) < 0 && errno == EINTR) {
     }
     ch->exited = true;
-    if (tag == 'u') {
-        return tcpst_error_set(err, TCPST_EPERM, "%s: cannot run as uid %lu: %s", argv[0],
-                               (unsigned long)w.uid, strerror(e));
-    }
-    return tcpst_error_set(err, TCPST_EUSAGE, "%s: %s", argv[0],
-                           e == ENOENT ? "command not found" : strerror(e));
+    err->code = tag == 'u' ? TCPST_EPERM : TCPST_EUSAGE;
+    return err->code;
 }
 
 bool tcpst_child_poll(tcpst_child *ch)

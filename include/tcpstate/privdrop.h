@@ -7,6 +7,8 @@
 #ifndef TCPSTATE_PRIVDROP_H
 #define TCPSTATE_PRIVDROP_H
 
+#include <sys/types.h>
+
 #include "tcpstate/error.h"
 
 /*
@@ -24,5 +26,15 @@
  * half-switched and should exit.
  */
 __attribute__((warn_unused_result)) int tcpst_privdrop(const char *user, tcpst_error *err);
+
+/*
+ * The switch itself, as root: supplementary groups (those of `user`, or only `gid` when
+ * user is NULL), group id, user id, then the checks that they changed and that root cannot
+ * be regained.  tcpst_privdrop() calls it after emptying the capability bounding set; the
+ * command a live capture wraps (-- COMMAND) calls it alone, so that its tests may still
+ * run set-uid programs.  0, or TCPST_EPERM as tcpst_privdrop().
+ */
+__attribute__((warn_unused_result)) int tcpst_switch_user(const char *user, uid_t uid, gid_t gid,
+                                                          tcpst_error *err);
 
 #endif

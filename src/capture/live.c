@@ -32,10 +32,9 @@
 
 #include "source.h"
 
-/* The kernel's ring for packets not read yet (-B overrides), and how long a packet may wait
- * in it for its block to be handed over (TPACKET_V3's retire timeout). */
+/* The kernel's ring for packets not read yet (-B overrides); a block of it is handed over
+ * when full or TCPST_LIVE_BLOCK_MS after its first packet (TPACKET_V3's retire timeout). */
 #define LIVE_BUFFER_BYTES (8 << 20)
-#define LIVE_BLOCK_MS     TCPST_LIVE_BLOCK_MS
 
 /* Default live poll interval: short enough for timely stats and timeouts,
  * long enough that an idle capture costs nothing measurable. */
@@ -310,7 +309,7 @@ static bool configure(pcap_t *p, const tcpst_live_config *cfg)
      * the CPU, and the kernel did not count the loss.  TPACKET_V3 packs packets into blocks
      * by their captured length, as tcpdump's capture does; a block is handed over when full
      * or after the timeout, which bounds the latency. */
-    (void)pcap_set_timeout(p, LIVE_BLOCK_MS);
+    (void)pcap_set_timeout(p, TCPST_LIVE_BLOCK_MS);
     (void)pcap_set_buffer_size(p, cfg->buffer_size > 0 ? cfg->buffer_size : LIVE_BUFFER_BYTES);
     /* Not every platform has nanosecond time stamps; micro is the fallback. */
     return pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO) == 0;

@@ -58,24 +58,31 @@ int tcpst_privdrop(const char *user, tcpst_error *err)
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
         return tcpst_error_set(err, TCPST_EPERM, "cannot set no_new_privs: %s", strerror(errno));
     }
-    if (initgroups(user, gid) != 0) {
-        return tcpst_error_set(err, TCPST_EPERM, "%s: cannot set supplementary groups: %s", user,
+    return tcpst_switch_user(user, uid, gid, err);
+}
+
+int tcpst_switch_user(const char *user, uid_t uid, gid_t gid, tcpst_error *err)
+{
+    const char *who = user ? user : "uid";
+    /* A uid without a passwd entry (SUDO_UID of a deleted user) keeps only its group. */
+    if ((user ? initgroups(user, gid) : setgroups(1, &gid)) != 0) {
+        return tcpst_error_set(err, TCPST_EPERM, "%s: cannot set supplementary groups: %s", who,
                                strerror(errno));
     }
     if (setgid(gid) != 0) {
-        return tcpst_error_set(err, TCPST_EPERM, "%s: cannot set group id %lu: %s", user,
+        return tcpst_error_set(err, TCPST_EPERM, "%s: cannot set group id %lu: %s", who,
                                (unsigned long)gid, strerror(errno));
     }
     if (setuid(uid) != 0) {
-        return tcpst_error_set(err, TCPST_EPERM, "%s: cannot set user id %lu: %s", user,
+        return tcpst_error_set(err, TCPST_EPERM, "%s: cannot set user id %lu: %s", who,
                                (unsigned long)uid, strerror(errno));
     }
     if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid) {
-        return tcpst_error_set(err, TCPST_EPERM, "%s: user or group id did not change", user);
+        return tcpst_error_set(err, TCPST_EPERM, "%s: user or group id did not change", who);
     }
     if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
         return tcpst_error_set(err, TCPST_EPERM,
-                               "%s: root privileges could be regained after switching user", user);
+                               "%s: root privileges could be regained after switching user", who);
     }
     return 0;
 }
