@@ -164,9 +164,8 @@ void tcpst_report_conn(void *report, const tcpst_conn *c)
 void tcpst_report_anomaly(void *report, const tcpst_conn *c, const tcpst_finding *f, tcpst_time now)
 {
     tcpst_report *r = report;
-    if (!r->fmt->anomaly || r->opts.which == TCPST_CONNS_NONE ||
-        !tcpst_selection_matches(r->opts.select, c)) {
-        return; /* lines about the records the report lists, and only those */
+    if (!r->fmt->anomaly || !tcpst_selection_matches(r->opts.select, c)) {
+        return; /* --connection picks the connections the lines are about too */
     }
     if (f->type < TCPST_A__COUNT) {
         r->tallies.announced[f->type]++;
