@@ -130,8 +130,8 @@ struct tcpst_capture {
     bool dump_chosen;   /* -w of chosen packets: only tcpst_capture_dump_current() writes */
     bool have_current;  /* `current` is the packet next() handed out last */
     tcpst__rec current; /* (dump_chosen) */
-    uint64_t frame;                /* the last frame number given */
-    bool finished;                 /* END was handed out and the source's finish() ran */
+    uint64_t frame;     /* the last frame number given */
+    bool finished;      /* END was handed out and the source's finish() ran */
     _Atomic(tcpst__source *) wake; /* a stream reader in front, for interrupts; NULL: none */
     uint64_t packets;
     uint64_t filtered;
