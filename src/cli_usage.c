@@ -31,9 +31,11 @@ static void usage_options(char *text, size_t size, size_t *len)
         "      --pretty               indent the JSON\n"
         "      --format FORMAT        json (default), text (a table for people), ndjson\n"
         "                             (a line per event, written as it happens), zeek\n"
-        "                             (a Zeek conn.log), csv (a row per connection) or\n"
+        "                             (a Zeek conn.log), csv (a row per connection),\n"
         "                             ladder (a sequence diagram per connection, with\n"
-        "                             both endpoints' states; fits COLUMNS)\n"
+        "                             both endpoints' states; fits COLUMNS) or html (one\n"
+        "                             self-contained page: summary, table, ladders and\n"
+        "                             time-sequence plots; open report.html#conn=ID)\n"
         "      --stats-interval S     ndjson: a stats line every S seconds (default %lld;\n"
         "                             0 = none)\n"
         "\n",

@@ -55,5 +55,6 @@ extern const tcpst__format tcpst__format_ndjson;
 extern const tcpst__format tcpst__format_zeek;
 extern const tcpst__format tcpst__format_csv;
 extern const tcpst__format tcpst__format_ladder;
+extern const tcpst__format tcpst__format_html;
 
 #endif

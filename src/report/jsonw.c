@@ -356,6 +356,16 @@ void tcpst__jw_null(tcpst_jw *w)
     put(w, "null", 4);
 }
 
+void tcpst__jw_next_line(tcpst_jw *w)
+{
+    if (w->len) {
+        put(w, "\n", 1);
+    }
+    w->depth = 0;
+    w->after_key = false;
+    w->has_member[0] = false;
+}
+
 void tcpst__jw_raw(tcpst_jw *w, const char *json, size_t n)
 {
     sep(w);

@@ -40,6 +40,8 @@ void tcpst__jw_init(tcpst_jw *w);
 void tcpst__jw_free(tcpst_jw *w);
 /* Empties the text, keeps the buffer. */
 void tcpst__jw_reset(tcpst_jw *w);
+/* Start another top-level value after the text so far, on its own line (JSON lines). */
+void tcpst__jw_next_line(tcpst_jw *w);
 /* The text so far, NUL-terminated ("" when empty or in error). */
 const char *tcpst__jw_text(tcpst_jw *w);
 

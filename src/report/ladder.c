@@ -3,12 +3,10 @@
  * ladder.c - --format ladder: a terminal sequence diagram of each listed connection, one
  * row per segment, both endpoints' states in columns of their own.
  *
- * Segments arrive through the engine's segment receiver as they are applied, so the states
- * beside a row are those that segment left.  Rows are kept per record (by id, in a small
- * open-addressing table) until the record is written: its findings, known only then, are
- * printed under the rows of their evidence frames.  Ordinary data (ACK/PSH only, no state
- * change, no finding raised or counted) collapses as it comes into one "..." line per run,
- * so a 1 GB transfer stays a screen and its memory a few rows.
+ * Rows are kept per record (segrows.h) until the record is written: its findings, known
+ * only then, are printed under the rows of their evidence frames.  Ordinary data collapses
+ * as it comes into one "..." line per run, so a 1 GB transfer stays a screen and its memory
+ * a few rows.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -17,186 +15,20 @@
 #include <string.h>
 
 #include "format.h"
+#include "segrows.h"
 #include "tcpstate/anomaly.h"
 #include "tcpstate/timefmt.h"
 
-enum { ROW_SEGMENT = 0, ROW_RUN };
+typedef tcpst__segrow lrow;
+typedef tcpst__segconn lconn;
 
-typedef struct lrow {
-    uint8_t kind, from, changed, inferred; /* changed/inferred: bit per endpoint */
-    uint8_t state[2];
-    uint16_t flags;
-    uint32_t seq, ack, len, win;
-    uint64_t frame, last_frame; /* RUN: first and last frame */
-    tcpst_time ts, last_ts;     /* RUN: first and last time */
-    uint64_t count, bytes;      /* RUN */
-} lrow;
-
-typedef struct lconn {
-    uint64_t id; /* 0: free slot */
-    lrow *rows;
-    size_t n, cap;
-    uint32_t base[2]; /* sequence numbers are shown relative to these */
-    uint8_t have_base;
-    uint64_t finding_count; /* the record's findings' counts at the previous segment */
-    unsigned ordinary;      /* ordinary rows at the end of rows[] (not yet a run) */
-} lconn;
-
-static struct {
-    lconn *slots;
-    size_t cap, used;
-} L; /* one report per process, as the format table is */
-
-static lconn *slot_of(uint64_t id, bool add)
-{
-    if (add && (L.used + 1) * 2 > L.cap) {
-        size_t ncap = L.cap ? L.cap * 2 : 64;
-        lconn *ns = calloc(ncap, sizeof *ns);
-        if (!ns) {
-            return NULL;
-        }
-        for (size_t i = 0; i < L.cap; i++) {
-            if (L.slots[i].id) {
-                size_t j = (size_t)(L.slots[i].id * 0x9e3779b97f4a7c15u) & (ncap - 1);
-                while (ns[j].id) {
-                    j = (j + 1) & (ncap - 1);
-                }
-                ns[j] = L.slots[i];
-            }
-        }
-        free(L.slots);
-        L.slots = ns;
-        L.cap = ncap;
-    }
-    if (!L.cap) {
-        return NULL;
-    }
-    size_t j = (size_t)(id * 0x9e3779b97f4a7c15u) & (L.cap - 1);
-    while (L.slots[j].id && L.slots[j].id != id) {
-        j = (j + 1) & (L.cap - 1);
-    }
-    if (L.slots[j].id == id) {
-        return &L.slots[j];
-    }
-    if (!add) {
-        return NULL;
-    }
-    memset(&L.slots[j], 0, sizeof L.slots[j]);
-    L.slots[j].id = id;
-    L.used++;
-    return &L.slots[j];
-}
-
-/* Remove id's slot, keeping the probe chains of the others whole. */
-static void slot_free(uint64_t id)
-{
-    lconn *s = slot_of(id, false);
-    if (!s) {
-        return;
-    }
-    free(s->rows);
-    size_t j = (size_t)(s - L.slots);
-    memset(s, 0, sizeof *s);
-    L.used--;
-    for (size_t k = (j + 1) & (L.cap - 1); L.slots[k].id; k = (k + 1) & (L.cap - 1)) {
-        lconn moved = L.slots[k];
-        memset(&L.slots[k], 0, sizeof moved);
-        L.used--;
-        lconn *to = slot_of(moved.id, true);
-        if (to) {
-            *to = moved;
-        }
-    }
-}
-
-static uint64_t finding_total(const tcpst_conn *c)
-{
-    uint64_t n = c->findings.n;
-    for (unsigned i = 0; i < c->findings.n; i++) {
-        n += c->findings.f[i].count;
-    }
-    return n;
-}
-
-static bool push(lconn *l, const lrow *r)
-{
-    if (!tcpst_grow(&l->rows, &l->cap, l->n, sizeof *l->rows, 16)) {
-        return false;
-    }
-    l->rows[l->n++] = *r;
-    return true;
-}
-
-/* Three ordinary rows in a row become a run; later ones extend it. */
-static void add_ordinary(lconn *l, const lrow *r)
-{
-    lrow *last = l->n ? &l->rows[l->n - 1] : NULL;
-    if (last && last->kind == ROW_RUN) {
-        last->count++;
-        last->bytes += r->len;
-        last->last_frame = r->frame;
-        last->last_ts = r->ts;
-        return;
-    }
-    if (l->ordinary < 2) {
-        l->ordinary += push(l, r);
-        return;
-    }
-    lrow run = {.kind = ROW_RUN,
-                .frame = l->rows[l->n - 2].frame,
-                .ts = l->rows[l->n - 2].ts,
-                .count = 3,
-                .last_frame = r->frame,
-                .last_ts = r->ts};
-    run.bytes = l->rows[l->n - 2].len + l->rows[l->n - 1].len + r->len;
-    l->n -= 2;
-    l->ordinary = 0;
-    push(l, &run);
-}
+static tcpst__segrows L; /* one report per process, as the format table is */
 
 static void ladder_segment(tcpst__out *o, const tcpst_conn *c, unsigned from,
                            const tcpst_segment *seg, tcpst_time ts, uint64_t frame)
 {
     (void)o;
-    lconn *l = slot_of(c->id, true);
-    if (!l) {
-        return; /* out of memory: the diagram misses rows, the report is still right */
-    }
-    if (!(l->have_base & (1u << from))) {
-        const tcpst_endpoint *e = &c->ep[from];
-        l->base[from] = (e->has & TCPST_EP_ISN) ? e->isn : seg->seq - 1;
-        l->have_base |= (uint8_t)(1u << from);
-    }
-    lrow r = {.kind = ROW_SEGMENT,
-              .from = (uint8_t)from,
-              .flags = seg->flags,
-              .seq = seg->seq,
-              .ack = seg->ack,
-              .len = seg->payload_len,
-              .frame = frame,
-              .ts = ts};
-    const tcpst_endpoint *snd = &c->ep[from], *rcv = &c->ep[from ^ 1];
-    bool scaled =
-        (snd->has & TCPST_EP_WSCALE) && (rcv->has & TCPST_EP_WSCALE) && !(seg->flags & TCPST_SYN);
-    r.win = scaled ? (uint32_t)seg->window << snd->wscale : seg->window;
-    for (unsigned i = 0; i < 2; i++) {
-        const tcpst_endpoint *e = &c->ep[i];
-        r.state[i] = e->state;
-        if (e->tl_count && e->tl[e->tl_count - 1].frame == frame) {
-            r.changed |= (uint8_t)(1u << i);
-            r.inferred |= (uint8_t)(e->tl[e->tl_count - 1].inferred << i);
-        }
-    }
-    uint64_t total = finding_total(c);
-    bool ordinary = !(seg->flags & ~(TCPST_ACK | TCPST_PSH)) && (seg->flags & TCPST_ACK) &&
-                    r.changed == 0 && total == l->finding_count;
-    l->finding_count = total;
-    if (ordinary) {
-        add_ordinary(l, &r);
-    } else {
-        l->ordinary = 0;
-        push(l, &r);
-    }
+    tcpst__segrows_add(&L, c, from, seg, ts, frame);
 }
 
 /* ---- printing ---- */
@@ -376,11 +208,11 @@ static bool ladder_record(tcpst__out *o, const tcpst_conn *c)
     put_wrapped(o, "\033[1m", head, 4);
     tcpst__sink_printf(o->sink, "%7s %10s  %-14s %*s %s\n", "FRAME", "TIME", "CLIENT",
                        (int)(columns(o) - 50), "", "SERVER");
-    lconn *l = slot_of(c->id, false);
+    const lconn *l = tcpst__segrows_get(&L, c->id);
     bool done[TCPST_FINDINGS_MAX] = {false};
     for (size_t i = 0; l && i < l->n; i++) {
         const lrow *r = &l->rows[i];
-        if (r->kind == ROW_RUN) {
+        if (r->kind != TCPST__ROW_SEGMENT) {
             run_line(o, r, c->first_ts);
             findings_at(o, c, r->frame, r->last_frame, done);
         } else {
@@ -422,14 +254,14 @@ static bool ladder_record(tcpst__out *o, const tcpst_conn *c)
         put_wrapped(o, "", line, 4);
     }
     tcpst__sink_puts(o->sink, "\n");
-    slot_free(c->id);
+    tcpst__segrows_drop(&L, c->id);
     return true;
 }
 
 static void ladder_forget(tcpst__out *o, const tcpst_conn *c)
 {
     (void)o;
-    slot_free(c->id);
+    tcpst__segrows_drop(&L, c->id);
 }
 
 static void ladder_head(tcpst__out *o)
@@ -445,11 +277,7 @@ static void ladder_tail(tcpst__out *o, const tcpst__run_end *e)
 {
     (void)o;
     (void)e;
-    for (size_t i = 0; i < L.cap; i++) {
-        free(L.slots[i].rows);
-    }
-    free(L.slots);
-    memset(&L, 0, sizeof L);
+    tcpst__segrows_free(&L);
 }
 
 const tcpst__format tcpst__format_ladder = {.name = "ladder",

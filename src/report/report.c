@@ -22,8 +22,8 @@
 
 /* The output formats: adding one is a file and a row here. */
 static const tcpst__format *const formats[] = {
-    &tcpst__format_json, &tcpst__format_text, &tcpst__format_ndjson,
-    &tcpst__format_zeek, &tcpst__format_csv,  &tcpst__format_ladder,
+    &tcpst__format_json, &tcpst__format_text,   &tcpst__format_ndjson, &tcpst__format_zeek,
+    &tcpst__format_csv,  &tcpst__format_ladder, &tcpst__format_html,
 };
 #define NFORMATS (sizeof formats / sizeof formats[0])
 

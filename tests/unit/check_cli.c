@@ -563,7 +563,7 @@ static const struct {
     {{"--duration", "-1", "f"},
      "--duration: invalid duration '-1' (seconds, or with a unit: 250ms, 5s, 2m, 1h)"},
     {{"--format", "xml", "f"},
-     "--format: expected 'json', 'text', 'ndjson', 'zeek', 'csv' or 'ladder', got 'xml'"},
+     "--format: expected 'json', 'text', 'ndjson', 'zeek', 'csv', 'ladder' or 'html', got 'xml'"},
     {{"--capture-end", "soon", "f"},
      "--capture-end: expected a time (1796596044.25 or 2026-12-06T22:26:07.25Z), +DURATION, "
      "mtime or last-packet, got 'soon'"},
@@ -576,7 +576,7 @@ static const struct {
     {{"--capture-end", "+-1s", "f"},
      "--capture-end: invalid duration '-1s' (seconds, or with a unit: 250ms, 5s, 2m, 1h)"},
     {{"--format", "JSON", "f"},
-     "--format: expected 'json', 'text', 'ndjson', 'zeek', 'csv' or 'ladder', got 'JSON'"},
+     "--format: expected 'json', 'text', 'ndjson', 'zeek', 'csv', 'ladder' or 'html', got 'JSON'"},
     {{"--connections", "some", "f"}, "--connections: expected all, anomalous or none, got 'some'"},
     {{"--split", "bsd", "f"}, "--split: expected 'rfc' or 'zeek', got 'bsd'"},
     {{"--split", "", "f"}, "--split: expected 'rfc' or 'zeek', got ''"},
@@ -612,7 +612,7 @@ static const struct {
     {{"--memory", "1073741825", "--format", "xml", "f"},
      "--memory: expected 0..1073741824, got '1073741825'"},
     {{"--format", "xml", "--memory", "1073741825", "f"},
-     "--format: expected 'json', 'text', 'ndjson', 'zeek', 'csv' or 'ladder', got 'xml'"},
+     "--format: expected 'json', 'text', 'ndjson', 'zeek', 'csv', 'ladder' or 'html', got 'xml'"},
 };
 
 START_TEST(errors)

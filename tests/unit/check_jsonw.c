@@ -255,6 +255,18 @@ START_TEST(nesting_and_commas)
     tcpst__jw_arr_end(&w);
     ck_assert_str_eq(tcpst__jw_text(&w), "[1,{\"k\":2}]");
     ck_assert_ptr_eq(w.buf, buf);
+
+    /* JSON lines: each value on its own line, no comma between them */
+    tcpst__jw_reset(&w);
+    tcpst__jw_next_line(&w);
+    tcpst__jw_obj_begin(&w);
+    tcpst__jw_kint(&w, "a", 1);
+    tcpst__jw_obj_end(&w);
+    tcpst__jw_next_line(&w);
+    tcpst__jw_obj_begin(&w);
+    tcpst__jw_kint(&w, "a", 2);
+    tcpst__jw_obj_end(&w);
+    ck_assert_str_eq(tcpst__jw_text(&w), "{\"a\":1}\n{\"a\":2}");
     tcpst__jw_free(&w);
 }
 END_TEST
