@@ -241,7 +241,8 @@ static int open_analysis(run *r)
                                .host = r->host,
                                .select = &o->selection,
                                .columns = terminal_columns(o->output),
-                               .colour = to_terminal(o->output) && !getenv("NO_COLOR")};
+                               .colour = to_terminal(o->output) && !getenv("NO_COLOR"),
+                               .running = &r->eng.stats};
     if (tcpst_report_open(&r->rep, o->output, &ropts, &r->err) != 0) {
         return TCPST_EWRITE;
     }

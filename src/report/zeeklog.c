@@ -145,7 +145,9 @@ static void zeek_head(tcpst__out *o)
 static bool zeek_record(tcpst__out *o, const tcpst_conn *c)
 {
     if (!zeek_state.head) {
-        zeek_head_at(o, c->first_ts);
+        /* The capture's first packet, which may be before any TCP. */
+        const tcpst_engine_stats *st = o->opts->running;
+        zeek_head_at(o, st && st->packets ? st->first_ts : c->first_ts);
     }
     zrow z;
     fill(c, &z);

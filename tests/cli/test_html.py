@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """--format html in a real browser: headless Chromium over its DevTools protocol (cdp.py).
 
-On every sample (samples/*.pcap, *.pcapng):
+On every sample (samples/*.pcap, *.pcapng) and, when ../shared is there, every trace of the
+Zeek corpus:
   - the file is self-contained: no element or stylesheet loads anything (no src=, <link>,
     url() other than the page's own #fragments, @import, fetch, XMLHttpRequest), and its
     only scripts are the page's own and inert data;
@@ -78,6 +79,11 @@ def main():
     tmp = tempfile.mkdtemp(prefix="tcpstate-html-")
     samples = sorted(glob.glob(os.path.join(src, "samples", "*.pcap")) +
                      glob.glob(os.path.join(src, "samples", "*.pcapng")))
+    # The Zeek project's public captures too, when ../shared is beside the checkout.
+    corpus = sorted(glob.glob(os.path.join(src, "..", "shared", "corpus", "zeek", "traces", "*")))
+    if not corpus:
+        note("../shared/corpus/zeek absent: samples only")
+    samples += corpus
     with cdp.Browser() as b:
         checked = frames_total = 0
         for path in samples:

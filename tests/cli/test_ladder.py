@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """--format ladder against the JSON report, on every sample.
 
-For each samples/*.pcap(ng), at COLUMNS 72, 100 and 160: one block per record, in id
+For each samples/*.pcap(ng), and each Zeek corpus trace when ../shared is there, at COLUMNS
+72, 100 and 160: one block per record, in id
 order, headed by its 4-tuple; its segment rows and collapsed runs ("... N segments ...")
 account for exactly the record's packets, in frame order, each row's arrow pointing from its
 sender; every transition a segment caused appears at that segment's frame in its endpoint's
@@ -23,7 +24,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clitest import check, finish  # noqa: E402
+from clitest import check, finish, note  # noqa: E402
 
 RUN = re.compile(r"^\s+\d+\.\d+\s+\.\.\. (\d+) segments, .*?(?: \(frames (\d+)-(\d+)\))? \.\.\.$")
 
@@ -111,6 +112,11 @@ def main():
     binary, src = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     samples = sorted(glob.glob(os.path.join(src, "samples", "*.pcap")) +
                      glob.glob(os.path.join(src, "samples", "*.pcapng")))
+    # The Zeek project's public captures too, when ../shared is beside the checkout.
+    corpus = sorted(glob.glob(os.path.join(src, "..", "shared", "corpus", "zeek", "traces", "*")))
+    if not corpus:
+        note("../shared/corpus/zeek absent: samples only")
+    samples += corpus
     for path in samples:
         name = os.path.basename(path)
         p = subprocess.run([binary, "--stuck-after", "5", path], capture_output=True, text=True)

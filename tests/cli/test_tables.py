@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """--format zeek (a conn.log) and --format csv against the JSON report, on every sample.
 
-For each samples/*.pcap and *.pcapng the conn.log must have Zeek's header lines, #fields and
+For each samples/*.pcap and *.pcapng, and each Zeek corpus trace when ../shared is there
+(where a first packet that is not TCP showed #open taken from the first record), the conn.log
+must have Zeek's header lines, #fields and
 #types, one row per JSON record with the same originator orientation, conn_state, history,
 packet and IP byte counts; duration and the byte counts set only when the connection lasted,
 as Zeek's conn script does; uids "C" + 17 base62 characters, unique, and the same on a second
@@ -51,8 +53,11 @@ def main():
     samples = sorted(glob.glob(os.path.join(src, "samples", "*.pcap")) +
                      glob.glob(os.path.join(src, "samples", "*.pcapng")))
     check("samples found", len(samples) >= 20, len(samples))
+    # The conn.log and CSV of the Zeek corpus's traces too, when ../shared is there (tshark's
+    # check below stays on the samples: it runs once per record).
+    corpus = sorted(glob.glob(os.path.join(src, "..", "shared", "corpus", "zeek", "traces", "*")))
     bad = []
-    for path in samples:
+    for path in samples + corpus:
         name = os.path.basename(path)
         rc, out = run(binary, path)
         if rc not in (0, 3):
