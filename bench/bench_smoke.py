@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """bench_smoke.py - ctest smoke test of tcpstate-gen, tcpstate-floor and tcpstate on its output.
 
 Usage: bench_smoke.py TCPSTATE_GEN TCPSTATE [TCPSTATE_FLOOR]

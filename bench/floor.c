@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * floor.c - tcpstate-floor: the cheapest way to read a capture, the "floor" tcpstate is
  * measured against.

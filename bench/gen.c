@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * gen.c - tcpstate-gen: write a synthetic, deterministic TCP capture for benchmarks and soak tests.
  *

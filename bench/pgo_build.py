@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Build tcpstate with profile-guided and link-time optimisation (docs/performance.md).
 
     python3 bench/pgo_build.py BUILD_DIR [-- CMAKE_ARGS...]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """run_bench.py - compare tcpstate with the bare libpcap read loop on generated captures.
 
 Usage: run_bench.py [options] BUILD_DIR

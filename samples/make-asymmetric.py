@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """make-asymmetric.py - write the asymmetric-encapsulation samples.
 
   asymmetric-vlan.pcap    the client's frames tagged VLAN 3136, the server's untagged (a SPAN

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """make-crafted.py - write samples/crafted-anomalies.pcap, hand-made TCP anomalies.
 
 Some anomalies of docs/anomalies.md cannot be produced on demand by a Linux stack (it never

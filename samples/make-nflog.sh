@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # make-nflog.sh - samples/nflog-close-wait.pcap: a capture of link type NFLOG (239), as
 # `tcpdump -i nflog:5` takes it from iptables' NFLOG target, of one loopback connection in a
 # network namespace of its own whose server keeps CLOSE_WAIT.  Prints the kernel's `ss -tanH`

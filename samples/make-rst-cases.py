@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """make-rst-cases.py - write three samples of RSTs that did not end the connection they seem to.
 
 Each sample is one TCP connection, built frame by frame with the frame builder of

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # make-samples.sh - regenerate the sample captures in samples/ with the real Linux TCP stack.
 #
 # For each scenario it builds a fresh pair of network namespaces joined by a veth pair

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # make-tunnels.sh - regenerate the tunnel captures samples/tunnel-*.pcap with the real Linux
 # TCP stack: the same TCP connections captured twice, encapsulated and plain.
 #

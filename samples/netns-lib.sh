@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # shellcheck shell=bash
 # netns-lib.sh - helpers shared by make-samples.sh and make-tunnels.sh (sourced, not run).
 # The sourcing script provides: WORK, OUT, NS_C, PY, HELPER and the PIDS array.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """scenario.py - helper programs for samples/make-samples.sh.
 
 Runs the small socket programs that drive each sample scenario (one process

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cli.c - argv -> tcpst_options, driven by one table with a row per option.
  *

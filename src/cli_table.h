@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cli_table.h - the row format of cli.c's option table, shared with its unit test.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * main.c - process policy: options, signals, the read loop, exit codes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * anomaly.h - the anomaly catalogue and per-connection findings.
  *

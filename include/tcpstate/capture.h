@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * capture.h - reading packets from capture files (pcap, pcapng) via libpcap.
  *

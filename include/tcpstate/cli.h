@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cli.h - command line -> validated options.  Pure: no I/O, no exit; the
  * caller prints help, version and errors.

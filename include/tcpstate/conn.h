@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * conn.h - one TCP connection: two endpoints, their RFC 9293 states and timelines.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * decode.h - link layer, IPv4/IPv6 and TCP header decoding.
  *

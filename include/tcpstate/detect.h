@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * detect.h - every detector entry point.  The engine (track/engine.c) is their one caller:
  * per segment it takes a snapshot, lets the transfer detectors judge the segment against

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * engine.h - the pipeline: decoder, connection table, state machines and detectors.
  *

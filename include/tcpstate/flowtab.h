@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * flowtab.h - the connection table: a preallocated pool of records, a
  * chained hash on the 4-tuple and key (symmetric, so both directions meet), and

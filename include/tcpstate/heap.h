@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * heap.h - one binary min-heap for every layer (header only, after libuv's heap-inl.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * junit.h - JUnit XML for CI test reporters (GitLab, Jenkins, GitHub).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * policy.h - CI verdicts: rules checked against every finished connection.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * privdrop.h - give up root after the capture is open (tcpdump's -Z).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * report.h - the report: connection records, inputs, stats, summary and verdict, in one of
  * the output formats (json, text, ndjson; src/report/format.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * seq.h - TCP sequence-number arithmetic (RFC 9293 section 3.4, RFC 1982).
  *

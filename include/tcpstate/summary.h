@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * summary.h - capture-wide detectors: judgements over all the records of a capture, which
  * no single record can make.  SYN floods and scans (servers with many unanswered SYNs),

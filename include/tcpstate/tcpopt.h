@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tcpopt.h - TCP option parsing (RFC 9293 3.1/3.2, RFC 7323, RFC 2018, RFC 7413).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * textout.h - the verdict for people: the lines that end the text report and go to stderr
  * in CI runs, and GitHub Actions annotations.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * timefmt.h - times and durations as people write them: on the command line
  * ("250ms", "5s", "2m", "1h", "1796596044.25", "2026-12-06T22:26:07.25Z") and in messages.

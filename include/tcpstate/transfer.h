@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * transfer.h - what the transfer detectors (detect/transfer.c) keep in every connection
  * record: a little history per direction, and their configuration.  Types only: the

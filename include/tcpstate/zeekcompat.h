@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * zeekcompat.h - Zeek-compatible connection summary: conn_state and history.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * error.c - messages for TCPST_E* codes and filling the caller's tcpst_error.
  *

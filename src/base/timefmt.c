@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * timefmt.c - parsing and writing times and durations (timefmt.h).
  *

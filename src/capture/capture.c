@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * capture.c - the tcpst_capture handle: opening a source, handing out its records as
  * packets, the accessors, and the helpers the sources share.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * file.c - capture files: opening a list of pcap and pcapng files (or standard input) as
  * one source, and reading each classic pcap file with libpcap as a source of its own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * iflist.c - tcpstate -D: the interfaces libpcap can capture on, one per line,
  * in tcpdump -D's format, so that scripts written for one read the other.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * merge.c - several sources read as one, in timestamp order: the inputs of
  * `tcpstate a.pcap b.pcap c.pcap`, one source each.

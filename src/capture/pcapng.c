@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pcapng.c - pcapng files, read block by block by our own parser (a source of source.h).
  *

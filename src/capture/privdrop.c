@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * privdrop.c - switch from root to an unprivileged user (tcpdump's -Z).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * readahead.c - read a source on a thread of its own (tcpst_capture_start_reader()), and
  * hand its records to the caller's thread through a ring.

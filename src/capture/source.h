@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * source.h - what the files of src/capture share (private to the folder): the
  * capture handle, and the small interface behind which every source of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cursor.h - what the files of the decoder share (private to src/decode/): the
  * state of one decode call, the cursor the walk moves along the frame, the

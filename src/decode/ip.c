@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ip.c - the IP layer: IPv4 (RFC 791) or IPv6 with its extension header chain
  * (RFC 8200 4), then the fixed TCP header (RFC 9293 3.1), whose options go to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ipreasm.c - bounded IPv4/IPv6 fragment reassembly (RFC 791 3.2, RFC 8200 4.5,
  * RFC 5722); the rules are listed in ipreasm.h.

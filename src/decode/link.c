@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * link.c - Ethernet and the link-level encapsulations, from an Ethernet header
  * or an ethertype to the IP header: wherever they appear, after the capture's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * linktype.c - the capture's own link header, chosen by the link type of the
  * capture: one parser per type, and one table row that names it.

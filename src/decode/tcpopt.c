@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tcpopt.c - walk the TCP option area into a flat tcpst_tcpopts record.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tunnel.c - the tunnels an IP packet can carry: IP-in-IP, GRE (with ERSPAN
  * and PPTP), and the UDP tunnels (VXLAN, Geneve, GTP-U, Teredo, AYIYA,

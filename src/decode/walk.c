@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * walk.c - one captured frame to a flat tcpst_segment, through any
  * encapsulations between the link layer and the TCP segment: the entry

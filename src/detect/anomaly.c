@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * anomaly.c - the catalogue (ids, severities, facts, reasons: one row per type, from
  * anomaly.h) and the findings of a connection: aggregation per (type, endpoint) in blocks

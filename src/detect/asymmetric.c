@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * asymmetric.c - asymmetric_encapsulation: the finding on a record whose two directions
  * came under different connection keys and were joined (track/join.c, the engine decides).

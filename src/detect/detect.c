@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * detect.c - lifecycle and header anomaly detectors.
  *

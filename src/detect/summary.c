@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * summary.c - capture-wide detectors (summary.h): per-address tallies of unanswered SYNs
  * and of resets, and the capture's quality, from every record written out.

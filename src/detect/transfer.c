@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * transfer.c - data-transfer detectors: retransmissions (timeout / fast /
  * spurious), out-of-order segments, capture gaps (told apart from real loss

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * xfer.h - what detect.c asks of transfer.c (private to the detect layer).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * doc.c - the inputs, stats, summary and verdict of a report, and NDJSON's stats lines,
  * built with jansson (doc.h).  Key order is the schema's (docs/report.schema.json);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * doc.h - the parts of a report that are not connection records, as jansson trees: the
  * inputs, the stats, the summary and the verdict, and NDJSON's stats lines.  Private to the

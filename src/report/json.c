@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * json.c - the JSON report (--format json, the default): one document,
  * {"tcpstate_version", "schema_version", "connections": [...], "inputs", "stats",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * jsonw.c - streaming JSON writer (see jsonw.h for why it exists).
  */

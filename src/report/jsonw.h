@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * jsonw.h - a streaming JSON writer into a reusable buffer.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * junit.c - JUnit XML writer.  Escaping follows XML 1.0 section 2.4: the
  * five markup characters become entities and other control characters,

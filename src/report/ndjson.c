@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ndjson.c - the NDJSON stream (--format ndjson): one JSON object per line, each with a
  * "type" first, written and flushed as things happen.  "connection" lines come in the

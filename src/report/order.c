@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * order.c - records back in id order (order.h): a heap of the records waiting in memory,
  * packed, and one of those spilled to a temporary file in sorted runs.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * order.h - records back in id order.  Private to the report layer.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pack.h - zero-word elision for fixed-size records held in memory or on disk.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * policy.c - parsing --fail-on rules and checking connections against them.
  */

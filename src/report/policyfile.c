@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * policyfile.c - loading --policy FILE (JSON) into policy rules.
  *

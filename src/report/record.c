@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * record.c - one connection record as JSON, with the streaming writer (jsonw.h): no tree,
  * no malloc per value.  The JSON and NDJSON formats write records with it, and NDJSON its

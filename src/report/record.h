@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * record.h - connection records and findings as JSON text (record.c).  Private to the
  * report layer.

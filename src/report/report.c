@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * report.c - the report receiver: picks the records to list, puts them in id order for
  * formats that do not stream, keeps the tallies, and drives a format (format.h) over a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sink.c - the output file of a report or a JUnit file (sink.h): standard output, in
  * place, or atomic (temporary file in the target's directory, fsync, rename).

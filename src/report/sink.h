@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sink.h - where an output goes: standard output, a file written in place (a stream that
  * is read while it grows, or a device or pipe that rename() cannot replace), or a file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * text.c - the table for people (--format text): a header, one row per connection (id,
  * endpoints, both final states, duration, findings), then totals, the most frequent

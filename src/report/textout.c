@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * textout.c - the verdict for people: its lines (at the end of the text report, and on
  * stderr whenever rules were given) and GitHub Actions annotations.

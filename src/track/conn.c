@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * conn.c - per-connection update: roles, counters, both endpoint machines, timers and the
  * Zeek summary, in one fixed order.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * endpoint.c - one side's RFC 9293 state machine, driven by captured segments.
  *

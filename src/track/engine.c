@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * engine.c - packet -> segment -> record -> state machines and detectors; expiry and
  * eviction; records out to the receivers.

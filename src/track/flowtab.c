@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * flowtab.c - pool, symmetric hash and age lists for connection records, and the 4-tuple
  * index of the keyed ones.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * join.c - the two directions of one connection under two connection keys (asymmetric
  * encapsulation: a VLAN tag or a tunnel on one direction only, as a SPAN port or a

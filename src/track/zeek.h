@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * zeek.h - what zeekcompat.c and zeekrow.c share (private to the track layer).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * zeekcompat.c - Zeek's conn_state, history, packet counts and record
  * boundaries, computed from the segments of one tcpstate record.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * zeekrow.c - what decides Zeek's conn.log row of a record: when Zeek would end it (its
  * removal timers and connection reuse, tcpst_zeek_check_split) and its conn_state (Zeek's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """What every CLI test script shares: named checks, notes and the closing tally.
 
 Each check prints one line ("ok   name" or "FAIL name: detail") as it happens, so a slow

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Two network namespaces joined by a veth pair, for the CLI tests that need real Linux TCP.
 
 A test subclasses VethLab for its own traffic and capture. The addresses it gives must lie in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Validators for docs/report.schema.json and docs/ndjson.schema.json (shared by the CLI tests).
 
 The NDJSON schema refers into the document schema by "$id". jsonschema >= 4.18 resolves that

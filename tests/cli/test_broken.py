@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Broken and hostile captures: each case of tests/robust/make_broken.py with its exact
 outcome (exit status, stderr shape, report content). The corpus is generated into a scratch
 directory at test time. Reports are validated against docs/report.schema.json when

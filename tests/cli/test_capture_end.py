@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Every stuck state of the anomaly catalogue, on real Linux TCP, captured five ways.
 
 Two network namespaces joined by a veth pair (198.18.44.1 client, 198.18.44.2 server). Seven

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """End-to-end test of the docs/ci.md recipe on real Linux TCP traffic.
 
 Two network namespaces joined by a veth pair (198.18.42.1 client, 198.18.42.2 server) stand in

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """End-to-end behaviour of the tcpstate command: exit codes, error lines,
 atomic output, filters, several files, stdin, signals.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Memory stays flat however many records wait behind one long-lived connection.
 
 The JSON and text reports list connections by id, so while connection 1 stays open every

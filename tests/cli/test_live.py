@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """End-to-end test of live capture (-i) and streaming output (--format ndjson).
 
 Two network namespaces joined by a veth pair (198.18.43.1 client, 198.18.43.2 server). tcpstate

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Output files cannot be turned against the user (docs/robustness.md, "Output files").
 
 Every output (JSON and text reports and JUnit, written atomically; NDJSON reports and -w,

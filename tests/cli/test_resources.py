@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Resource bounds under a SYN flood: --max-connections caps memory, evictions are counted.
 
 A flood of 5,000,000 SYNs, each on its own 4-tuple, is generated on the fly and piped into

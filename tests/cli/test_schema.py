@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Validate real reports against docs/report.schema.json and docs/ndjson.schema.json.
 
 Reports come from every capture in samples/ and, when ../shared/corpus/zeek is

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Soak: memory stays flat while a long stream of connections goes through tcpstate.
 
 The benchmark generator (bench/gen.c, built as <dir of tcpstate>/bench/tcpstate-gen) writes a

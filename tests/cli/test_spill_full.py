@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """A full $TMPDIR while records are held back behind a long-lived connection.
 
 The JSON report lists connections by id; while connection 1 stays open, every record that

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """--threads: reading ahead in a second thread changes nothing in the results.
 
 For every capture in samples/ and, when ../shared/corpus/zeek is present, every corpus trace,

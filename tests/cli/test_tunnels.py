@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Tunnel captures: the same kernel-made TCP connections, encapsulated and plain.
 
 For every samples/tunnel-T.pcap (written by samples/make-tunnels.sh, see samples/README.md)

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Memory errors and leaks under valgrind: the plain (non-sanitized) binary over every
 samples/*.pcap in one run, with --fail-on and --junit so the verdict and JUnit paths run too,
 plus a damaged file (warning path) and an unreadable one (error path). Skips (77) when valgrind

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_engine.c - libFuzzer target for the engine (decode, flow table, state
  * machines, anomaly detection) with the real JSON report writer attached.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_pcap.c - libFuzzer target for the whole pipeline on a capture file:
  * command line -> capture reader (libpcap, pcap and pcapng) -> engine ->

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_reasm.c - libFuzzer target for IP fragment reassembly (ipreasm.h).
  *

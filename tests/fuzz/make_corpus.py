@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """make_corpus.py - regenerate the fuzz seed corpus from samples/*.pcap.
 
 Writes corpus/decode (link type byte + one frame, re-wrapped for every

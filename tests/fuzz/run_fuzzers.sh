@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # run_fuzzers.sh - build the libFuzzer targets (clang, ASan+UBSan) in their
 # own build directory and run each for SECONDS (default 60).
 #

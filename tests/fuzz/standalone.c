@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * standalone.c - replays inputs through LLVMFuzzerTestOneInput without
  * libFuzzer (its "onefile" pattern), so the corpus runs as a plain ctest in

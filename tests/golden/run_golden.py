@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Golden and kernel-oracle tests over samples/.
 
 For every samples/<name>.pcap:

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """make_broken.py - write a corpus of damaged and hostile captures for tests/cli/test_broken.py.
 
 Every file is built here from bytes with struct (Ethernet/IPv4/IPv6/TCP, correct checksums

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ckchild.h - run a test step in a forked child and collect what it reports.
  * Used where the step changes the whole process (privilege drop, capabilities) or must

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ckrun.h - the one main() every Check binary shares: run the suite with the
  * verbosity from CK_VERBOSITY and turn failures into the exit status.

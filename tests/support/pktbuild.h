@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pktbuild.h - synthetic frames and capture files for the tests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * testrec.h - records and engines the way the unit tests build them: an engine whose
  * records go to one function, and a findings pool for records made without an engine.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check_anomaly.c - the catalogue (one row per anomaly type, anomaly.h) against what users
  * read: docs/anomalies.md, the report schema and the README; and the findings storage:

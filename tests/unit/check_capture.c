@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check_capture.c - unit tests for src/capture/ through the public API
  * (capture.h): reading pcap and pcapng files, merging several inputs by time,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check_cli.c - option parsing: defaults, every option, and every error.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check_conn.c - RFC 9293 endpoint machines and the connection update, fed
  * with hand-built segments (no frames), plus the engine's record splitting,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check_decode.c - unit tests for src/decode/ (link, IP and TCP header decoding)
  * and for the frame builder in tests/support/pktbuild.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check_detect.c - lifecycle and header anomaly detectors, one test per type,
  * plus a clean connection that must raise nothing.

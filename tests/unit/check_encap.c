@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check_encap.c - unit tests for the encapsulations and tunnels in src/decode/:
  * VLAN, MPLS (with and without pseudowire control word), PPPoE, PBB,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check_error.c - unit tests for error.c: message formatting into the fixed
  * tcpst_error buffer and the generic text of every code.

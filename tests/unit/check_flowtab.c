@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check_flowtab.c - pool, symmetric lookup and age lists of the connection table, and the
  * 4-tuple index that finds a 4-tuple under other keys.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check_hotpath.c - the per-packet path allocates nothing.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check_ipreasm.c - IPv4/IPv6 fragment reassembly (ipreasm.h).
  *

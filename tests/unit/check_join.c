@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check_join.c - asymmetric encapsulation: the two directions of one connection under two
  * connection keys (a VLAN tag or a Geneve VNI on one direction only) joined into one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check_jsonw.c - the streaming JSON writer must print exactly what jansson
  * prints (JSON_COMPACT | JSON_REAL_PRECISION(16)) for the same values, since

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check_merge.c - the merge of several sources (capture/merge.c) over scripted sources
  * written here against the internal source interface (capture/source.h): timestamp

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check_pack.c - zero-word elision: round trips, packed sizes, the room it needs, and
  * malformed input refused.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check_policy.c - --fail-on parsing and rule evaluation.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check_privdrop.c - unit tests for privdrop.c: switching from root to an
  * unprivileged user, the unknown-user error, and doing nothing when not root.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check_report.c - record serialisation, id ordering, atomic commit, errors,
  * and the NDJSON stream (line types, order of ending, flushing, filtering).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check_seq.c - serial-number arithmetic (RFC 1982) around the 2^32 wrap.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check_tcpopt.c - unit tests for tcpopt.c (TCP option walk).
  *

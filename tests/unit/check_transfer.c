@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check_transfer.c - the data-transfer detectors (transfer.c), driven through
  * whole connections with hand-built segments: one test per anomaly type with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check_types.c - unit tests for types.c: address text, address order, flag text,
  * and the array-growing helper.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * check_zeekcompat.c - Zeek conn_state, history, direction, packet counts and
  * record boundaries, fed with hand-filled segments (no frames).

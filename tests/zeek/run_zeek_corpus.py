@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Zeek conformance: compare tcpstate's Zeek fields with Zeek's own baselines.
 
 Usage: run_zeek_corpus.py [--tsv] TCPSTATE_BIN CORPUS_DIR
