@@ -44,8 +44,22 @@ static int set_duration(const cli_row *r, tcpst_options *o, const char *arg, tcp
 static int set_capture_end(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err);
 static int set_stuck_after(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err);
 static int add_fail_on(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err);
+/* -r FILE, in order before the operands. */
+static int add_read(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err)
+{
+    (void)r;
+    const char **nf = realloc(o->files, (o->nfiles + 1) * sizeof *nf);
+    if (!nf) {
+        return tcpst_error_set(err, TCPST_ENOMEM, "out of memory");
+    }
+    o->files = nf;
+    o->files[o->nfiles++] = arg;
+    return 0;
+}
+
 static int load_policy(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err);
 static int add_selection(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err);
+static int add_read(const cli_row *r, tcpst_options *o, const char *arg, tcpst_error *err);
 
 #define FIELD_TYPE(field)                                                                          \
     _Generic(((tcpst_options *)0)->field,                                                          \
@@ -93,6 +107,8 @@ static const cli_row rows[] = {
     SECONDS("stats-interval", 0, stats_interval, TCPST_DEFAULT_STATS_INTERVAL),
     /* Live capture. */
     STRING("interface", 'i', live_cfg.iface),
+    CUSTOM("read", 'r', add_read),        /* tcpdump's -r FILE: a capture file, as an operand is */
+    FLAG("numeric", 'n', numeric, false), /* tcpdump's -n: names are never resolved anyway */
     FLAG("list-interfaces", 'D', list_interfaces, false),
     UINT("snaplen", 's', live_cfg.snaplen, TCPST_MIN_SNAPLEN, TCPST_MAX_SNAPLEN,
          TCPST_LIVE_SNAPLEN),
@@ -639,6 +655,11 @@ static int take_operands(int argc, int split, char **argv, tcpst_options *o, tcp
                                "A:P-B:P");
     }
     if (o->live) {
+        if (o->nfiles > 0) {
+            return tcpst_error_set(err, TCPST_EUSAGE,
+                                   "give either -i INTERFACE or capture files, not both ('%s')",
+                                   o->files[0]);
+        }
         if (optind < argc) {
             return tcpst_error_set(err, TCPST_EUSAGE,
                                    "give either -i INTERFACE or capture files, not both ('%s')",
@@ -649,33 +670,39 @@ static int take_operands(int argc, int split, char **argv, tcpst_options *o, tcp
     if (o->user) {
         return tcpst_error_set(err, TCPST_EUSAGE, "-Z: only for live capture (-i)");
     }
-    if (optind >= argc) {
+    if (optind >= argc && o->nfiles == 0) {
         return tcpst_error_set(err, TCPST_EUSAGE, "no capture file given (try --help)");
     }
     if (o->write_file && o->selection.n > 0 && !tcpst_selection_by_tuple(&o->selection)) {
         /* Chosen by finding, a record's packets are known only when it ends: -w reads the
          * inputs a second time, which a pipe or an interface cannot give. */
+        bool stdin_read = false;
+        for (size_t i = 0; i < o->nfiles; i++) {
+            stdin_read |= strcmp(o->files[i], "-") == 0;
+        }
         for (int i = optind; i < argc; i++) {
-            if (i != split && strcmp(argv[i], "-") == 0) {
-                return tcpst_error_set(err, TCPST_EUSAGE,
-                                       "-w with --connection by anomaly needs capture files "
-                                       "(standard input cannot be read twice); choose by id, "
-                                       "ADDR:PORT or A:P-B:P");
-            }
+            stdin_read |= i != split && strcmp(argv[i], "-") == 0;
+        }
+        if (stdin_read) {
+            return tcpst_error_set(err, TCPST_EUSAGE,
+                                   "-w with --connection by anomaly needs capture files "
+                                   "(standard input cannot be read twice); choose by id, "
+                                   "ADDR:PORT or A:P-B:P");
         }
     }
-    /* Without -i, "--" only ends the options: what follows are files too. */
-    o->nfiles = (size_t)(argc - optind - (split < argc));
-    o->files = calloc(o->nfiles, sizeof *o->files);
-    if (!o->files) {
+    /* Without -i, "--" only ends the options: what follows are files too, after any -r. */
+    size_t n = o->nfiles, more = (size_t)(argc - optind - (split < argc));
+    const char **nf = realloc(o->files, (n + more + 1) * sizeof *nf);
+    if (!nf) {
         return tcpst_error_set(err, TCPST_ENOMEM, "out of memory");
     }
-    size_t n = 0;
+    o->files = nf;
     for (int i = optind; i < argc; i++) {
         if (i != split) {
             o->files[n++] = argv[i];
         }
     }
+    o->nfiles = n;
     return 0;
 }
 

@@ -26,6 +26,8 @@ static void usage_options(char *text, size_t size, size_t *len)
         "as one capture.\n"
         "\n"
         "Options:\n"
+        "  -r, --read FILE            a capture file, as FILE operands are (repeatable)\n"
+        "  -n, --numeric              accepted for tcpdump's habit: nothing is resolved\n"
         "  -f, --filter EXPR          BPF filter, as tcpdump takes it\n"
         "  -o, --output FILE          write the report to FILE atomically (default: stdout)\n"
         "      --pretty               indent the JSON\n"

@@ -94,9 +94,15 @@ static void on_sigchld(int sig)
 
 /* The reader of a streamed report went away (`| head`): stop as for SIGINT so
  * the -w file is completed, but never die of it. */
+/* A reader of our output went away (`tcpstate ... | head`): stop, and at the end die of
+ * SIGPIPE quietly, as Unix filters do (status 141 in a shell), instead of an error. */
+static volatile sig_atomic_t pipe_broken;
+static bool die_of_sigpipe;
+
 static void on_sigpipe(int sig)
 {
     (void)sig;
+    pipe_broken = 1;
     stop_requested = 1;
     if (signal_cap) {
         tcpst_capture_interrupt(signal_cap);
@@ -140,6 +146,10 @@ static void print_verdict(const tcpst_policy *p)
 
 static int fail(const tcpst_error *err)
 {
+    if (pipe_broken && err->code == TCPST_EWRITE) {
+        die_of_sigpipe = true; /* the write that failed is the one the reader left */
+        return EXIT_USAGE;
+    }
     fprintf(stderr, "tcpstate: %s\n", err->msg);
     return EXIT_USAGE;
 }
@@ -542,7 +552,11 @@ static int finish_run(run *r)
     r->dump_end = end.known ? end.end : 0;
     if (o->write_file && !r->pick_later &&
         tcpst_capture_dump_finish(r->cap, end.known ? end.end : 0) != 0) {
-        fprintf(stderr, "tcpstate: %s: cannot write the packets\n", o->write_file);
+        if (pipe_broken) {
+            die_of_sigpipe = true;
+        } else {
+            fprintf(stderr, "tcpstate: %s: cannot write the packets\n", o->write_file);
+        }
     }
     if (o->write_file && tcpst_capture_dump_skipped(r->cap) > 0) {
         fprintf(stderr,
@@ -709,7 +723,9 @@ int main(int argc, char **argv)
         goto out;
     }
     if (r.opt.version) {
-        printf("tcpstate %s\n", TCPSTATE_VERSION);
+        printf("tcpstate %s\n%s\njansson %s\nzlib %s\n", TCPSTATE_VERSION,
+               tcpst_capture_pcap_version(), tcpst_report_jansson_version(),
+               tcpst_capture_zlib_version());
         goto out;
     }
     if (r.opt.list_interfaces) {
@@ -743,5 +759,14 @@ int main(int argc, char **argv)
     }
 out:
     cleanup(&r);
+    if (die_of_sigpipe) {
+        fflush(stderr);
+        signal(SIGPIPE, SIG_DFL);
+        sigset_t pipe_set;
+        sigemptyset(&pipe_set);
+        sigaddset(&pipe_set, SIGPIPE);
+        sigprocmask(SIG_UNBLOCK, &pipe_set, NULL);
+        raise(SIGPIPE);
+    }
     return status;
 }

@@ -149,6 +149,10 @@ tcpst_capture_open_live(tcpst_capture **out, const tcpst_live_config *cfg, const
 /* Print the interfaces libpcap can capture on, one per line, like tcpdump -D. */
 __attribute__((warn_unused_result)) int tcpst_capture_list_interfaces(FILE *out, tcpst_error *err);
 
+/* The libpcap and zlib this binary runs with, as they name themselves (--version). */
+const char *tcpst_capture_pcap_version(void);
+const char *tcpst_capture_zlib_version(void);
+
 /* A warning from opening the interface that did not stop the capture
  * ("eth0: promiscuous mode not supported"), or NULL. */
 const char *tcpst_capture_warning(const tcpst_capture *cap);

@@ -35,6 +35,8 @@ typedef struct tcpst_report tcpst_report;
 
 /* Is `name` an output format (--format)?  The formats are those of src/report/format.h. */
 bool tcpst_report_format_known(const char *name);
+/* The jansson this binary runs with (--version). */
+const char *tcpst_report_jansson_version(void);
 /* Does format `name` stream (write records as connections end, lines flushed at once)? */
 bool tcpst_report_format_streams(const char *name);
 /* The format names for a message: "'json', 'text' or 'ndjson'" (static). */

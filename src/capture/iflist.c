@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <pcap/pcap.h>
+#include <zlib.h>
 
 /* tcpdump -D's format: "N.name (description) [flags, connection status]". */
 static void print_interface(FILE *out, int n, const pcap_if_t *d)
@@ -59,6 +60,16 @@ static void print_interface(FILE *out, int n, const pcap_if_t *d)
             break;
     }
     fputs("]\n", out);
+}
+
+const char *tcpst_capture_pcap_version(void)
+{
+    return pcap_lib_version();
+}
+
+const char *tcpst_capture_zlib_version(void)
+{
+    return zlibVersion();
 }
 
 int tcpst_capture_list_interfaces(FILE *out, tcpst_error *err)

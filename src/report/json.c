@@ -20,10 +20,31 @@
 
 static void head(tcpst__out *o)
 {
+    if (o->opts->pretty) {
+        tcpst__sink_puts(o->sink, "{\n  \"tcpstate_version\": \"" TCPSTATE_VERSION
+                                  "\",\n  \"schema_version\": " STR(
+                                      TCPST_SCHEMA_VERSION) ",\n"
+                                                            "  \"connections\": [");
+        return;
+    }
     tcpst__sink_puts(o->sink,
                      "{\"tcpstate_version\":\"" TCPSTATE_VERSION
                      "\",\"schema_version\":" STR(TCPST_SCHEMA_VERSION) ","
                                                                         "\"connections\":[");
+}
+
+/* --pretty: text indented by `indent` more spaces after each newline (JSON text has no raw
+ * newline inside a string). */
+static void put_indented(tcpst__sink *s, const char *text, unsigned indent)
+{
+    static const char spaces[] = "        ";
+    const char *p = text, *nl;
+    while ((nl = strchr(p, '\n')) != NULL) {
+        tcpst__sink_put(s, p, (size_t)(nl - p) + 1);
+        tcpst__sink_put(s, spaces, indent);
+        p = nl + 1;
+    }
+    tcpst__sink_puts(s, p);
 }
 
 /* --pretty: the compact record re-indented by jansson (people read it; speed is moot). */
@@ -50,8 +71,13 @@ static bool record(tcpst__out *o, const tcpst_conn *c)
         tcpst__sink_fail(o->sink, ENOMEM);
         return false;
     }
-    tcpst__sink_puts(o->sink, o->tallies->written ? ",\n" : "\n");
-    tcpst__sink_puts(o->sink, text);
+    if (o->opts->pretty) {
+        tcpst__sink_puts(o->sink, o->tallies->written ? ",\n    " : "\n    ");
+        put_indented(o->sink, text, 4);
+    } else {
+        tcpst__sink_puts(o->sink, o->tallies->written ? ",\n" : "\n");
+        tcpst__sink_puts(o->sink, text);
+    }
     free(owned);
     return true;
 }
@@ -66,21 +92,32 @@ static void member(tcpst__out *o, const char *key, json_t *v)
         tcpst__sink_fail(o->sink, ENOMEM);
         return;
     }
-    tcpst__sink_puts(o->sink, ",\n\"");
-    tcpst__sink_puts(o->sink, key);
-    tcpst__sink_puts(o->sink, "\":");
-    tcpst__sink_puts(o->sink, s);
+    if (o->opts->pretty) {
+        tcpst__sink_puts(o->sink, ",\n  \"");
+        tcpst__sink_puts(o->sink, key);
+        tcpst__sink_puts(o->sink, "\": ");
+        put_indented(o->sink, s, 2);
+    } else {
+        tcpst__sink_puts(o->sink, ",\n\"");
+        tcpst__sink_puts(o->sink, key);
+        tcpst__sink_puts(o->sink, "\":");
+        tcpst__sink_puts(o->sink, s);
+    }
     free(s);
 }
 
 static void tail(tcpst__out *o, const tcpst__run_end *e)
 {
-    tcpst__sink_puts(o->sink, o->tallies->written ? "\n]" : "]");
+    if (o->opts->pretty) {
+        tcpst__sink_puts(o->sink, o->tallies->written ? "\n  ]" : "]");
+    } else {
+        tcpst__sink_puts(o->sink, o->tallies->written ? "\n]" : "]");
+    }
     member(o, "inputs", tcpst__doc_inputs(e->meta));
     member(o, "stats", tcpst__doc_stats(e));
     member(o, "summary", tcpst__doc_summary(e));
     member(o, "verdict", tcpst__doc_verdict(e->policy));
-    tcpst__sink_puts(o->sink, "}\n");
+    tcpst__sink_puts(o->sink, o->opts->pretty ? "\n}\n" : "}\n");
 }
 
 const tcpst__format tcpst__format_json = {

@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "doc.h"
+#include <jansson.h>
+
 #include "format.h"
 #include "order.h"
 #include "record.h"
@@ -47,6 +49,11 @@ static const tcpst__format *find_format(const char *name)
         }
     }
     return NULL;
+}
+
+const char *tcpst_report_jansson_version(void)
+{
+    return jansson_version_str();
 }
 
 bool tcpst_report_format_known(const char *name)

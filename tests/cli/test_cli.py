@@ -7,6 +7,7 @@ usage: test_cli.py TCPSTATE_BIN SOURCE_DIR
 """
 import json
 import os
+import re
 import signal
 import struct
 import subprocess
@@ -53,7 +54,33 @@ def main():
     check("help exits 0 and documents options", p.returncode == 0 and "--filter" in p.stdout
           and "Exit status" in p.stdout)
     p = run(["--version"])
-    check("version", p.returncode == 0 and p.stdout.startswith("tcpstate "))
+    lines = p.stdout.splitlines()
+    check("version: tcpstate's, then libpcap's, jansson's and zlib's", p.returncode == 0 and
+          len(lines) == 4 and re.match(r"tcpstate \d+\.\d+\.\d+$", lines[0]) and
+          lines[1].startswith("libpcap version ") and re.match(r"jansson \d+\.\d+", lines[2]) and
+          re.match(r"zlib \d+\.\d+", lines[3]), p.stdout)
+    # `tcpstate ... | head`: the reader leaves; tcpstate dies of SIGPIPE quietly, as Unix
+    # filters do (a shell shows 141), whatever the format, also when a rule fails.
+    for args in (["--pretty"], ["--format", "ndjson"], ["--format", "text"],
+                 ["--fail-on", "connection_rejected"], ["-w", "-", "-o", os.devnull]):
+        q = subprocess.Popen([BIN, *args, sample("all-in-one.pcap")], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        q.stdout.close()  # before tcpstate writes anything
+        err = q.stderr.read()
+        q.wait(60)
+        check(f"a closed pipe ({' '.join(args)}): killed by SIGPIPE, nothing on stderr",
+              q.returncode == -signal.SIGPIPE and err == b"", (q.returncode, err))
+    # --pretty indents the whole document as json.dumps(indent=2) does, top level included
+    # (numbers may be spelled differently: 1.4e-5 for 1.4e-05).
+    for args in ([], ["--connections", "none"]):
+        p = run(["--pretty", *args, sample("all-in-one.pcap")])
+        doc = json.loads(p.stdout)
+        mine, py = p.stdout.splitlines(), json.dumps(doc, indent=2).splitlines()
+        indent = lambda line: len(line) - len(line.lstrip(" "))  # noqa: E731
+        check(f"--pretty {' '.join(args)}: indented as json.dumps(indent=2), top level too",
+              len(mine) == len(py) and all(indent(a) == indent(b) for a, b in zip(mine, py))
+              and mine[1] == '  "tcpstate_version": "' + doc["tcpstate_version"] + '",',
+              mine[:3])
     p = run([])
     check("no file is a usage error", one_line_error(p, "no capture file"), p.stderr)
     p = run(["--bogus", sample("refused.pcap")])

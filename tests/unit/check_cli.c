@@ -382,6 +382,21 @@ START_TEST(operands)
     ck_assert_int_eq(parse(5, z), 0);
     const char *d[] = {"-D", "-i", "eth0", "f.pcap"};
     ck_assert_int_eq(parse(4, d), 0);
+    /* tcpdump's -r FILE (repeatable, before the operands) and -n. */
+    const char *r[] = {"-n", "b.pcap", "-r", "a.pcap", "--read", "-", "c.pcap"};
+    ck_assert_int_eq(parse(7, r), 0);
+    ck_assert(o.numeric);
+    ck_assert_uint_eq(o.nfiles, 4);
+    ck_assert_str_eq(o.files[0], "a.pcap");
+    ck_assert_str_eq(o.files[1], "-");
+    ck_assert_str_eq(o.files[2], "b.pcap");
+    ck_assert_str_eq(o.files[3], "c.pcap");
+    const char *ronly[] = {"-r", "a.pcap"};
+    ck_assert_int_eq(parse(2, ronly), 0);
+    ck_assert_uint_eq(o.nfiles, 1);
+    const char *rlive[] = {"-i", "lo", "-r", "a.pcap"};
+    ck_assert_int_ne(parse(4, rlive), 0);
+    ck_assert_str_eq(err.msg, "give either -i INTERFACE or capture files, not both ('a.pcap')");
     tcpst_cli_free(&o);
 }
 END_TEST
