@@ -151,6 +151,8 @@ static const cli_row rows[] = {
     CUSTOM("fail-on", 0, add_fail_on),
     CUSTOM("policy", 0, load_policy),
     STRING("junit", 0, junit),
+    FLAG("list-anomalies", 0, list_anomalies, false),
+    STRING("explain", 0, explain),
     FLAG("help", 'h', help, false),
     FLAG("version", 'V', version, false),
 };
@@ -568,7 +570,27 @@ static int getopt_error(int ch, char **argv, tcpst_error *err)
     if (ch == ':') {
         return tcpst_error_set(err, TCPST_EUSAGE, "option '%s' needs a value", argv[optind - 1]);
     }
-    return tcpst_error_set(err, TCPST_EUSAGE, "unknown option '%s'", argv[optind - 1]);
+    const char *typed = argv[optind - 1];
+    if (typed[0] == '-' && typed[1] == '-' && typed[2]) {
+        /* --colour for --color, --fromat for --format: the closest long name. */
+        char name[64];
+        snprintf(name, sizeof name, "%s", typed + 2);
+        name[strcspn(name, "=")] = '\0';
+        const char *names[NROWS];
+        for (size_t i = 0; i < NROWS; i++) {
+            names[i] = rows[i].name;
+        }
+        const char *near = tcpst_suggest(name, names, NROWS);
+        if (near && strcmp(near, name) == 0) {
+            return tcpst_error_set(err, TCPST_EUSAGE, "option '--%s' takes no value (got '%s')",
+                                   name, typed);
+        }
+        if (near) {
+            return tcpst_error_set(err, TCPST_EUSAGE, "unknown option '%s'; did you mean '--%s'?",
+                                   typed, near);
+        }
+    }
+    return tcpst_error_set(err, TCPST_EUSAGE, "unknown option '%s'", typed);
 }
 
 /* The row an option names: its letter, or its long name or an unambiguous prefix of it (as
@@ -724,7 +746,7 @@ int tcpst_cli_parse(int argc, char **argv, tcpst_options *o, tcpst_error *err)
     if (rc) {
         return rc;
     }
-    if (o->help || o->version || o->list_interfaces) {
+    if (o->help || o->version || o->list_interfaces || o->list_anomalies || o->explain) {
         return 0;
     }
     const cli_row *grace = row_named("grace", 5, 0);

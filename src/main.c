@@ -728,6 +728,14 @@ int main(int argc, char **argv)
                tcpst_capture_zlib_version());
         goto out;
     }
+    if (r.opt.list_anomalies || r.opt.explain) {
+        bool json = r.opt.format && strcmp(r.opt.format, "json") == 0;
+        if ((r.opt.explain ? tcpst_report_explain(stdout, r.opt.explain, &r.err)
+                           : tcpst_report_catalogue(stdout, json, &r.err)) != 0) {
+            status = fail(&r.err);
+        }
+        goto out;
+    }
     if (r.opt.list_interfaces) {
         if (tcpst_capture_list_interfaces(stdout, &r.err) != 0) {
             status = fail(&r.err);

@@ -193,6 +193,16 @@ tcpst_severity tcpst_anomaly_severity(tcpst_anomaly_type t);
 const char *tcpst_severity_name(tcpst_severity s);
 /* Parse an id ("close_wait_stuck"); -1 if unknown. */
 int tcpst_anomaly_parse(const char *id);
+/* The id closest to a mistyped one (a few edits away, "did you mean ...?"), or NULL. */
+const char *tcpst_anomaly_suggest(const char *id);
+
+/* For people (explain.c): what the type means in one line, what evidence its findings
+ * list, and its usual causes.  --list-anomalies and --explain print them; `id` is the
+ * type's own (unit_anomaly: the table is in catalogue order).  NULL out of range. */
+typedef struct tcpst_anomaly_text {
+    const char *id, *summary, *evidence, *causes;
+} tcpst_anomaly_text;
+const tcpst_anomaly_text *tcpst_anomaly_explain(tcpst_anomaly_type t);
 
 /*
  * Fact kinds: how a fact slot is written in the report.  A slot whose name is

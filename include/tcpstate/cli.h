@@ -26,7 +26,9 @@ typedef struct tcpst_options {
     const char *format;      /* --format: a report format name; NULL: json */
     tcpst_conns connections; /* --connections: the records listed */
     bool help, version;
-    bool numeric; /* -n: accepted for tcpdump's habit; nothing is resolved anyway */
+    bool numeric;        /* -n: accepted for tcpdump's habit; nothing is resolved anyway */
+    bool list_anomalies; /* --list-anomalies (with --format json: as JSON) */
+    const char *explain; /* --explain ID */
     /* Live capture (-i) and stop conditions. */
     bool live;            /* -i given: live.iface set, no files */
     bool list_interfaces; /* -D */

@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "tcpstate/capture.h"
 #include "tcpstate/conn.h"
@@ -35,6 +36,11 @@ typedef struct tcpst_report tcpst_report;
 
 /* Is `name` an output format (--format)?  The formats are those of src/report/format.h. */
 bool tcpst_report_format_known(const char *name);
+/* --list-anomalies: a line per anomaly type (id, severity, meaning), or a JSON array with
+ * each type's facts, evidence and causes; --explain ID: one type in full.  0, or an error
+ * (an unknown id gets "did you mean ...?"). */
+int tcpst_report_catalogue(FILE *out, bool json, tcpst_error *err);
+int tcpst_report_explain(FILE *out, const char *id, tcpst_error *err);
 /* The jansson this binary runs with (--version). */
 const char *tcpst_report_jansson_version(void);
 /* Does format `name` stream (write records as connections end, lines flushed at once)? */

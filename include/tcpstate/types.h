@@ -68,4 +68,9 @@ void tcpst_flags_format(uint16_t flags, char out[16]);
  */
 bool tcpst_grow(void *arrp, size_t *cap, size_t n, size_t size, size_t first);
 
+/* Of the n names, the one closest to `typed` ("did you mean ...?"): at most a third of its
+ * length in edits (insert, delete, replace, swap two neighbours) and closer than the
+ * others, or one it is a prefix of; NULL if none. */
+const char *tcpst_suggest(const char *typed, const char *const *names, size_t n);
+
 #endif

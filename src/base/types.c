@@ -158,3 +158,58 @@ bool tcpst_grow(void *arrp, size_t *cap, size_t n, size_t size, size_t first)
     *cap = c;
     return true;
 }
+
+/* Optimal string alignment distance (Damerau-Levenshtein without repeated edits of one
+ * substring), over the first 63 bytes. */
+static size_t edits(const char *a, const char *b)
+{
+    enum { MAX = 64 };
+    size_t la = strnlen(a, MAX - 1), lb = strnlen(b, MAX - 1);
+    size_t d[MAX][MAX];
+    for (size_t i = 0; i <= la; i++) {
+        d[i][0] = i;
+    }
+    for (size_t j = 0; j <= lb; j++) {
+        d[0][j] = j;
+    }
+    for (size_t i = 1; i <= la; i++) {
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cost = a[i - 1] != b[j - 1];
+            size_t v = d[i - 1][j] + 1;
+            v = d[i][j - 1] + 1 < v ? d[i][j - 1] + 1 : v;
+            v = d[i - 1][j - 1] + cost < v ? d[i - 1][j - 1] + cost : v;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < v) {
+                v = d[i - 2][j - 2] + 1;
+            }
+            d[i][j] = v;
+        }
+    }
+    return d[la][lb];
+}
+
+const char *tcpst_suggest(const char *typed, const char *const *names, size_t n)
+{
+    size_t len = strlen(typed);
+    if (len == 0) {
+        return NULL;
+    }
+    const char *best = NULL;
+    size_t best_d = (size_t)-1;
+    bool tie = false;
+    for (size_t i = 0; i < n; i++) {
+        if (!names[i]) {
+            continue;
+        }
+        size_t dist = strncmp(names[i], typed, len) == 0 ? 0 : edits(typed, names[i]);
+        if (dist < best_d) {
+            best = names[i];
+            best_d = dist;
+            tie = false;
+        } else if (dist == best_d) {
+            tie = true;
+        }
+    }
+    size_t limit = len / 3 > 1 ? len / 3 : 1;
+    return best && best_d <= limit && !tie ? best : NULL;
+}

@@ -101,6 +101,15 @@ int tcpst_anomaly_parse(const char *id)
     return -1;
 }
 
+const char *tcpst_anomaly_suggest(const char *id)
+{
+    const char *ids[TCPST_A__COUNT];
+    for (int i = 0; i < TCPST_A__COUNT; i++) {
+        ids[i] = catalogue[i].id;
+    }
+    return tcpst_suggest(id, ids, TCPST_A__COUNT);
+}
+
 const tcpst_factdesc *tcpst_anomaly_facts(tcpst_anomaly_type t)
 {
     return row(t)->facts;

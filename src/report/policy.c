@@ -93,8 +93,14 @@ static int parse_item(tcpst_rule *r, char *item, tcpst_error *err)
     }
     r->type = tcpst_anomaly_parse(name);
     if (r->type < 0) {
+        const char *near = tcpst_anomaly_suggest(name);
+        if (near) {
+            return tcpst_error_set(err, TCPST_EUSAGE,
+                                   "--fail-on: unknown anomaly type '%s'; did you mean '%s'?", name,
+                                   near);
+        }
         return tcpst_error_set(err, TCPST_EUSAGE,
-                               "--fail-on: unknown anomaly type '%s' (see docs/anomalies.md)",
+                               "--fail-on: unknown anomaly type '%s' (tcpstate --list-anomalies)",
                                name);
     }
     return 0;

@@ -69,6 +69,12 @@ int tcpst_selection_add(tcpst_selection *s, const char *text, tcpst_error *err)
     } else if (!dash && parse_endpoint(text, len, &x.addr[0], &x.port[0])) {
         x.kind = TCPST_SEL_ENDPOINT;
     } else {
+        const char *near = tcpst_anomaly_suggest(text);
+        if (near) {
+            return tcpst_error_set(err, TCPST_EUSAGE,
+                                   "--connection: unknown anomaly id '%s'; did you mean '%s'?",
+                                   text, near);
+        }
         return tcpst_error_set(err, TCPST_EUSAGE,
                                "--connection: expected a record id, ADDR:PORT, A:P-B:P, an "
                                "anomaly id or 'anomalous', got '%s'",

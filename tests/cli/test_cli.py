@@ -81,6 +81,29 @@ def main():
               len(mine) == len(py) and all(indent(a) == indent(b) for a, b in zip(mine, py))
               and mine[1] == '  "tcpstate_version": "' + doc["tcpstate_version"] + '",',
               mine[:3])
+    # The catalogue for people and programs.
+    schema = json.load(open(os.path.join(SRC, "docs", "report.schema.json")))
+    ids = schema["$defs"]["anomaly_type"]["enum"] if "$defs" in schema else None
+    p = run(["--list-anomalies"])
+    rows = [line.split()[0] for line in p.stdout.splitlines()[1:]]
+    check("--list-anomalies: a line per type, in catalogue order",
+          p.returncode == 0 and p.stdout.startswith("ID ") and (ids is None or rows == ids)
+          and len(rows) >= 36, rows[:5])
+    p = run(["--list-anomalies", "--format", "json"])
+    cat = json.loads(p.stdout)
+    check("--list-anomalies --format json: id, severity, summary, evidence, causes, facts",
+          [c["id"] for c in cat] == rows and all(c["summary"] and c["causes"] and c["evidence"]
+                                                 for c in cat)
+          and next(c for c in cat if c["id"] == "close_wait_stuck")["facts"] ==
+          ["duration", "bytes_after_peer_fin"], cat[:1])
+    p = run(["--explain", "close_wait_stuck"])
+    check("--explain ID", p.returncode == 0 and p.stdout.startswith("close_wait_stuck (error")
+          and "causes" in p.stdout and "close()" in p.stdout, p.stdout)
+    p = run(["--explain", "close_wiat_stuck"])
+    check("--explain a mistyped id: did you mean", one_line_error(p, "did you mean 'close_wait_stuck'?"),
+          p.stderr)
+    p = run(["--fromat", "text", sample("refused.pcap")])
+    check("a mistyped option: did you mean", one_line_error(p, "did you mean '--format'?"), p.stderr)
     p = run([])
     check("no file is a usage error", one_line_error(p, "no capture file"), p.stderr)
     p = run(["--bogus", sample("refused.pcap")])

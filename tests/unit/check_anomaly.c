@@ -183,6 +183,27 @@ START_TEST(rows_are_consistent)
 }
 END_TEST
 
+/* --list-anomalies and --explain: an entry per type, in catalogue order, none empty; a
+ * mistyped id gets the nearest. */
+START_TEST(explanations)
+{
+    for (int i = 0; i < TCPST_A__COUNT; i++) {
+        tcpst_anomaly_type t = (tcpst_anomaly_type)i;
+        const tcpst_anomaly_text *x = tcpst_anomaly_explain(t);
+        ck_assert_str_eq(x->id, tcpst_anomaly_id(t));
+        ck_assert(strlen(x->summary) > 10);
+        ck_assert(strlen(x->evidence) > 3);
+        ck_assert(strlen(x->causes) > 10);
+    }
+    ck_assert_ptr_null(tcpst_anomaly_explain(TCPST_A__COUNT));
+    ck_assert_str_eq(tcpst_anomaly_suggest("close_wiat_stuck"), "close_wait_stuck");
+    ck_assert_str_eq(tcpst_anomaly_suggest("retransmision"), "retransmission");
+    ck_assert_str_eq(tcpst_anomaly_suggest("zero_window_stal"), "zero_window_stall");
+    ck_assert_ptr_null(tcpst_anomaly_suggest("fin_wait")); /* two fit as well */
+    ck_assert_ptr_null(tcpst_anomaly_suggest("latency"));
+}
+END_TEST
+
 START_TEST(remove_keeps_the_others_in_order)
 {
     tcpst_findings fs;
@@ -263,6 +284,7 @@ static Suite *suite(void)
     tcase_add_test(tc, evidence_once_each);
     tcase_add_test(tc, remove_keeps_the_others_in_order);
     tcase_add_test(tc, pools);
+    tcase_add_test(tc, explanations);
     suite_add_tcase(s, tc);
     return s;
 }

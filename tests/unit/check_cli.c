@@ -609,10 +609,13 @@ static const struct {
     {{"--stuck-after", "5,zero_window", "f"},
      "--stuck-after: invalid duration 'zero_window' (seconds, or with a unit: 250ms, 5s, 2m, 1h)"},
     {{"--fail-on", "bogus", "f"},
-     "--fail-on: unknown anomaly type 'bogus' (see docs/anomalies.md)"},
+     "--fail-on: unknown anomaly type 'bogus' (tcpstate --list-anomalies)"},
+    {{"--fail-on", "close_wiat_stuck", "f"},
+     "--fail-on: unknown anomaly type 'close_wiat_stuck'; did you mean 'close_wait_stuck'?"},
     {{"--frobnicate", "f"}, "unknown option '--frobnicate'"},
     {{"--time", "1", "f"}, "unknown option '--time'"}, /* ambiguous */
-    {{"--pretty=1", "f"}, "unknown option '--pretty=1'"},
+    {{"--pretty=1", "f"}, "option '--pretty' takes no value (got '--pretty=1')"},
+    {{"--fromat", "json", "f"}, "unknown option '--fromat'; did you mean '--format'?"},
     {{"-q", "f"}, "unknown option '-q'"},
     {{"--help", "--bogus"}, "unknown option '--bogus'"},
     {{"-f"}, "option '-f' needs a value"},
@@ -648,11 +651,15 @@ START_TEST(missing_values)
     size_t n;
     const tcpst__cli_row *rows = tcpst__cli_rows(&n);
     for (size_t i = 0; i < n; i++) {
-        char opt[64], want[96];
+        char opt[64], want[160];
         bool flag = rows[i].kind == TCPST__CLI_FLAG;
         snprintf(opt, sizeof opt, flag ? "--%s=1" : "--%s", rows[i].name);
-        snprintf(want, sizeof want, flag ? "unknown option '%s'" : "option '%s' needs a value",
-                 opt);
+        if (flag) {
+            snprintf(want, sizeof want, "option '--%s' takes no value (got '%s')", rows[i].name,
+                     opt);
+        } else {
+            snprintf(want, sizeof want, "option '%s' needs a value", opt);
+        }
         const char *a[] = {"f", opt};
         ck_assert_int_eq(parse(2, a), TCPST_EUSAGE);
         ck_assert_msg(strcmp(err.msg, want) == 0, "'%s', want '%s'", err.msg, want);

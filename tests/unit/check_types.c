@@ -209,6 +209,21 @@ START_TEST(test_addr_format_matches_inet_ntop)
 }
 END_TEST
 
+START_TEST(test_suggest)
+{
+    const char *names[] = {"format", "filter", "pretty", "fail-on", NULL, "stuck-after"};
+    size_t n = sizeof names / sizeof names[0];
+    ck_assert_str_eq(tcpst_suggest("fromat", names, n), "format");     /* a swap */
+    ck_assert_str_eq(tcpst_suggest("formt", names, n), "format");      /* a deletion */
+    ck_assert_str_eq(tcpst_suggest("pretyy", names, n), "pretty");     /* a replacement */
+    ck_assert_str_eq(tcpst_suggest("stuck", names, n), "stuck-after"); /* a prefix */
+    ck_assert_ptr_null(tcpst_suggest("f", names, n));                  /* a prefix of three */
+    ck_assert_ptr_null(tcpst_suggest("colour", names, n));             /* nothing near */
+    ck_assert_ptr_null(tcpst_suggest("", names, n));
+    ck_assert_ptr_null(tcpst_suggest("fxxxxx", names, n)); /* too many edits */
+}
+END_TEST
+
 START_TEST(test_grow)
 {
     uint32_t *a = NULL;
@@ -244,6 +259,7 @@ static Suite *types_suite(void)
     tcase_add_loop_test(tc, test_addr_format_table, 0,
                         (int)(sizeof addr_cases / sizeof addr_cases[0]));
     tcase_add_test(tc, test_addr_format_unset);
+    tcase_add_test(tc, test_suggest);
     tcase_add_test(tc, test_addr_format_longest_fits);
     tcase_add_test(tc, test_addrport_format);
     tcase_add_test(tc, test_addr_cmp);
