@@ -599,7 +599,12 @@ static int finish_run(run *r)
         return fail(&r->err);
     }
     if (o->policy.n > 0) {
-        print_verdict(&o->policy);
+        /* The text table ends with the verdict: on one terminal it is said once. */
+        bool shown = o->format && strcmp(o->format, "text") == 0 && to_terminal(o->output) &&
+                     isatty(STDERR_FILENO);
+        if (!shown) {
+            print_verdict(&o->policy);
+        }
         if (tcpst_policy_failed(&o->policy)) {
             return EXIT_POLICY;
         }

@@ -180,6 +180,9 @@ void tcpst_conn_advance(tcpst_conn *c, tcpst_time now, const tcpst_conn_config *
 
 /* Both sides terminated (each CLOSED, TIME_WAIT or only LISTEN-ing). */
 bool tcpst_conn_terminated(const tcpst_conn *c);
+/* Still open when the capture ended: it ended there, not terminated, and not with both
+ * sides CLOSED (a lone RST or stray segments never opened anything). */
+bool tcpst_conn_open_at_end(const tcpst_conn *c);
 
 /* Does a bare SYN `seg` from endpoint `from` start a new connection on this tuple? */
 bool tcpst_conn_syn_starts_new(const tcpst_conn *c, unsigned from, const tcpst_segment *seg);

@@ -182,9 +182,7 @@ static void w_table_row(tcpst_jw *w, const tcpst_conn *c)
     }
     tcpst__jw_arr_end(w);
     tcpst__jw_name(w, tcpst_zeek_conn_state(&c->zeek));
-    tcpst__jw_uint(
-        w, (c->roles_inferred ? 1u : 0u) |
-               (c->end_reason == TCPST_END_CAPTURE_END && !tcpst_conn_terminated(c) ? 2u : 0u));
+    tcpst__jw_uint(w, (c->roles_inferred ? 1u : 0u) | (tcpst_conn_open_at_end(c) ? 2u : 0u));
     tcpst__jw_arr_end(w);
 }
 

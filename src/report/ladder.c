@@ -221,7 +221,7 @@ static bool ladder_record(tcpst__out *o, const tcpst_conn *c)
         }
     }
     findings_at(o, c, 0, UINT64_MAX, done); /* at frames not shown (capture end, timers) */
-    bool open_at_end = c->end_reason == TCPST_END_CAPTURE_END && !tcpst_conn_terminated(c);
+    bool open_at_end = tcpst_conn_open_at_end(c);
     if (open_at_end) {
         /* What was still wrong then, by name: the answer to "why is it stuck?". */
         char still[256] = "";

@@ -337,7 +337,7 @@ void tcpst_report_wireshark_filter(const tcpst_conn *c, char *out, size_t n)
 /* The record's members, inside an object the caller opened (NDJSON puts "type" first). */
 static void w_conn_members(tcpst_jw *w, const tcpst_conn *c)
 {
-    bool open_at_end = c->end_reason == TCPST_END_CAPTURE_END && !tcpst_conn_terminated(c);
+    bool open_at_end = tcpst_conn_open_at_end(c);
     tcpst__jw_kuint(w, "id", c->id);
     tcpst__jw_kuint(w, "ip_version", c->ip_version);
     tcpst__jw_kname(w, "roles", c->roles_inferred ? "inferred" : "observed");

@@ -18,8 +18,9 @@
 
 static const char *header_text(void)
 {
+    /* FIRST-LAST: the time from the connection's first packet to its last. */
     return "    ID  CLIENT -> SERVER                                  CLIENT       SERVER      "
-           "  DURATION  ANOMALIES\n";
+           "FIRST-LAST  ANOMALIES\n";
 }
 
 /* One row, newline-terminated; malloc'd (NULL on ENOMEM). */
@@ -29,15 +30,21 @@ static char *row_text(const tcpst_conn *c)
     tcpst_addrport_format(&c->ep[0].addr, c->ep[0].port, cl);
     tcpst_addrport_format(&c->ep[1].addr, c->ep[1].port, sv);
     snprintf(pair, sizeof pair, "%s -> %s", cl, sv);
-    size_t cap = 256 + TCPST_FINDINGS_MAX * 96;
+    size_t cap = 256 + sizeof pair + TCPST_FINDINGS_MAX * 96;
     char *line = malloc(cap);
     if (!line) {
         return NULL;
     }
     double dur = (double)(c->last_ts - c->first_ts) / 1e9;
+    /* Long IPv6 pairs get a line of their own, so the columns stay where the header says. */
+    bool own_line = strlen(pair) > 48;
     int len =
-        snprintf(line, cap, "%6llu  %-48s  %-11s  %-11s %9.3fs ", (unsigned long long)c->id, pair,
-                 tcpst_state_name(c->ep[0].state), tcpst_state_name(c->ep[1].state), dur);
+        own_line ? snprintf(line, cap, "%6llu  %s\n%6s  %-48s  %-11s  %-11s %9.3fs ",
+                            (unsigned long long)c->id, pair, "", "",
+                            tcpst_state_name(c->ep[0].state), tcpst_state_name(c->ep[1].state), dur)
+                 : snprintf(line, cap, "%6llu  %-48s  %-11s  %-11s %9.3fs ",
+                            (unsigned long long)c->id, pair, tcpst_state_name(c->ep[0].state),
+                            tcpst_state_name(c->ep[1].state), dur);
     size_t used = len > 0 ? (size_t)len : 0;
     static const char *const who[] = {"client", "server", "both"};
     if (c->findings.n == 0) {
@@ -111,12 +118,15 @@ static void tail(tcpst__out *o, const tcpst__run_end *e)
     if (s->err) {
         return;
     }
+    uint64_t problems = st->packets - st->tcp - st->non_tcp;
     tcpst__sink_printf(s,
-                       "\n%llu connections (%llu open at end), %llu packets, %llu TCP segments, "
-                       "%llu decode problems\n",
-                       (unsigned long long)st->connections, (unsigned long long)st->open_at_end,
-                       (unsigned long long)st->packets, (unsigned long long)st->tcp,
-                       (unsigned long long)(st->packets - st->tcp - st->non_tcp));
+                       "\n%llu connection%s (%llu open at end), %llu packet%s, %llu TCP segment%s, "
+                       "%llu decode problem%s\n",
+                       (unsigned long long)st->connections, st->connections == 1 ? "" : "s",
+                       (unsigned long long)st->open_at_end, (unsigned long long)st->packets,
+                       st->packets == 1 ? "" : "s", (unsigned long long)st->tcp,
+                       st->tcp == 1 ? "" : "s", (unsigned long long)problems,
+                       problems == 1 ? "" : "s");
     capture_line(s, e->meta);
     tcpst__sink_puts(s, "anomalies:");
     bool any = false;

@@ -219,7 +219,7 @@ static bool csv_record(tcpst__out *o, const tcpst_conn *c)
         int sev = (int)tcpst_anomaly_severity(t);
         worst = sev > worst ? sev : worst;
     }
-    bool open_at_end = c->end_reason == TCPST_END_CAPTURE_END && !tcpst_conn_terminated(c);
+    bool open_at_end = tcpst_conn_open_at_end(c);
     tcpst__sink_printf(
         o->sink,
         "%" PRIu64 ",%s,%s,%s,%s,%u,%s,%u,%s,%s,%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64

@@ -133,6 +133,12 @@ bool tcpst_conn_terminated(const tcpst_conn *c)
     return c->ep[0].tl_count + c->ep[1].tl_count + c->ep[0].tl_dropped + c->ep[1].tl_dropped > 0;
 }
 
+bool tcpst_conn_open_at_end(const tcpst_conn *c)
+{
+    return c->end_reason == TCPST_END_CAPTURE_END && !tcpst_conn_terminated(c) &&
+           !(c->ep[0].state == TCPST_CLOSED && c->ep[1].state == TCPST_CLOSED);
+}
+
 bool tcpst_conn_syn_starts_new(const tcpst_conn *c, unsigned from, const tcpst_segment *seg)
 {
     const tcpst_endpoint *e = &c->ep[from];

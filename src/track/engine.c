@@ -211,7 +211,7 @@ static void retire(tcpst_engine *e, tcpst_conn *c, tcpst_end_reason why, tcpst_t
             e->stats.reused++;
             break;
         case TCPST_END_CAPTURE_END:
-            if (!tcpst_conn_terminated(c)) {
+            if (tcpst_conn_open_at_end(c)) {
                 e->stats.open_at_end++;
                 c->end_undecidable = e->end_undecidable;
             }

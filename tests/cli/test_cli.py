@@ -104,6 +104,59 @@ def main():
           p.stderr)
     p = run(["--fromat", "text", sample("refused.pcap")])
     check("a mistyped option: did you mean", one_line_error(p, "did you mean '--format'?"), p.stderr)
+    # The text table: singular counts, long IPv6 pairs on a line of their own so the state
+    # columns stay under their headers, FIRST-LAST says what the time measures.
+    p = run(["--format", "text", sample("refused.pcap")])
+    check("text: '1 connection', not '1 connections'",
+          "\n1 connection (0 open at end)" in p.stdout and "connections" not in p.stdout, p.stdout)
+    check("text: the header says FIRST-LAST", "FIRST-LAST" in p.stdout.splitlines()[0])
+    scratch = tempfile.mkdtemp(prefix="tcpstate-cli-scratch-")
+    gen = os.path.join(os.path.dirname(os.path.abspath(BIN)), "bench", "tcpstate-gen")
+    if os.path.exists(gen):
+        tmpcap = os.path.join(scratch, "gen.pcap")
+        subprocess.run([gen, "--seed", "5", "--connections", "200", "--ipv6-share", "60", "-o",
+                        tmpcap], check=True, capture_output=True)
+        lines = run(["--format", "text", tmpcap]).stdout.split("\n\n")[0].splitlines()[1:]
+        states = {"CLOSED", "LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1",
+                  "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT"}
+        rows = [ln for ln in lines if len(ln) > 70]
+        own = [ln for ln in lines if len(ln) <= 70 and "[" in ln]
+        check(f"text: states stay in their columns ({len(rows)} rows, {len(own)} pairs on "
+              "their own line)", own and all(ln[58:69].strip() in states and ln[71:82].strip()
+                                             in states for ln in rows), rows[:3])
+    # On a terminal the text table's verdict is not repeated on stderr.
+    import pty
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(BIN, [BIN, "--format", "text", "--fail-on", "connection_rejected",
+                       sample("refused.pcap")])
+    data = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    _, wst = os.waitpid(pid, 0)
+    check("text on a terminal: the verdict once", data.count(b"verdict: FAIL") == 1 and
+          os.waitstatus_to_exitcode(wst) == 1, data.decode(errors="replace")[-400:])
+    p = run(["--format", "text", "--fail-on", "connection_rejected", sample("refused.pcap")])
+    check("text to a pipe: the verdict on stderr too", "verdict: FAIL" in p.stdout and
+          "verdict: FAIL" in p.stderr and p.returncode == 1)
+    # A lone RST opens nothing: CLOSED/CLOSED, and not open at the end in record or stats.
+    sys.path.insert(0, os.path.join(SRC, "samples"))
+    from crafted_lib import crafted
+    cap = crafted.Capture()
+    crafted.Conn(cap, 1).c("R", seq=12345)
+    lone = os.path.join(scratch, "lone-rst.pcap")
+    cap.write(lone)
+    doc = json.loads(run([lone]).stdout)
+    rec = doc["connections"][0]
+    check("a lone RST: CLOSED/CLOSED, not open at the end, stats agree",
+          (rec["client"]["state"], rec["server"]["state"], rec["open_at_end"],
+           doc["stats"]["open_at_end"]) == ("CLOSED", "CLOSED", False, 0), rec)
     p = run([])
     check("no file is a usage error", one_line_error(p, "no capture file"), p.stderr)
     p = run(["--bogus", sample("refused.pcap")])
