@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef tcpst__cli_row cli_row;
 
@@ -79,10 +80,17 @@ static int add_read(const cli_row *r, tcpst_options *o, const char *arg, tcpst_e
 #define UINT(n, l, field, min, max, dflt) \
     {n, l, TCPST__CLI_UINT, AT(field), .lo = (min), .hi = (max), .scale = 1, .def = (dflt)}
 #define KIB(n, l, field, min, max, dflt) \
-    {n, l, TCPST__CLI_UINT, AT(field), .lo = (min), .hi = (max), .scale = 1024, .def = (dflt)}
+    {n, l, TCPST__CLI_UINT, AT(field), .lo = (min), .hi = (max), .scale = 1024, .unit = 1024, \
+     .def = (dflt)}
+#define BYTES(n, l, field, min, max, dflt) \
+    {n, l, TCPST__CLI_UINT, AT(field), .lo = (min), .hi = (max), .scale = 1, .unit = 1, \
+     .def = (dflt)}
 #define UINT_SET(n, l, field, min, max, dflt, fn) \
     {n, l, TCPST__CLI_UINT, AT(field), .lo = (min), .hi = (max), .scale = 1, .def = (dflt), \
      .set = (fn)}
+#define MIB_SET(n, l, field, min, max, dflt, fn) \
+    {n, l, TCPST__CLI_UINT, AT(field), .lo = (min), .hi = (max), .scale = 1, \
+     .unit = (uint64_t)1 << 20, .def = (dflt), .set = (fn)}
 #define SECONDS(n, l, field, dflt) {n, l, TCPST__CLI_SECONDS, AT(field), .def = (dflt)}
 #define STRING(n, l, field) {n, l, TCPST__CLI_STRING, AT(field)}
 #define NAME(n, l, field, table, quote, dflt) \
@@ -110,8 +118,8 @@ static const cli_row rows[] = {
     CUSTOM("read", 'r', add_read),        /* tcpdump's -r FILE: a capture file, as an operand is */
     FLAG("numeric", 'n', numeric, false), /* tcpdump's -n: names are never resolved anyway */
     FLAG("list-interfaces", 'D', list_interfaces, false),
-    UINT("snaplen", 's', live_cfg.snaplen, TCPST_MIN_SNAPLEN, TCPST_MAX_SNAPLEN,
-         TCPST_LIVE_SNAPLEN),
+    BYTES("snaplen", 's', live_cfg.snaplen, TCPST_MIN_SNAPLEN, TCPST_MAX_SNAPLEN,
+          TCPST_LIVE_SNAPLEN),
     KIB("buffer-size", 'B', live_cfg.buffer_size, 1, TCPST_MAX_BUFFER_KIB, 0),
     FLAG("no-promiscuous-mode", 'p', live_cfg.promisc, true),
     STRING("write", 'w', write_file),
@@ -137,8 +145,8 @@ static const cli_row rows[] = {
     CUSTOM("connection", 0, add_selection),
     UINT("max-connections", 0, engine.max_connections, 1, TCPST_MAX_MAX_CONNECTIONS,
          TCPST_DEFAULT_MAX_CONNECTIONS),
-    UINT_SET("memory", 0, engine.soft_connections, 0, TCPST_MAX_MEMORY_MIB,
-             TCPST_DEFAULT_MEMORY_MIB, set_memory),
+    MIB_SET("memory", 0, engine.soft_connections, 0, TCPST_MAX_MEMORY_MIB, TCPST_DEFAULT_MEMORY_MIB,
+            set_memory),
     SECONDS("time-wait", 0, engine.conn.time_wait, TCPST_DEFAULT_TIME_WAIT),
     SECONDS("timeout-handshake", 0, engine.timeout[TCPST_LRU_HANDSHAKE],
             TCPST_DEFAULT_TIMEOUT_HANDSHAKE),
@@ -163,6 +171,8 @@ static const cli_row rows[] = {
 #undef UINT
 #undef KIB
 #undef UINT_SET
+#undef BYTES
+#undef MIB_SET
 #undef SECONDS
 #undef STRING
 #undef NAME
@@ -207,12 +217,41 @@ static void store(void *field, tcpst__cli_type type, uint64_t v)
     }
 }
 
-/* A decimal in r->lo..r->hi.  strtoull takes "-1" as a huge number, hence the sign test. */
+/* A size's suffix (K, M or G, binary, an optional "iB" or "B"): its bytes, or 0. */
+static uint64_t size_suffix(const char *end)
+{
+    static const char letters[] = "KMG";
+    const char *at = *end ? strchr(letters, end[0] & ~0x20) : NULL;
+    if (!at) {
+        return 0;
+    }
+    const char *rest = end + 1;
+    if (*rest && strcasecmp(rest, "B") != 0 && strcasecmp(rest, "iB") != 0) {
+        return 0;
+    }
+    return (uint64_t)1 << (10 * (unsigned)(at - letters + 1));
+}
+
+/* A decimal in r->lo..r->hi; a size (r->unit) also with a K, M or G suffix, which must come
+ * to a whole number of the option's unit.  strtoull takes "-1" as a huge number, hence the
+ * sign test. */
 static int read_uint(const cli_row *r, const char *s, uint64_t *out, tcpst_error *err)
 {
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
+    uint64_t mult = r->unit && end != s ? size_suffix(end) : 0;
+    if (mult && !errno && s[0] != '-') {
+        if (v > UINT64_MAX / mult || (v * mult) % r->unit != 0) {
+            return tcpst_error_set(err, TCPST_EUSAGE, "--%s: '%s' is not a whole number of %s",
+                                   r->name, s,
+                                   r->unit == 1      ? "bytes"
+                                   : r->unit == 1024 ? "KiB"
+                                                     : "MiB");
+        }
+        v = v * mult / r->unit;
+        end += strlen(end);
+    }
     if (errno || end == s || *end || s[0] == '-' || v < r->lo || v > r->hi) {
         return tcpst_error_set(err, TCPST_EUSAGE, "--%s: expected %llu..%llu, got '%s'", r->name,
                                (unsigned long long)r->lo, (unsigned long long)r->hi, s);

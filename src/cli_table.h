@@ -59,6 +59,8 @@ struct tcpst__cli_row {
     tcpst__cli_type type;         /* the field's type */
     uint64_t lo, hi;              /* UINT, PORTS: accepted values */
     uint64_t scale;               /* UINT: field = value * scale (KiB -> bytes) */
+    uint64_t unit;                /* UINT sizes: bytes per value, so that 8M, 1G, 512K are
+                                     taken too; 0: a plain count */
     int64_t def;                  /* FLAG, UINT, SECONDS, NAME: the default, in the field's unit
                                      (ns for SECONDS; option units for UINT) */
     const tcpst__cli_name *names; /* NAME: the accepted names */

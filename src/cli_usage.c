@@ -52,7 +52,7 @@ static void usage_live(char *text, size_t size, size_t *len)
         "  -i, --interface IFACE      capture on IFACE ('any' for all) instead of files\n"
         "  -D, --list-interfaces      list the interfaces that can be captured on\n"
         "  -s, --snaplen BYTES        bytes kept per packet (default %d)\n"
-        "  -B, --buffer-size KIB      kernel capture buffer in KiB (default 8192)\n"
+        "  -B, --buffer-size KIB      kernel capture buffer in KiB (default 8192; or 8M)\n"
         "  -p, --no-promiscuous-mode  do not put the interface in promiscuous mode\n"
         "  -w, --write FILE           also save the packets to FILE (pcap), to re-analyse\n"
         "  -Z, --relinquish-privileges USER\n"

@@ -382,6 +382,20 @@ START_TEST(operands)
     ck_assert_int_eq(parse(5, z), 0);
     const char *d[] = {"-D", "-i", "eth0", "f.pcap"};
     ck_assert_int_eq(parse(4, d), 0);
+    /* Sizes take K, M and G (binary), in the option's own unit. */
+    const char *sz[] = {"-i", "lo", "-s", "1K", "-B", "8M"};
+    ck_assert_int_eq(parse(6, sz), 0);
+    ck_assert_int_eq(o.live_cfg.snaplen, 1024);
+    ck_assert_int_eq(o.live_cfg.buffer_size, 8 << 20);
+    const char *sz2[] = {"-i", "lo", "-B", "512KiB", "--memory", "1g"};
+    ck_assert_int_eq(parse(6, sz2), 0);
+    ck_assert_int_eq(o.live_cfg.buffer_size, 512 << 10);
+    const char *sz3[] = {"--memory", "1K", "f"};
+    ck_assert_int_ne(parse(3, sz3), 0);
+    ck_assert_str_eq(err.msg, "--memory: '1K' is not a whole number of MiB");
+    const char *sz4[] = {"-s", "1G", "f"};
+    ck_assert_int_ne(parse(3, sz4), 0);
+    ck_assert_str_eq(err.msg, "--snaplen: expected 64..262144, got '1G'");
     /* tcpdump's -r FILE (repeatable, before the operands) and -n. */
     const char *r[] = {"-n", "b.pcap", "-r", "a.pcap", "--read", "-", "c.pcap"};
     ck_assert_int_eq(parse(7, r), 0);
