@@ -160,6 +160,7 @@ static const cli_row rows[] = {
     CUSTOM("policy", 0, load_policy),
     STRING("junit", 0, junit),
     FLAG("list-anomalies", 0, list_anomalies, false),
+    FLAG("quiet", 'q', quiet, false),
     STRING("explain", 0, explain),
     FLAG("help", 'h', help, false),
     FLAG("version", 'V', version, false),
@@ -609,27 +610,7 @@ static int getopt_error(int ch, char **argv, tcpst_error *err)
     if (ch == ':') {
         return tcpst_error_set(err, TCPST_EUSAGE, "option '%s' needs a value", argv[optind - 1]);
     }
-    const char *typed = argv[optind - 1];
-    if (typed[0] == '-' && typed[1] == '-' && typed[2]) {
-        /* --colour for --color, --fromat for --format: the closest long name. */
-        char name[64];
-        snprintf(name, sizeof name, "%s", typed + 2);
-        name[strcspn(name, "=")] = '\0';
-        const char *names[NROWS];
-        for (size_t i = 0; i < NROWS; i++) {
-            names[i] = rows[i].name;
-        }
-        const char *near = tcpst_suggest(name, names, NROWS);
-        if (near && strcmp(near, name) == 0) {
-            return tcpst_error_set(err, TCPST_EUSAGE, "option '--%s' takes no value (got '%s')",
-                                   name, typed);
-        }
-        if (near) {
-            return tcpst_error_set(err, TCPST_EUSAGE, "unknown option '%s'; did you mean '--%s'?",
-                                   typed, near);
-        }
-    }
-    return tcpst_error_set(err, TCPST_EUSAGE, "unknown option '%s'", typed);
+    return tcpst__cli_unknown(argv[optind - 1], err);
 }
 
 /* The row an option names: its letter, or its long name or an unambiguous prefix of it (as

@@ -76,4 +76,8 @@ struct tcpst__cli_row {
 /* The table; *n is set to its length. */
 const tcpst__cli_row *tcpst__cli_rows(size_t *n);
 
+/* An option getopt_long did not know, as an error: the nearest long name when one is near
+ * ("did you mean ...?"), or that a flag takes no value (cli_usage.c). */
+int tcpst__cli_unknown(const char *typed, tcpst_error *err);
+
 #endif

@@ -6,9 +6,12 @@
  */
 #include <stdio.h>
 
+#include <string.h>
+
 #include "cli_table.h"
 #include "tcpstate/decode.h"
 #include "tcpstate/limits.h"
+#include "tcpstate/types.h"
 
 #define SECS(t) ((long long)((t) / TCPST_NS_PER_SEC))
 
@@ -147,6 +150,7 @@ static void usage_analysis(char *text, size_t size, size_t *len)
         "                             (docs/ci.md); violations exit 1 like --fail-on\n"
         "      --junit FILE           also write JUnit XML: a testsuite per rule,\n"
         "                             a testcase per connection\n"
+        "  -q, --quiet                no banner on stderr when a live capture starts\n"
         "      --list-anomalies       list the anomaly types: id, severity, meaning\n"
         "                             (--format json: with evidence, causes and facts)\n"
         "      --explain ID           what anomaly ID means, its evidence, usual causes\n"
@@ -177,4 +181,31 @@ const char *tcpst_cli_usage(void)
         usage_analysis(text, sizeof text, &len);
     }
     return text;
+}
+
+int tcpst__cli_unknown(const char *typed, tcpst_error *err)
+{
+    if (typed[0] == '-' && typed[1] == '-' && typed[2]) {
+        /* --fromat for --format: the closest long name. */
+        char name[64];
+        snprintf(name, sizeof name, "%s", typed + 2);
+        name[strcspn(name, "=")] = '\0';
+        size_t n;
+        const tcpst__cli_row *rows = tcpst__cli_rows(&n);
+        const char *names[128];
+        n = n < 128 ? n : 128;
+        for (size_t i = 0; i < n; i++) {
+            names[i] = rows[i].name;
+        }
+        const char *near = tcpst_suggest(name, names, n);
+        if (near && strcmp(near, name) == 0) {
+            return tcpst_error_set(err, TCPST_EUSAGE, "option '--%s' takes no value (got '%s')",
+                                   name, typed);
+        }
+        if (near) {
+            return tcpst_error_set(err, TCPST_EUSAGE, "unknown option '%s'; did you mean '--%s'?",
+                                   typed, near);
+        }
+    }
+    return tcpst_error_set(err, TCPST_EUSAGE, "unknown option '%s'", typed);
 }

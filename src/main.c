@@ -186,6 +186,13 @@ static int open_capture(run *r)
                                                tcpst_decode_linktype_supported, &r->err)
                      : tcpst_capture_open(&r->cap, o->files, o->nfiles, o->filter,
                                           tcpst_decode_linktype_supported, &r->err);
+    if (rc == 0 && o->live && !o->quiet) {
+        /* tcpdump's banner: the capture is on, and what it sees. */
+        const tcpst_input_info *in = tcpst_capture_input(r->cap, 0);
+        fprintf(stderr, "tcpstate: listening on %s, link-type %s (%s), snapshot length %d bytes\n",
+                o->live_cfg.iface, in->linktype_name,
+                tcpst_capture_linktype_description(in->linktype, in->linktype_name), in->snaplen);
+    }
     if (rc == 0 && tcpst_capture_warning(r->cap)) {
         fprintf(stderr, "tcpstate: warning: %s\n", tcpst_capture_warning(r->cap));
     }
@@ -193,7 +200,15 @@ static int open_capture(run *r)
     if (rc == 0 && o->user) {
         rc = tcpst_privdrop(o->user, &r->err);
     }
+    /* Files written only at the end are tried now: an unwritable --junit fails at once,
+     * not after the analysis. */
+    if (rc == 0 && o->junit) {
+        rc = tcpst_outfile_check(o->junit, "JUnit report", &r->err);
+    }
     r->pick_later = o->write_file && o->selection.n > 0 && !tcpst_selection_by_tuple(&o->selection);
+    if (rc == 0 && r->pick_later) {
+        rc = tcpst_outfile_check(o->write_file, "the packets", &r->err);
+    }
     r->pick_now = o->write_file && o->selection.n > 0 && !r->pick_later;
     if (rc == 0 && o->write_file && !r->pick_later) {
         rc = tcpst_capture_dump_open(r->cap, o->write_file, &r->err);

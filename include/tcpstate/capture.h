@@ -149,6 +149,9 @@ tcpst_capture_open_live(tcpst_capture **out, const tcpst_live_config *cfg, const
 /* Print the interfaces libpcap can capture on, one per line, like tcpdump -D. */
 __attribute__((warn_unused_result)) int tcpst_capture_list_interfaces(FILE *out, tcpst_error *err);
 
+/* What libpcap calls a link type ("Ethernet" for EN10MB), or its name when it has none. */
+const char *tcpst_capture_linktype_description(int linktype, const char *name);
+
 /* The libpcap and zlib this binary runs with, as they name themselves (--version). */
 const char *tcpst_capture_pcap_version(void);
 const char *tcpst_capture_zlib_version(void);

@@ -28,6 +28,7 @@ typedef struct tcpst_options {
     bool help, version;
     bool numeric;        /* -n: accepted for tcpdump's habit; nothing is resolved anyway */
     bool list_anomalies; /* --list-anomalies (with --format json: as JSON) */
+    bool quiet;          /* -q: no banner on stderr */
     const char *explain; /* --explain ID */
     /* Live capture (-i) and stop conditions. */
     bool live;            /* -i given: live.iface set, no files */

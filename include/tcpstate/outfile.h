@@ -27,6 +27,12 @@ int tcpst_outfile_stream(const char *path, const char *what, tcpst_error *err);
  * and a descriptor returned, or a negative code.  Registered for tcpst_outfile_panic(). */
 int tcpst_outfile_temp(const char *path, const char *what, char **tmp, tcpst_error *err);
 
+/* Before a long run: can `path` be written when the run ends?  For a regular file or a new
+ * one, its temporary file is created and removed again (so the directory, its permissions
+ * and the rules above are tried now, not after an hour of analysis); devices and pipes are
+ * left for the write.  0, or a negative code with "PATH: why" in err. */
+int tcpst_outfile_check(const char *path, const char *what, tcpst_error *err);
+
 /* The temporary file is renamed or removed: no longer registered. */
 void tcpst_outfile_forget(const char *tmp);
 

@@ -191,3 +191,25 @@ int tcpst_outfile_temp(const char *path, const char *what, char **tmp, tcpst_err
     (void)fchmod(fd, mode);
     return fd;
 }
+
+int tcpst_outfile_check(const char *path, const char *what, tcpst_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode)) {
+            return tcpst_error_set(err, TCPST_EWRITE, "%s: cannot write %s: %s", path, what,
+                                   strerror(EISDIR));
+        }
+        return 0; /* a device or a pipe: written in place at the end */
+    }
+    char *tmp = NULL;
+    int fd = tcpst_outfile_temp(path, what, &tmp, err);
+    if (fd < 0) {
+        return fd;
+    }
+    close(fd);
+    unlink(tmp);
+    tcpst_outfile_forget(tmp);
+    free(tmp);
+    return 0;
+}

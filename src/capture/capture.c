@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <pcap/pcap.h>
@@ -179,6 +180,22 @@ static int check_names(const char *const *files, size_t nfiles, tcpst_error *err
                                        "standard input ('-') can be read only once");
             }
             seen_stdin = true;
+        }
+    }
+    /* The same file twice would merge every packet with its own copy. */
+    for (size_t i = 0; i < nfiles; i++) {
+        struct stat a, b;
+        if (strcmp(files[i], "-") == 0 || stat(files[i], &a) != 0 || !S_ISREG(a.st_mode)) {
+            continue; /* opening it says what is wrong */
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(files[j], "-") != 0 && stat(files[j], &b) == 0 && a.st_dev == b.st_dev &&
+                a.st_ino == b.st_ino) {
+                return tcpst_error_set(err, TCPST_EUSAGE,
+                                       "%s: the same file as %s, given twice (each packet would "
+                                       "be counted twice)",
+                                       files[i], files[j]);
+            }
         }
     }
     return 0;

@@ -62,6 +62,13 @@ static void print_interface(FILE *out, int n, const pcap_if_t *d)
     fputs("]\n", out);
 }
 
+const char *tcpst_capture_linktype_description(int linktype, const char *name)
+{
+    int dlt = pcap_datalink_name_to_val(name);
+    const char *d = pcap_datalink_val_to_description(dlt >= 0 ? dlt : linktype);
+    return d ? d : name;
+}
+
 const char *tcpst_capture_pcap_version(void)
 {
     return pcap_lib_version();

@@ -157,6 +157,20 @@ def main():
     check("a lone RST: CLOSED/CLOSED, not open at the end, stats agree",
           (rec["client"]["state"], rec["server"]["state"], rec["open_at_end"],
            doc["stats"]["open_at_end"]) == ("CLOSED", "CLOSED", False, 0), rec)
+    # The same file twice (by another name too) is refused; an unwritable --junit fails
+    # before the analysis, not after it.
+    p = run([sample("refused.pcap"), os.path.join(SRC, "samples", "..", "samples", "refused.pcap")])
+    check("the same input twice: refused", one_line_error(p, "the same file as", "given twice"),
+          p.stderr)
+    p = run(["-", "-"], input="")
+    check("standard input twice: refused", one_line_error(p, "standard input"), p.stderr)
+    t0 = time.time()
+    p = run(["--junit", "/nonexistent-dir/j.xml", sample("all-in-one.pcap")])
+    check("an unwritable --junit fails at once, before any report",
+          one_line_error(p, "/nonexistent-dir/j.xml", "JUnit report") and time.time() - t0 < 5,
+          p.stderr)
+    p = run(["--junit", SRC, sample("refused.pcap")])
+    check("--junit naming a directory fails at once", one_line_error(p, "Is a directory"), p.stderr)
     p = run([])
     check("no file is a usage error", one_line_error(p, "no capture file"), p.stderr)
     p = run(["--bogus", sample("refused.pcap")])

@@ -367,10 +367,11 @@ def scenario_status(lab):
     check(r["stats"]["command"]["exit_status"] == 7, "status: the report says 7")
     p = lab.run(ns, "-o", lab.path("s143.json"), "--", "sh", "-c", "kill -TERM $$")
     check(p.returncode == 143, f"status: killed by SIGTERM exits 143 (got {p.returncode})")
-    p = lab.run(ns, "-o", lab.path("none.json"), "--", "no-such-command-here")
+    p = lab.run(ns, "-q", "-o", lab.path("none.json"), "--", "no-such-command-here")
     lines = p.stderr.strip().splitlines()
     check(p.returncode == 127 and len(lines) == 1 and "no-such-command-here" in lines[0],
-          f"status: a missing command exits 127 with one line ({p.returncode}, {lines})")
+          f"status: a missing command exits 127 with one line, -q: no banner ({p.returncode}, "
+          f"{lines})")
     p = lab.run(ns, "--grace", "0", "-o", lab.path("ok.json"), "--", "true")
     check(p.returncode == 0, f"status: true exits 0 ({p.returncode})")
 

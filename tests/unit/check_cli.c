@@ -630,7 +630,7 @@ static const struct {
     {{"--time", "1", "f"}, "unknown option '--time'"}, /* ambiguous */
     {{"--pretty=1", "f"}, "option '--pretty' takes no value (got '--pretty=1')"},
     {{"--fromat", "json", "f"}, "unknown option '--fromat'; did you mean '--format'?"},
-    {{"-q", "f"}, "unknown option '-q'"},
+    {{"-Q", "f"}, "unknown option '-Q'"},
     {{"--help", "--bogus"}, "unknown option '--bogus'"},
     {{"-f"}, "option '-f' needs a value"},
     {{"f", "--output"}, "option '--output' needs a value"},
