@@ -23,7 +23,7 @@ _tcpstate()
             COMPREPLY=($(compgen -W "json text ndjson zeek csv ladder html" -- "$cur"))
             return ;;
         -i | --interface)
-            COMPREPLY=($(compgen -W "any $("${COMP_WORDS[0]}" -D 2>/dev/null | awk '{sub(/^[0-9]+\./, "", $1); print $1}')" -- "$cur"))
+            COMPREPLY=($(compgen -W "any $("${COMP_WORDS[0]}" -D 2>/dev/null | awk '/^[0-9]+\./ {sub(/^[0-9]+\./, "", $1); print $1}')" -- "$cur"))
             return ;;
         --connections)
             COMPREPLY=($(compgen -W "all anomalous none" -- "$cur"))

@@ -53,7 +53,8 @@ static void usage_live(char *text, size_t size, size_t *len)
         text, size, len,
         "Live capture:\n"
         "  -i, --interface IFACE      capture on IFACE ('any' for all) instead of files\n"
-        "  -D, --list-interfaces      list the interfaces that can be captured on\n"
+        "  -D, --list-interfaces      list the interfaces tcpstate can capture on and\n"
+        "                             decode, with their link types\n"
         "  -s, --snaplen BYTES        bytes kept per packet (default %d)\n"
         "  -B, --buffer-size KIB      kernel capture buffer in KiB (default 8192; or 8M)\n"
         "  -p, --no-promiscuous-mode  do not put the interface in promiscuous mode\n"

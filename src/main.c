@@ -757,7 +757,7 @@ int main(int argc, char **argv)
         goto out;
     }
     if (r.opt.list_interfaces) {
-        if (tcpst_capture_list_interfaces(stdout, &r.err) != 0) {
+        if (tcpst_capture_list_interfaces(stdout, tcpst_decode_linktype_supported, &r.err) != 0) {
             status = fail(&r.err);
         }
         goto out;

@@ -146,8 +146,10 @@ __attribute__((warn_unused_result)) int
 tcpst_capture_open_live(tcpst_capture **out, const tcpst_live_config *cfg, const char *filter,
                         tcpst_linktype_fn linktype_ok, tcpst_error *err);
 
-/* Print the interfaces libpcap can capture on, one per line, like tcpdump -D. */
-__attribute__((warn_unused_result)) int tcpst_capture_list_interfaces(FILE *out, tcpst_error *err);
+/* Print the interfaces that can be captured on and whose link type linktype_ok takes (NULL:
+ * any), one per line, like tcpdump -D with each link type after it (iflist.c). */
+__attribute__((warn_unused_result)) int
+tcpst_capture_list_interfaces(FILE *out, tcpst_linktype_fn linktype_ok, tcpst_error *err);
 
 /* What libpcap calls a link type ("Ethernet" for EN10MB), or its name when it has none. */
 const char *tcpst_capture_linktype_description(int linktype, const char *name);
