@@ -9,8 +9,11 @@
 #include <string.h>
 
 #include "cli_table.h"
+#include "tcpstate/capture.h"
+#include "tcpstate/cli.h"
 #include "tcpstate/decode.h"
 #include "tcpstate/limits.h"
+#include "tcpstate/report.h"
 #include "tcpstate/types.h"
 
 #define SECS(t) ((long long)((t) / TCPST_NS_PER_SEC))
@@ -151,7 +154,8 @@ static void usage_analysis(char *text, size_t size, size_t *len)
         "                             (docs/ci.md); violations exit 1 like --fail-on\n"
         "      --junit FILE           also write JUnit XML: a testsuite per rule,\n"
         "                             a testcase per connection\n"
-        "  -q, --quiet                no banner on stderr when a live capture starts\n"
+        "  -q, --quiet                no banner when a live capture starts, no progress\n"
+        "                             line during a long offline run on a terminal\n"
         "      --list-anomalies       list the anomaly types: id, severity, meaning\n"
         "                             (--format json: with evidence, causes and facts)\n"
         "      --explain ID           what anomaly ID means, its evidence, usual causes\n"
@@ -209,4 +213,22 @@ int tcpst__cli_unknown(const char *typed, tcpst_error *err)
         }
     }
     return tcpst_error_set(err, TCPST_EUSAGE, "unknown option '%s'", typed);
+}
+
+const char *tcpst_cli_version(void)
+{
+    static char text[512];
+    snprintf(text, sizeof text, "tcpstate %s\n%s\njansson %s\nzlib %s\n", TCPSTATE_VERSION,
+             tcpst_capture_pcap_version(), tcpst_report_jansson_version(),
+             tcpst_capture_zlib_version());
+    return text;
+}
+
+const char *tcpst_cli_banner(const tcpst_options *o, const tcpst_input_info *in)
+{
+    static char text[256];
+    snprintf(text, sizeof text, "listening on %s, link-type %s (%s), snapshot length %d bytes",
+             o->live_cfg.iface, in->linktype_name,
+             tcpst_capture_linktype_description(in->linktype, in->linktype_name), in->snaplen);
+    return text;
 }

@@ -33,6 +33,7 @@
 
 #include "harness.h"
 #include "hostview.h"
+#include "progress.h"
 
 /* 3: the report is complete for what could be read, but an input was cut short
  * (docs/robustness.md); --allow-truncated makes that 0.  4: an offline run was stopped by
@@ -174,7 +175,8 @@ typedef struct run {
     uint64_t *chosen;
     size_t nchosen, capchosen;
     tcpst_time dump_end;
-    tcpst_time grace_end; /* -- COMMAND: when the capture stops (monotonic; 0: running) */
+    tcpst_progress progress; /* a long offline run's line on a terminal */
+    tcpst_time grace_end;    /* -- COMMAND: when the capture stops (monotonic; 0: running) */
 } run;
 
 /* The capture (files or live), privileges, and the -w copy. */
@@ -187,11 +189,7 @@ static int open_capture(run *r)
                      : tcpst_capture_open(&r->cap, o->files, o->nfiles, o->filter,
                                           tcpst_decode_linktype_supported, &r->err);
     if (rc == 0 && o->live && !o->quiet) {
-        /* tcpdump's banner: the capture is on, and what it sees. */
-        const tcpst_input_info *in = tcpst_capture_input(r->cap, 0);
-        fprintf(stderr, "tcpstate: listening on %s, link-type %s (%s), snapshot length %d bytes\n",
-                o->live_cfg.iface, in->linktype_name,
-                tcpst_capture_linktype_description(in->linktype, in->linktype_name), in->snaplen);
+        fprintf(stderr, "tcpstate: %s\n", tcpst_cli_banner(o, tcpst_capture_input(r->cap, 0)));
     }
     if (rc == 0 && tcpst_capture_warning(r->cap)) {
         fprintf(stderr, "tcpstate: warning: %s\n", tcpst_capture_warning(r->cap));
@@ -398,6 +396,8 @@ static void read_loop(run *r)
     uint64_t seen = 0;
     tcpst_pkt pkt;
     r->stop = "end_of_input";
+    tcpst_progress_start(&r->progress, o->files, o->nfiles,
+                         !o->live && !o->quiet && isatty(STDERR_FILENO));
     for (;;) {
         if (stop_requested) {
             r->stop = "signal";
@@ -432,6 +432,7 @@ static void read_loop(run *r)
             }
             seen++;
             feed(r, &pkt);
+            tcpst_progress_packet(&r->progress, &pkt, r->eng.stats.connections);
             /* A live stream's silence must still move the clock: from its second packet on
              * a thread reads it and the loop gets idle turns (docs/capture-end.md).  Only
              * now: the thread's reads reuse the buffer the first packet was in. */
@@ -450,6 +451,7 @@ static void read_loop(run *r)
             maybe_stats(r, &next_stats);
         }
     }
+    tcpst_progress_end(&r->progress);
     if (o->live && strcmp(r->stop, "count") != 0 && strcmp(r->stop, "end_of_input") != 0) {
         drain_live(r);
     }
@@ -743,9 +745,7 @@ int main(int argc, char **argv)
         goto out;
     }
     if (r.opt.version) {
-        printf("tcpstate %s\n%s\njansson %s\nzlib %s\n", TCPSTATE_VERSION,
-               tcpst_capture_pcap_version(), tcpst_report_jansson_version(),
-               tcpst_capture_zlib_version());
+        fputs(tcpst_cli_version(), stdout);
         goto out;
     }
     if (r.opt.list_anomalies || r.opt.explain) {

@@ -62,5 +62,9 @@ void tcpst_cli_free(tcpst_options *o);
 
 /* The --help text. */
 const char *tcpst_cli_usage(void);
+/* --version's text: tcpstate's version, then libpcap's, jansson's and zlib's. */
+const char *tcpst_cli_version(void);
+/* tcpdump's banner for a live capture on its first input (no newline; static). */
+const char *tcpst_cli_banner(const tcpst_options *o, const tcpst_input_info *in);
 
 #endif

@@ -59,7 +59,8 @@ FOLDER_LAYER = {"base": "base", "capture": "capture", "decode": "decode", "track
                 "detect": "detect", "report": "report"}
 FILE_LAYER = {"track/engine.c": "engine", "main.c": "root", "cli.c": "root",
               "cli_table.h": "root", "hostview.c": "root", "hostview.h": "root",
-              "harness.c": "root", "harness.h": "root", "cli_usage.c": "root"}
+              "harness.c": "root", "harness.h": "root", "cli_usage.c": "root",
+              "progress.c": "root", "progress.h": "root"}
 
 DETECTOR_CALL = re.compile(r"\btcpst_(detect|xfer|summary)_[a-z_]+\s*\(")
 JUDGING_CALL = re.compile(r"\btcpst_(detect_[a-z_]+|xfer_[a-z_]+|summary_add|summary_judge|"

@@ -7,6 +7,7 @@ usage: test_cli.py TCPSTATE_BIN SOURCE_DIR
 """
 import json
 import os
+import pty
 import re
 import signal
 import struct
@@ -125,7 +126,6 @@ def main():
               "their own line)", own and all(ln[58:69].strip() in states and ln[71:82].strip()
                                              in states for ln in rows), rows[:3])
     # On a terminal the text table's verdict is not repeated on stderr.
-    import pty
     pid, fd = pty.fork()
     if pid == 0:
         os.execv(BIN, [BIN, "--format", "text", "--fail-on", "connection_rejected",
@@ -145,6 +145,47 @@ def main():
     p = run(["--format", "text", "--fail-on", "connection_rejected", sample("refused.pcap")])
     check("text to a pipe: the verdict on stderr too", "verdict: FAIL" in p.stdout and
           "verdict: FAIL" in p.stderr and p.returncode == 1)
+    # A long offline run on a terminal shows its progress on stderr, rewritten in place and
+    # cleared at the end; -q shows none.  The capture comes slowly through a pipe, so the
+    # run lasts past the second after which the line appears.
+    if os.path.exists(gen):
+        big = os.path.join(scratch, "progress.pcap")
+        subprocess.run([gen, "--seed", "9", "--connections", "3000", "-o", big], check=True,
+                       capture_output=True)
+        data = open(big, "rb").read()
+        for quiet in (False, True):
+            rd, wr = os.pipe()
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.dup2(rd, 0)
+                os.close(wr)
+                os.execv(BIN, [BIN, *(["-q"] if quiet else []), "-o", os.devnull, "-"])
+            os.close(rd)
+            step = len(data) // 30
+            for i in range(0, len(data), step):
+                os.write(wr, data[i:i + step])
+                time.sleep(0.07)
+            os.close(wr)
+            out = b""
+            while True:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            _, wst = os.waitpid(pid, 0)
+            lines = [x for x in out.split(b"\r") if x.startswith(b"tcpstate: ")]
+            if quiet:
+                check("-q: no progress line", os.waitstatus_to_exitcode(wst) == 0 and not lines, out[-300:])
+            else:
+                check("progress on a terminal: bytes read, packets/s, connections; cleared at the end",
+                      os.waitstatus_to_exitcode(wst) == 0 and lines and
+                      re.match(rb"tcpstate: [\d.]+ [kMG]?B read, [\d.]+[kM]? packets \([\d.]+[kM]?/s\), "
+                               rb"[\d.]+[kM]? connections\x1b\[K$", lines[-1]) and
+                      out.rstrip(b"\n").endswith(b"\r\x1b[K"), out[-300:])
+
     # A lone RST opens nothing: CLOSED/CLOSED, and not open at the end in record or stats.
     sys.path.insert(0, os.path.join(SRC, "samples"))
     from crafted_lib import crafted
