@@ -32,3 +32,18 @@ def finish():
     nfail = len(results) - npass
     print(f"{npass} passed, {nfail} failed")
     return 0 if nfail == 0 else 1
+
+
+def read_all(fd):
+    """Everything a pseudo-terminal's master gives until the child closes it."""
+    import os
+    data = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 
-from clitest import check, finish
+from clitest import check, finish, read_all
 
 BIN = SRC = None
 
@@ -130,15 +130,7 @@ def main():
     if pid == 0:
         os.execv(BIN, [BIN, "--format", "text", "--fail-on", "connection_rejected",
                        sample("refused.pcap")])
-    data = b""
-    while True:
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        data += chunk
+    data = read_all(fd)
     _, wst = os.waitpid(pid, 0)
     check("text on a terminal: the verdict once", data.count(b"verdict: FAIL") == 1 and
           os.waitstatus_to_exitcode(wst) == 1, data.decode(errors="replace")[-400:])
@@ -166,15 +158,7 @@ def main():
                 os.write(wr, data[i:i + step])
                 time.sleep(0.07)
             os.close(wr)
-            out = b""
-            while True:
-                try:
-                    chunk = os.read(fd, 65536)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                out += chunk
+            out = read_all(fd)
             _, wst = os.waitpid(pid, 0)
             lines = [x for x in out.split(b"\r") if x.startswith(b"tcpstate: ")]
             if quiet:

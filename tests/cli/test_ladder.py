@@ -24,7 +24,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clitest import check, finish, note  # noqa: E402
+from clitest import check, finish, note, read_all  # noqa: E402
 
 RUN = re.compile(r"^\s+\d+\.\d+\s+\.\.\. (\d+) segments, .*?(?: \(frames (\d+)-(\d+)\))? \.\.\.$")
 
@@ -153,15 +153,7 @@ def main():
             os.execve(binary, [binary, "--format", "ladder", "--stuck-after", "5",
                                os.path.join(src, "samples", "anomaly-close-wait-stuck.pcap")],
                       env)
-        data = b""
-        while True:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            data += chunk
+        data = read_all(fd)
         os.waitpid(pid, 0)
         has = b"\033[" in data
         check(f"on a terminal{' with NO_COLOR' if no_color else ''}: "
