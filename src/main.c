@@ -266,6 +266,7 @@ static int open_analysis(run *r)
                                .select = &o->selection,
                                .columns = terminal_columns(o->output),
                                .colour = to_terminal(o->output) && !getenv("NO_COLOR"),
+                               .as_they_end = o->live,
                                .running = &r->eng.stats};
     if (tcpst_report_open(&r->rep, o->output, &ropts, &r->err) != 0) {
         return TCPST_EWRITE;
@@ -787,13 +788,9 @@ int main(int argc, char **argv)
     }
 out:
     cleanup(&r);
-    if (die_of_sigpipe) {
+    if (die_of_sigpipe) { /* SIGPIPE is never blocked on this thread (threads block it) */
         fflush(stderr);
         signal(SIGPIPE, SIG_DFL);
-        sigset_t pipe_set;
-        sigemptyset(&pipe_set);
-        sigaddset(&pipe_set, SIGPIPE);
-        sigprocmask(SIG_UNBLOCK, &pipe_set, NULL);
         raise(SIGPIPE);
     }
     return status;

@@ -69,6 +69,7 @@ typedef struct tcpst_report_opts {
     const tcpst_selection *select; /* --connection: the records listed; NULL or empty: all */
     unsigned columns;              /* text formats' width (COLUMNS, the terminal); 0: 100 */
     bool colour;                   /* ANSI colour (a terminal without NO_COLOR) */
+    bool as_they_end; /* live: the text table's rows as connections end, not in id order */
     /* The engine's stats as they stand (borrowed; may be NULL): a header written with the
      * first record takes the capture's first packet time from it (conn.log's #open). */
     const tcpst_engine_stats *running;

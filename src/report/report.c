@@ -39,6 +39,9 @@ struct tcpst_report {
     tcpst_jw jw; /* records and anomaly lines are formatted here */
     tcpst__out out;
     bool head_written;
+    /* Records written as they end, each flushed: the streaming formats, and the text table
+     * of a live capture (opts.as_they_end), which would otherwise wait for lower ids. */
+    bool as_they_end;
 };
 
 static const tcpst__format *find_format(const char *name)
@@ -121,8 +124,9 @@ int tcpst_report_open(tcpst_report **out, const char *path, const tcpst_report_o
         r->opts = *opts;
     }
     tcpst__w_use_host(r->opts.host);
+    r->as_they_end = fmt->streams || (r->opts.as_they_end && strcmp(fmt->name, "text") == 0);
     int rc = tcpst__sink_open(
-        &r->sink, path, fmt->streams ? TCPST__SINK_STREAM : TCPST__SINK_ATOMIC, "report", err);
+        &r->sink, path, r->as_they_end ? TCPST__SINK_STREAM : TCPST__SINK_ATOMIC, "report", err);
     if (rc != 0) {
         free(r);
         return rc;
@@ -131,6 +135,10 @@ int tcpst_report_open(tcpst_report **out, const char *path, const tcpst_report_o
     size_t mem = r->opts.pending_mem_max ? r->opts.pending_mem_max : TCPST_PENDING_MEM_DEFAULT;
     tcpst__order_init(&r->order, mem, write_record, r, &r->sink.err);
     r->out = (tcpst__out){.sink = &r->sink, .jw = &r->jw, .opts = &r->opts, .tallies = &r->tallies};
+    if (r->as_they_end && !fmt->streams) {
+        put_head(r); /* a live table's header at once, not with its first row */
+        tcpst__sink_flush(&r->sink);
+    }
     *out = r;
     return 0;
 }
@@ -161,9 +169,12 @@ void tcpst_report_conn(void *report, const tcpst_conn *c)
     if (!keep && r->fmt->forget) {
         r->fmt->forget(&r->out, c);
     }
-    if (r->fmt->streams) {
+    if (r->as_they_end) {
         /* Written as it ends: ids are not in order, and nothing is held. */
         write_record(r, keep ? c : NULL);
+        if (!r->fmt->streams) {
+            tcpst__sink_flush(&r->sink);
+        }
         return;
     }
     tcpst__order_add(&r->order, c->id, keep ? c : NULL);

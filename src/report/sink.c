@@ -133,6 +133,13 @@ void tcpst__sink_line(tcpst__sink *s, const char *text, size_t n, int make_err)
     }
 }
 
+void tcpst__sink_flush(tcpst__sink *s)
+{
+    if (s->out && !s->err && fflush(s->out) != 0) {
+        tcpst__sink_fail(s, errno);
+    }
+}
+
 const char *tcpst__sink_name(const tcpst__sink *s)
 {
     return s->path ? s->path : "standard output";

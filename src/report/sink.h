@@ -49,6 +49,9 @@ void tcpst__sink_printf(tcpst__sink *s, const char *fmt, ...) __attribute__((for
  * once so that a follower sees it now. */
 void tcpst__sink_line(tcpst__sink *s, const char *text, size_t n, int make_err);
 
+/* What was written so far, out now (a live table's rows). */
+void tcpst__sink_flush(tcpst__sink *s);
+
 /* Keep the first error. */
 void tcpst__sink_fail(tcpst__sink *s, int e);
 

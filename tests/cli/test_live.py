@@ -781,6 +781,27 @@ def json_scenario(lab, name, zuser=None):
           p.stderr)
 
 
+def text_scenario(lab):
+    """--format text live: the header at once, each connection's row as it ends (before any
+    signal), then Ctrl-C: the totals and the verdict, and the verdict's exit status."""
+    args = ["-i", lab.dev_c, "--format", "text", "--fail-on", "connection_rejected",
+            "--timeout-closed", "1"]
+    proc = lab.tcpstate(args, os.path.join(lab.tmp, "T.err"))
+    rd = Lines(proc)
+    rd.wait_for(lambda e: e[1].lstrip().startswith("ID "), 10, "the table's header")
+    refused, _ = lab.client("refused", P_REFUSED)
+    row = rd.wait_for(lambda e: f":{refused} " in e[1] and "connection_rejected" in e[1], 10,
+                      "the refused connection's row")
+    check("T: text live: the header at once, a connection's row as it ends, before any signal",
+          row is not None and proc.poll() is None, [t for _, t, _ in rd.lines])
+    proc.send_signal(signal.SIGINT)
+    rd.to_eof(10)
+    rc, err, _ = lab.reap(proc)
+    text = "\n".join(t for _, t, _ in rd.lines)
+    check("T: Ctrl-C: the totals and the verdict follow, exit status the verdict's (1)",
+          rc == 1 and "verdict: FAIL" in text and "connection" in text.split("\n\n")[-1], (rc, text, err))
+
+
 def second_signal(lab):
     """A second signal exits at once."""
     args = ["-i", lab.dev_c, "--format", "ndjson", "--stats-interval", "0.2"]
@@ -890,6 +911,7 @@ def main():
                           ("B", lambda: scenario(lab, "B", "duration")),
                           ("C", lambda: json_scenario(lab, "C")),
                           ("Z", lambda: json_scenario(lab, "Z", "nobody")),
+                          ("T", lambda: text_scenario(lab)),
                           ("signals", lambda: second_signal(lab)),
                           ("errors", lambda: error_checks(lab))):
             t = time.monotonic()
