@@ -4,7 +4,7 @@
 
 - docs/tcpstate.1 passes `mandoc -T lint` (when mandoc is installed) and `man --warnings`
   without a message, names the binary's version, and documents every long option --help
-  lists, every exit status and the SEE ALSO pages;
+  lists (as docs/cli.md does), every exit status and the SEE ALSO pages;
 - the bash completion completes --format values, anomaly ids in --fail-on lists and
   --explain, options from --help, and interfaces for -i;
 - `cmake --install` into a staging directory puts the binary, the man page, both
@@ -60,6 +60,9 @@ def main():
     plain = text.replace("\\-", "-")
     missing = [o for o in longs if "--" + o not in plain]
     check(f"man page: every long option of --help ({len(longs)})", not missing, missing)
+    climd = open(os.path.join(src, "docs", "cli.md")).read()
+    missing = [o for o in longs if "--" + o not in climd]
+    check("docs/cli.md: every long option of --help too", not missing, missing)
     for status in ("0", "1", "2", "3", "4", "128+N"):
         check(f"man page: exit status {status}", re.search(r"\n\.B " + re.escape(status) + r"\n",
                                                             text) or status in text)
