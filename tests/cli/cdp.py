@@ -144,7 +144,11 @@ class Browser:
     def open(self, url):
         """Load url and wait for the load event."""
         self.loaded = False
-        self.call("Page.navigate", url=url)
+        r = self.call("Page.navigate", url=url)
+        if "errorText" in r:
+            raise RuntimeError(f"{url}: {r['errorText']}")
+        if "loaderId" not in r:
+            return  # the same document at another #fragment: no load event comes
         deadline = time.time() + self.timeout
         while not self.loaded:
             if time.time() > deadline:
