@@ -169,13 +169,7 @@ static void w_table_row(tcpst_jw *w, const tcpst_conn *c)
     tcpst__jw_int(w, rel_us(c->last_ts, c->first_ts));
     tcpst__jw_uint(w, c->ep[0].packets + c->ep[1].packets);
     tcpst__jw_uint(w, c->ep[0].bytes + c->ep[1].bytes);
-    unsigned sev = 0;
-    for (unsigned i = 0; i < c->findings.n; i++) {
-        unsigned s =
-            1u + (unsigned)tcpst_anomaly_severity((tcpst_anomaly_type)c->findings.f[i].type);
-        sev = s > sev ? s : sev;
-    }
-    tcpst__jw_uint(w, sev);
+    tcpst__jw_int(w, tcpst_findings_max_severity(&c->findings) + 1); /* -1 + 1: none */
     tcpst__jw_arr_begin(w);
     for (unsigned i = 0; i < c->findings.n; i++) {
         tcpst__jw_uint(w, c->findings.f[i].type);

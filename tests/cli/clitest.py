@@ -47,3 +47,13 @@ def read_all(fd):
             break
         data += chunk
     return data
+
+
+def zeek_traces(src):
+    """The Zeek project's public captures in ../shared beside the checkout, or [] (noted)."""
+    import glob
+    import os
+    traces = sorted(glob.glob(os.path.join(src, "..", "shared", "corpus", "zeek", "traces", "*")))
+    if not traces:
+        note("../shared/corpus/zeek absent: samples only")
+    return traces

@@ -29,7 +29,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clitest import check, finish, note  # noqa: E402
+from clitest import check, finish, note, zeek_traces  # noqa: E402
 import cdp  # noqa: E402
 
 LADDER = """(async () => {
@@ -79,11 +79,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="tcpstate-html-")
     samples = sorted(glob.glob(os.path.join(src, "samples", "*.pcap")) +
                      glob.glob(os.path.join(src, "samples", "*.pcapng")))
-    # The Zeek project's public captures too, when ../shared is beside the checkout.
-    corpus = sorted(glob.glob(os.path.join(src, "..", "shared", "corpus", "zeek", "traces", "*")))
-    if not corpus:
-        note("../shared/corpus/zeek absent: samples only")
-    samples += corpus
+    samples += zeek_traces(src)  # the Zeek project's public captures too, when there
     with cdp.Browser() as b:
         checked = frames_total = 0
         for path in samples:

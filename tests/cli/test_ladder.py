@@ -24,7 +24,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clitest import check, finish, note, read_all  # noqa: E402
+from clitest import check, finish, note, read_all, zeek_traces  # noqa: E402
 
 RUN = re.compile(r"^\s+\d+\.\d+\s+\.\.\. (\d+) segments, .*?(?: \(frames (\d+)-(\d+)\))? \.\.\.$")
 
@@ -112,11 +112,7 @@ def main():
     binary, src = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     samples = sorted(glob.glob(os.path.join(src, "samples", "*.pcap")) +
                      glob.glob(os.path.join(src, "samples", "*.pcapng")))
-    # The Zeek project's public captures too, when ../shared is beside the checkout.
-    corpus = sorted(glob.glob(os.path.join(src, "..", "shared", "corpus", "zeek", "traces", "*")))
-    if not corpus:
-        note("../shared/corpus/zeek absent: samples only")
-    samples += corpus
+    samples += zeek_traces(src)  # the Zeek project's public captures too, when there
     for path in samples:
         name = os.path.basename(path)
         p = subprocess.run([binary, "--stuck-after", "5", path], capture_output=True, text=True)

@@ -27,7 +27,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clitest import check, finish  # noqa: E402
+from clitest import check, finish, zeek_traces  # noqa: E402
 
 SEV = {"info": 0, "warning": 1, "error": 2}
 
@@ -55,7 +55,7 @@ def main():
     check("samples found", len(samples) >= 20, len(samples))
     # The conn.log and CSV of the Zeek corpus's traces too, when ../shared is there (tshark's
     # check below stays on the samples: it runs once per record).
-    corpus = sorted(glob.glob(os.path.join(src, "..", "shared", "corpus", "zeek", "traces", "*")))
+    corpus = zeek_traces(src)
     bad = []
     for path in samples + corpus:
         name = os.path.basename(path)
